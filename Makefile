@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each builds .venv when it is missing
+# or older than pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE := data/verbatims/panorama_culture_client_2025
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: run test bench lint clean-cache
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch==2.13.0 is the CPU wheel on local disk (pinned in pyproject); other versions pull several GB.
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/verbatims analyze $(SAMPLE).csv --codebook $(SAMPLE).codebook.yaml --out outputs/sample
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/speed.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean-cache:
+	rm -rf outputs/.cache

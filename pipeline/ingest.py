@@ -1,0 +1,142 @@
+"""Read a file of answers, whatever shape analysts export it in, and say what was guessed."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.errors import InputError
+from pipeline.records import Dataset, Response
+
+_ENCODINGS = ("utf-8-sig", "cp1252")
+_DELIMITERS = ",;\t|"
+_ID_NAME = re.compile(r"^(id|ids|identifiant|respondent|r[ée]pondant|respondent_id|id_r[ée]pondant|uid|num[ée]ro)$",
+                      re.IGNORECASE)
+# A column with at most this many distinct values is offered as a segment for breakdowns.
+MAX_SEGMENT_VALUES = 30
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Every column as text, so ids such as 007 and answers such as "1" keep their form."""
+    if not path.exists():
+        raise InputError(f"input file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"input is a folder, not a file: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".csv", ".tsv", ".txt"}:
+            frame = _read_csv(path.read_bytes())
+        elif suffix in {".xlsx", ".xlsm"}:
+            frame = pd.read_excel(path, dtype=str)
+        elif suffix in {".jsonl", ".ndjson"}:
+            frame = pd.read_json(path, lines=True, dtype=False)
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            raise InputError(f"unsupported file type '{suffix}': use .csv, .tsv, .xlsx, .jsonl or .parquet")
+    except InputError:
+        raise
+    except Exception as exc:  # a corrupt file of any format: say which file and why, not a traceback
+        raise InputError(f"could not read {path.name}: {exc}") from exc
+    if frame.empty or len(frame.columns) == 0:
+        raise InputError(f"input file has no rows: {path}")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda col: col.map(_as_text))
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_csv(raw: bytes) -> pd.DataFrame:
+    if not raw.strip():
+        raise InputError("input file is empty")
+    for encoding in _ENCODINGS:
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # cp1252 leaves five bytes undefined; latin-1 decodes anything
+        text = raw.decode("latin-1")
+    sample = text[:65536]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        delimiter = max(_DELIMITERS, key=lambda d: sample.split("\n", 1)[0].count(d))
+    return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+
+
+def guess_text_column(frame: pd.DataFrame) -> str:
+    """The column with the longest answers on average: answers are prose, metadata is short."""
+    lengths = {c: frame[c].str.len().mean() for c in frame.columns if not _looks_numeric(frame[c])}
+    if not lengths:
+        raise InputError("no text column found: every column is numeric; name it with --text-col")
+    return max(lengths, key=lengths.get)
+
+
+def guess_id_column(frame: pd.DataFrame, text_column: str) -> str | None:
+    candidates = [c for c in frame.columns if c != text_column]
+    named = [c for c in candidates if _ID_NAME.match(c)]
+    if named:
+        return named[0]
+    unique = [c for c in candidates if frame[c].is_unique and (frame[c] != "").all() and frame[c].str.len().max() <= 40]
+    return unique[0] if unique else None
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    filled = column[column != ""]
+    return bool(len(filled)) and bool(filled.str.fullmatch(r"[-+]?\d+([.,]\d+)?").all())
+
+
+def _check_column(frame: pd.DataFrame, name: str, option: str) -> None:
+    if name not in frame.columns:
+        available = ", ".join(repr(c) for c in frame.columns)
+        raise InputError(f"column '{name}' ({option}) not in the file; available columns: {available}")
+
+
+def ingest(path: Path, text_column: str | None = None, id_column: str | None = None) -> Dataset:
+    """Load answers; guessed columns are reported in ``notes`` so a wrong guess is visible."""
+    frame = read_table(path)
+    notes: list[str] = []
+    if text_column:
+        _check_column(frame, text_column, "--text-col")
+    else:
+        text_column = guess_text_column(frame)
+        notes.append(f"text column guessed: '{text_column}' (set --text-col to choose another)")
+    if id_column:
+        _check_column(frame, id_column, "--id-col")
+    else:
+        id_column = guess_id_column(frame, text_column)
+        notes.append(
+            f"id column guessed: '{id_column}' (set --id-col to choose another)"
+            if id_column
+            else "no id column found: respondents are numbered by row (set --id-col to choose one)"
+        )
+    if (frame[text_column].str.strip() == "").all():
+        raise InputError(f"column '{text_column}' holds no answers: every row is empty")
+    ids = frame[id_column].str.strip() if id_column else pd.Series([f"row-{i + 1}" for i in range(len(frame))])
+    ids = ids.where(ids != "", [f"row-{i + 1}" for i in range(len(frame))])
+    meta_columns = [c for c in frame.columns if c not in (text_column, id_column)]
+    segment_columns = [c for c in meta_columns if 1 < frame[c].nunique() <= min(MAX_SEGMENT_VALUES, len(frame) - 1)]
+    responses = [
+        Response(respondent_id=rid, text=text, segments=meta)
+        for rid, text, meta in zip(ids, frame[text_column], frame[meta_columns].to_dict("records"), strict=True)
+    ]
+    return Dataset(
+        responses=responses,
+        text_column=text_column,
+        id_column=id_column,
+        segment_columns=segment_columns,
+        notes=notes,
+        input_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
