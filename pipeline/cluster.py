@@ -27,9 +27,35 @@ OTHER_ID = "autres"
 OTHER_LABEL = "Autres"
 # Words every answer to a customer-culture question uses: they name no theme.
 DOMAIN_STOP_WORDS = {
-    "client", "clients", "culture", "manquer", "manque", "progresser", "aujourd'hui", "aujourd", "hui",
-    "falloir", "faut", "faire", "avoir", "être", "chose", "besoin", "vraiment", "plus", "mieux", "peu",
-    "beaucoup", "bien", "bon", "nouveau", "entreprise", "niveau", "sujet", "notamment", "etc",
+    "client",
+    "clients",
+    "culture",
+    "manquer",
+    "manque",
+    "progresser",
+    "aujourd'hui",
+    "aujourd",
+    "hui",
+    "falloir",
+    "faut",
+    "faire",
+    "avoir",
+    "être",
+    "chose",
+    "besoin",
+    "vraiment",
+    "plus",
+    "mieux",
+    "peu",
+    "beaucoup",
+    "bien",
+    "bon",
+    "nouveau",
+    "entreprise",
+    "niveau",
+    "sujet",
+    "notamment",
+    "etc",
 }
 SVD_DIMENSIONS = 100
 # A unit whose similarity to its centre is this many standard deviations below its theme's mean
@@ -211,7 +237,9 @@ def stop_words_for(codebook: Codebook | None) -> set[str]:
     from spacy.lang.fr.stop_words import STOP_WORDS
 
     extra = set(codebook.stop_words) if codebook else set()
-    return set(STOP_WORDS) | DOMAIN_STOP_WORDS | extra
+    # elided forms ("qu'", "l'") as the vectorizer tokenises them
+    elided = {w.split("'")[0] for w in STOP_WORDS if "'" in w}
+    return set(STOP_WORDS) | elided | DOMAIN_STOP_WORDS | extra
 
 
 def find_themes(

@@ -22,7 +22,7 @@ def safe_cell(value: object) -> object:
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(lambda column: column.map(safe_cell) if column.dtype == object else column)
+    return frame.apply(lambda column: column.map(safe_cell))
 
 
 def themes_frame(themes: list[Theme]) -> pd.DataFrame:
@@ -45,7 +45,14 @@ def themes_frame(themes: list[Theme]) -> pd.DataFrame:
 
 def segments_frame(themes: list[Theme]) -> pd.DataFrame:
     rows = [
-        {"rank": t.rank, "theme_id": t.theme_id, "label": t.label, "segment": column, "value": value, "share": round(share, 4)}
+        {
+            "rank": t.rank,
+            "theme_id": t.theme_id,
+            "label": t.label,
+            "segment": column,
+            "value": value,
+            "share": round(share, 4),
+        }
         for t in themes
         for column, values in t.segments.items()
         for value, share in values.items()
@@ -130,10 +137,18 @@ def write_outputs(
     manifest: dict,
 ) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: out_dir / name for name in (
-        "themes.csv", "themes.json", "themes.xlsx", "segments.csv", "assignments.csv", "excluded.csv",
-        "report.md",
-    )}
+    paths = {
+        name: out_dir / name
+        for name in (
+            "themes.csv",
+            "themes.json",
+            "themes.xlsx",
+            "segments.csv",
+            "assignments.csv",
+            "excluded.csv",
+            "report.md",
+        )
+    }
     themes_table = _safe(themes_frame(themes))
     segments_table = _safe(segments_frame(themes))
     assignments_table = _safe(assignments_frame(assignments, units, themes, responses))

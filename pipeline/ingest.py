@@ -15,8 +15,9 @@ from pipeline.records import Dataset, Response
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
 _DELIMITERS = ",;\t|"
-_ID_NAME = re.compile(r"^(id|ids|identifiant|respondent|r[ée]pondant|respondent_id|id_r[ée]pondant|uid|num[ée]ro)$",
-                      re.IGNORECASE)
+_ID_NAME = re.compile(
+    r"^(id|ids|identifiant|respondent|r[ée]pondant|respondent_id|id_r[ée]pondant|uid|num[ée]ro)$", re.IGNORECASE
+)
 # A column with at most this many distinct values is offered as a segment for breakdowns.
 MAX_SEGMENT_VALUES = 30
 

