@@ -21,7 +21,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.results_file import update_section  # noqa: E402
+from bench.results_file import publish  # noqa: E402
 from pipeline.clean import clean  # noqa: E402
 from pipeline.cluster import find_themes  # noqa: E402
 from pipeline.embed import embed, load_embedder  # noqa: E402
@@ -129,9 +129,7 @@ def main() -> None:
             *lines,
         ]
     )
-    if not args.no_write:
-        update_section("quality", body)
-    print(body)
+    publish("quality", body, write=not args.no_write)
 
 
 if __name__ == "__main__":

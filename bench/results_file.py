@@ -17,3 +17,10 @@ def update_section(name: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def publish(name: str, body: str, write: bool) -> None:
+    """Print a benchmark's section and, unless told not to, record it in bench/RESULTS.md."""
+    if write:
+        update_section(name, body)
+    print(body)

@@ -7,6 +7,7 @@ would cost more than the stage, and the content caches of clean and embed alread
 from __future__ import annotations
 
 import platform
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
-from pipeline.clean import SPACY_MODEL, clean
+from pipeline.clean import SPACY_MODEL, clean, load_spacy
 from pipeline.cluster import find_themes
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
 from pipeline.embed import DEFAULT_EMBEDDER, embed, load_embedder
@@ -112,6 +113,18 @@ def export_task(out_dir: Path, themes, clustered, cleaned, dataset, manifest) ->
         description=f"Ranked themes of run {manifest['run_id']}",
     )
     return paths
+
+
+def preload_models() -> threading.Thread:
+    """Load spaCy and import BERTopic (torch) in the background while Prefect's server starts."""
+
+    def load() -> None:
+        load_spacy()
+        import bertopic  # noqa: F401
+
+    thread = threading.Thread(target=load, name="preload-models", daemon=True)
+    thread.start()
+    return thread
 
 
 def default_out_dir(run_id: str) -> Path:

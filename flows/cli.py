@@ -88,8 +88,9 @@ def analyze(
 
     # Prefect's telemetry write raced its own ephemeral server's SQLite ("database is locked" traceback).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.analyze import analyze_verbatims
+    from flows.analyze import analyze_verbatims, preload_models
 
+    preload_models()
     summary = analyze_verbatims(input_file, text_col, id_col, codebook, embedder, out)
     counts = summary.manifest["counts"]
     if not counts["units"]:

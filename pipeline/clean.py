@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -149,9 +150,11 @@ def split_list(text: str) -> list[str]:
     return [p for p in pieces if re.search(r"[^\W\d_]", p)]
 
 
+_SPACY_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def load_spacy():
-    """The parser is swapped for the faster sentence recogniser; NER stays for person names."""
+def _load_spacy():
     import spacy
 
     try:
@@ -160,6 +163,15 @@ def load_spacy():
         raise RuntimeError(f"spaCy model {SPACY_MODEL} is missing: pip install {SPACY_MODEL.replace('_', '-')}") from exc
     nlp.enable_pipe("senter")
     return nlp
+
+
+def load_spacy():
+    """The parser is swapped for the faster sentence recogniser; NER stays for person names.
+
+    Locked because the CLI preloads the model in a thread while Prefect starts (about 7 s saved).
+    """
+    with _SPACY_LOCK:
+        return _load_spacy()
 
 
 def _content_lemmas(tokens) -> list[str]:

@@ -105,10 +105,11 @@ class ThemeFeatures:
         return self
 
     def transform(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
+        # float32 halves KMeans time at 100,000 units; cosines do not need more precision
         if self.tfidf_ is None or self.svd_ is None:
-            return normalize(embeddings)
+            return normalize(embeddings).astype(np.float32)
         lexical = normalize(self.svd_.transform(self.tfidf_.transform(lemmas)))
-        return normalize(np.hstack([normalize(embeddings), lexical]))
+        return normalize(np.hstack([normalize(embeddings), lexical])).astype(np.float32)
 
 
 def _seeded_centres(features: np.ndarray, seeds: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -142,7 +143,8 @@ class ThemeModel:
             init = _seeded_centres(x, seed_x, k, np.random.default_rng(self.random_state))
             kmeans = KMeans(k, init=init, n_init=1, random_state=self.random_state).fit(x)
         else:
-            kmeans = KMeans(k, n_init=4, random_state=self.random_state).fit(x)
+            # restarts matter less as the corpus grows, and each costs seconds at 100,000 units
+            kmeans = KMeans(k, n_init=4 if n < 5000 else 2, random_state=self.random_state).fit(x)
         centres = normalize(kmeans.cluster_centers_)
         labels = kmeans.labels_.copy()
         centres, labels = self._drop_small(x, centres, labels, min_theme_size(n))

@@ -157,7 +157,12 @@ def write_outputs(
     segments_table.to_csv(paths["segments.csv"], index=False, encoding="utf-8-sig")
     assignments_table.to_csv(paths["assignments.csv"], index=False, encoding="utf-8-sig")
     excluded_table.to_csv(paths["excluded.csv"], index=False, encoding="utf-8-sig")
-    with pd.ExcelWriter(paths["themes.xlsx"], engine="openpyxl") as book:
+    with pd.ExcelWriter(
+        paths["themes.xlsx"],
+        engine="xlsxwriter",
+        # verbatims stay text: no cell becomes a formula or a link, whatever it starts with
+        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
+    ) as book:
         themes_table.to_excel(book, sheet_name="Thèmes", index=False)
         segments_table.to_excel(book, sheet_name="Segments", index=False)
         assignments_table.to_excel(book, sheet_name="Idées", index=False)

@@ -1,0 +1,116 @@
+"""Speed of a cold run on N answers, then of a re-run with 100 new answers (warm caches).
+
+Answers are recombined from sentences of the labelled development data and the bundled sample (1 to 3
+sentences each, all distinct), so the cache cannot skip them. Both runs go through the real CLI and
+Prefect flow, as an analyst would run them.
+
+    .venv/bin/python bench/speed.py [--answers 10000] [--data ../shared/data/elf_dev.csv]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.quality import DEFAULT_DATA  # noqa: E402
+from bench.results_file import publish  # noqa: E402
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "verbatims" / "panorama_culture_client_2025.csv"
+LEVELS = ["native", "très avancée", "en progrès", "en construction", "naissante"]
+
+
+def sentence_pool(data: Path) -> list[str]:
+    texts = pd.read_csv(data, dtype=str).text.tolist() + pd.read_csv(SAMPLE, sep=";", dtype=str).reponse.tolist()
+    pool = {s.strip() for t in texts for s in re.split(r"(?<=[.!?])\s+|\n+", str(t)) if len(s.split()) >= 3}
+    return sorted(pool)
+
+
+def synthetic_answers(pool: list[str], n: int, seed: int, avoid: set[str] = frozenset()) -> list[str]:
+    rng = random.Random(seed)
+    answers: dict[str, None] = {}
+    while len(answers) < n:
+        text = " ".join(rng.sample(pool, rng.choice((1, 1, 2, 2, 3))))
+        if text not in avoid:
+            answers.setdefault(text)
+    return list(answers)
+
+
+def run_cli(path: Path, out: Path, cache: Path) -> tuple[float, dict]:
+    command = [str(Path(sys.executable).with_name("verbatims")), "analyze", str(path), "--out", str(out)]
+    env = {"VERBATIMS_CACHE": str(cache), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin"}
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env=env)
+    elapsed = time.perf_counter() - start
+    return elapsed, json.loads((out / "manifest.json").read_text())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--answers", type=int, default=10_000)
+    parser.add_argument("--new", type=int, default=100)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    pool = sentence_pool(args.data)
+    base = synthetic_answers(pool, args.answers, seed=1)
+    extra = synthetic_answers(pool, args.new, seed=2, avoid=set(base))
+    rng = random.Random(3)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        first, second = tmp / "wave.csv", tmp / "wave_plus.csv"
+        frame = pd.DataFrame(
+            {
+                "id": [f"s{i}" for i in range(len(base) + len(extra))],
+                "niveau": [rng.choice(LEVELS) for _ in range(len(base) + len(extra))],
+                "texte": base + extra,
+            }
+        )
+        frame.iloc[: len(base)].to_csv(first, index=False)
+        frame.to_csv(second, index=False)
+        cold, cold_manifest = run_cli(first, tmp / "out1", tmp / "cache")
+        warm, warm_manifest = run_cli(second, tmp / "out2", tmp / "cache")
+    peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    rows = [
+        ("cold run", len(base), cold, cold_manifest),
+        (f"re-run with {len(extra)} new answers", len(base) + len(extra), warm, warm_manifest),
+    ]
+    lines = [
+        "| run | answers | idea units | embedded | wall time (s) | ingest | clean | embed | cluster | rank | export |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, n, elapsed, manifest in rows:
+        t, c = manifest["timings_s"], manifest["counts"]
+        lines.append(
+            f"| {name} | {n} | {c['units']} | {c['embedded_new']} | {elapsed:.0f} | "
+            + " | ".join(f"{t[s]:.0f}" for s in ("ingest", "clean", "embed", "cluster", "rank", "export"))
+            + " |"
+        )
+    body = "\n".join(
+        [
+            "## Speed (`bench/speed.py`)",
+            "",
+            f"{args.answers} distinct answers recombined from sentences of `{args.data.name}` and the sample; wall time of "
+            "the `verbatims analyze` command (Prefect start-up included), stage times from the manifest, on "
+            f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores. "
+            f"Re-run / cold run: **{warm / cold:.2f}**. Peak memory of the largest run: {peak_gib:.2f} GiB.",
+            "",
+            *lines,
+        ]
+    )
+    publish("speed", body, write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()
