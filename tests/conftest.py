@@ -56,4 +56,4 @@ def gold():
     import pandas as pd
 
     frame = pd.read_csv(GOLD, dtype=str).fillna("")
-    return {rid: themes.split("; ")[0] for rid, themes in zip(frame.id, frame.themes, strict=True)}
+    return {rid: set(themes.split("; ")) for rid, themes in zip(frame.id, frame.themes, strict=True)}

@@ -21,6 +21,11 @@ def test_patterns_are_masked():
     assert mask_patterns(text) == "Écrivez à [EMAIL], au [TÉLÉPHONE] ou [TÉLÉPHONE], voir [URL]"
 
 
+def test_capitalised_verbs_are_not_taken_for_names():
+    (unit,) = run("Remobiliser les équipes après la crise").units
+    assert unit.text == "Remobiliser les équipes après la crise" and "remobiliser" in unit.lemmas
+
+
 def test_person_names_are_masked_and_kept_out_of_lemmas():
     (unit,) = run("Le soutien de notre directeur général Jean-Pierre Martin manque cruellement").units
     assert "Jean-Pierre" not in unit.text and "[NOM]" in unit.text

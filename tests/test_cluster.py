@@ -10,14 +10,14 @@ def test_theme_count_follows_corpus_size():
 
 
 def purity(result, units, gold):
-    """Share of each codebook theme's units whose gold theme is that theme."""
+    """Share of each theme's idea units whose answer was written for that theme (among others, if several)."""
     theme_of = {a.unit_id: a.theme_id for a in result.assignments}
     by_theme = Counter()
     right = Counter()
     for unit in units:
         theme = theme_of[unit.unit_id]
         by_theme[theme] += 1
-        right[theme] += gold[unit.respondent_id] == theme
+        right[theme] += theme in gold[unit.respondent_id]
     return {t: right[t] / by_theme[t] for t in by_theme}
 
 
