@@ -166,14 +166,15 @@ def analyze_verbatims(
         computed, clustered, themes = 0, ClusterResult(themes=[], assignments=[], parameters={}), []
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
-    manifest = _manifest(run_id, input_path, dataset, cleaned, clustered, codebook, embedder, computed, timings)
-    manifest["parameters"]["codebook"] = str(codebook_path) if codebook_path else None
+    manifest = _manifest(
+        run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timings
+    )
     timed("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
     write_manifest(out_dir, manifest)  # last, so that it holds the export's timing too
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)
 
 
-def _manifest(run_id, input_path, dataset, cleaned, clustered, codebook, embedder, computed, timings) -> dict:
+def _manifest(run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timings) -> dict:
     kept = {u.respondent_id for u in cleaned.units}
     return {
         "run_id": run_id,
@@ -188,14 +189,18 @@ def _manifest(run_id, input_path, dataset, cleaned, clustered, codebook, embedde
             "segment_columns": dataset.segment_columns,
             "notes": dataset.notes,
         },
-        "parameters": {"embedder": load_embedder(embedder).name, **clustered.parameters},
+        "parameters": {
+            "embedder": load_embedder(embedder).name,
+            "codebook": str(codebook_path) if codebook_path else None,
+            **clustered.parameters,
+        },
         "versions": {"python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
         "counts": {
             "rows_in": len(dataset.responses),
             "respondents_kept": len(kept),
             "units": len(cleaned.units),
             "excluded": len(cleaned.excluded),
-            "excluded_by_reason": dict(Counter(e.reason.split(" (")[0] for e in cleaned.excluded)),
+            "excluded_by_reason": dict(Counter(e.kind for e in cleaned.excluded)),
             "embedded_new": computed,
             "embedded_from_cache": len(cleaned.units) - computed,
             "themes": len(clustered.themes),

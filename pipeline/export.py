@@ -116,7 +116,7 @@ def markdown_report(themes: list[Theme], manifest: dict, excluded: list[Excluded
             lines.append(f"*Par {_md(column)} :* {cells}  ")
     if excluded:
         lines += ["", "## Réponses écartées", "", "| Raison | Nombre |", "|---|---:|"]
-        reasons = Counter(e.reason.split(" (")[0] for e in excluded)
+        reasons = Counter(e.kind for e in excluded)
         lines += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
         lines += ["", "Le détail est dans `excluded.csv`."]
     return "\n".join(lines) + "\n"

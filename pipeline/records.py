@@ -34,7 +34,12 @@ class Excluded:
 
     respondent_id: str
     text: str
-    reason: str
+    reason: str  # "kind (detail)", e.g. 'non-answer ("RAS")'
+
+    @property
+    def kind(self) -> str:
+        """The reason without its detail, for counting reasons."""
+        return self.reason.split(" (")[0]
 
 
 @dataclass

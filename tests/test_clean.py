@@ -100,7 +100,7 @@ def test_duplicates_are_set_aside_and_short_shared_answers_kept():
 def test_every_sample_row_is_kept_or_set_aside_with_its_reason(sample_dataset, sample_clean):
     kept = {u.respondent_id for u in sample_clean.units}
     assert len(sample_dataset.responses) == len(kept) + len(sample_clean.excluded)
-    reasons = Counter(e.reason.split(" (")[0] for e in sample_clean.excluded)
+    reasons = Counter(e.kind for e in sample_clean.excluded)
     # the sample holds 20 non-answers (one submitted twice), 3 answers in English and 3 duplicated rows
     assert reasons == {"non-answer": 16, "no words": 5, "not French": 3, "duplicate row": 2}
 
