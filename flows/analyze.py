@@ -7,8 +7,8 @@ would cost more than the stage, and the content caches of clean and embed alread
 from __future__ import annotations
 
 import platform
-import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,8 +19,10 @@ import numpy as np
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.utilities.annotations import quote
 
-from pipeline.clean import SPACY_MODEL, clean, load_spacy
+from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
+from pipeline.clean import SPACY_MODEL, clean
 from pipeline.cluster import find_themes
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
 from pipeline.embed import DEFAULT_EMBEDDER, embed, load_embedder
@@ -28,6 +30,8 @@ from pipeline.export import markdown_report, write_manifest, write_outputs
 from pipeline.ingest import ingest
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
+from pipeline.runs import record_run
+from pipeline.store import Store
 
 PACKAGES = (
     "verbatims",
@@ -87,10 +91,32 @@ def embed_task(texts: list[str], embedder_name: str) -> tuple[np.ndarray, int]:
     return vectors, computed
 
 
+@task(name="recall-reviews", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+def recall_reviews_task(db: str | None, cleaned: CleanResult, vectors: np.ndarray):
+    """What reviewers said about the same texts in earlier runs; their off-topic units are set aside."""
+    carried = reviewed_labels(Store(db), cleaned.units)
+    keep, off_topic = drop_off_topic(cleaned.units, carried)
+    if carried:
+        get_run_logger().info(
+            "%d units were reviewed in earlier runs; %d set aside as off-topic", len(carried), len(off_topic)
+        )
+    return CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep], carried
+
+
 @task(name="cluster", cache_policy=NONE)
-def cluster_task(cleaned: CleanResult, vectors: np.ndarray, codebook: Codebook | None, embedder_name: str) -> ClusterResult:
+def cluster_task(
+    cleaned: CleanResult, vectors: np.ndarray, codebook: Codebook | None, embedder_name: str, carried: dict
+) -> ClusterResult:
     seeds = codebook_seeds(codebook, load_embedder(embedder_name)) if codebook else None
     result = find_themes(cleaned.units, vectors, codebook, seeds)
+    if carried:
+        result, stats = carry_themes(result, cleaned.units, carried)
+        result.parameters["carried_over"] = stats
+        get_run_logger().info(
+            "carried over reviews: %d themes matched, %d units placed as reviewers did",
+            stats["themes_matched"],
+            stats["units_set_by_reviewer"],
+        )
     get_run_logger().info("found %d themes", len(result.themes))
     return result
 
@@ -115,16 +141,47 @@ def export_task(out_dir: Path, themes, clustered, cleaned, dataset, manifest) ->
     return paths
 
 
-def preload_models() -> threading.Thread:
-    """Load spaCy and import BERTopic (torch) in the background while Prefect's server starts."""
+@task(name="record", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+def record_task(
+    db: str | None,
+    manifest: dict,
+    dataset: Dataset,
+    cleaned: CleanResult,
+    clustered: ClusterResult,
+    embedder: str,
+    out_dir: Path,
+    model_version: str | None = None,
+    previous_run_id: str | None = None,
+) -> None:
+    store = Store(db)
+    kind = "classify" if model_version else "analyze"
+    record_run(
+        store,
+        manifest,
+        dataset,
+        cleaned.units,
+        cleaned.excluded,
+        clustered,
+        embedder,
+        out_dir,
+        kind,
+        model_version,
+        previous_run_id,
+    )
+    get_run_logger().info("recorded run %s in the review store %s", manifest["run_id"], store.shown_url)
 
-    def load() -> None:
-        load_spacy()
-        import bertopic  # noqa: F401
 
-    thread = threading.Thread(target=load, name="preload-models", daemon=True)
-    thread.start()
-    return thread
+class Timer:
+    """Runs a task with its arguments quoted and records how long it took, for the manifest."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def run(self, name: str, task_fn, *args):
+        start = time.perf_counter()
+        value = task_fn(*(quote(arg) for arg in args))  # quote: Prefect would otherwise walk every unit of every argument
+        self.timings[name] = round(time.perf_counter() - start, 2)
+        return value
 
 
 def default_out_dir(run_id: str) -> Path:
@@ -132,7 +189,8 @@ def default_out_dir(run_id: str) -> Path:
 
 
 def new_run_id(input_sha256: str) -> str:
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{input_sha256[:8]}"
+    """Sortable, names its input, and unique even for two runs of one file in the same second."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{input_sha256[:8]}-{uuid.uuid4().hex[:4]}"
 
 
 @flow(name="analyze_verbatims", log_prints=True)
@@ -143,38 +201,38 @@ def analyze_verbatims(
     codebook_path: Path | None = None,
     embedder: str = DEFAULT_EMBEDDER,
     out_dir: Path | None = None,
+    db: str | None = None,
 ) -> AnalysisSummary:
     """French answers in a file to ranked themes with quotes, written to ``out_dir``."""
-    timings: dict[str, float] = {}
-
-    def timed(name, fn, *args):
-        start = time.perf_counter()
-        value = fn(*args)
-        timings[name] = round(time.perf_counter() - start, 2)
-        return value
-
+    timer = Timer()
     input_path = Path(input_path)
     codebook = load_codebook(Path(codebook_path)) if codebook_path else None
-    dataset = timed("ingest", ingest_task, input_path, text_col, id_col)
-    cleaned = timed("clean", clean_task, dataset)
+    dataset = timer.run("ingest", ingest_task, input_path, text_col, id_col)
+    cleaned = timer.run("clean", clean_task, dataset)
+    computed, carried = 0, {}
     if cleaned.units:
-        vectors, computed = timed("embed", embed_task, [u.text for u in cleaned.units], embedder)
-        clustered = timed("cluster", cluster_task, cleaned, vectors, codebook, embedder)
-        themes = timed("rank", rank_task, clustered, cleaned, vectors, dataset)
+        vectors, computed = timer.run("embed", embed_task, [u.text for u in cleaned.units], embedder)
+        cleaned, vectors, carried = timer.run("recall", recall_reviews_task, db, cleaned, vectors)
+    if cleaned.units:
+        clustered = timer.run("cluster", cluster_task, cleaned, vectors, codebook, embedder, carried)
+        themes = timer.run("rank", rank_task, clustered, cleaned, vectors, dataset)
     else:  # every answer was set aside: still write why, so nothing is lost
         get_run_logger().warning("no answer left to analyse: all %d were set aside", len(cleaned.excluded))
-        computed, clustered, themes = 0, ClusterResult(themes=[], assignments=[], parameters={}), []
+        clustered, themes = ClusterResult(themes=[], assignments=[], parameters={}), []
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
-    manifest = _manifest(
-        run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timings
+    manifest = build_manifest(
+        run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timer.timings
     )
-    timed("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
-    write_manifest(out_dir, manifest)  # last, so that it holds the export's timing too
+    timer.run("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
+    timer.run("record", record_task, db, manifest, dataset, cleaned, clustered, embedder, out_dir)
+    write_manifest(out_dir, manifest)  # last, so that it holds the export's and record's timings too
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)
 
 
-def _manifest(run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timings) -> dict:
+def build_manifest(
+    run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timings
+) -> dict:
     kept = {u.respondent_id for u in cleaned.units}
     return {
         "run_id": run_id,

@@ -143,8 +143,8 @@ class ThemeModel:
             init = _seeded_centres(x, seed_x, k, np.random.default_rng(self.random_state))
             kmeans = KMeans(k, init=init, n_init=1, random_state=self.random_state).fit(x)
         else:
-            # restarts matter less as the corpus grows; each is a full KMeans run (seconds at 18,000 units)
-            kmeans = KMeans(k, n_init=4 if n < 5000 else 2, random_state=self.random_state).fit(x)
+            # restarts matter less as the corpus grows; each is a full KMeans run (1.5 s at 18,000 units)
+            kmeans = KMeans(k, n_init=4 if n < 5000 else 1, random_state=self.random_state).fit(x)
         centres = normalize(kmeans.cluster_centers_)
         labels = kmeans.labels_.copy()
         centres, labels = self._drop_small(x, centres, labels, min_theme_size(n))
@@ -186,10 +186,13 @@ class ThemeModel:
                 match[cluster] = int(best)
         return match
 
+    def similarities(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
+        """Cosine of each unit to each cluster centre."""
+        return self.features_.transform(embeddings, lemmas) @ self.centres_.T
+
     def transform(self, embeddings: np.ndarray, lemmas: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Cluster index per unit (-1 for "Autres") and the cosine to its centre."""
-        x = self.features_.transform(embeddings, lemmas)
-        similarity = x @ self.centres_.T
+        similarity = self.similarities(embeddings, lemmas)
         labels = np.argmax(similarity, axis=1)
         scores = similarity[np.arange(len(labels)), labels]
         return np.where(scores < self.cutoffs_[labels], -1, labels), scores
@@ -244,6 +247,20 @@ def stop_words_for(codebook: Codebook | None) -> set[str]:
     return set(STOP_WORDS) | elided | DOMAIN_STOP_WORDS | extra
 
 
+def _runner_up(similarity, labels, merged, theme_ids) -> tuple[list[str | None], list[float | None]]:
+    """For each unit, the closest theme other than its own and the cosine to it."""
+    theme_of = [theme_ids.get(merged.get(c, c)) for c in range(similarity.shape[1])]
+    order = np.argsort(-similarity, axis=1)
+    ids: list[str | None] = []
+    scores: list[float | None] = []
+    for i, own in enumerate(labels.tolist()):
+        own_id = theme_ids[own]
+        second = next((c for c in order[i] if theme_of[c] not in (own_id, None)), None)
+        ids.append(theme_of[second] if second is not None else None)
+        scores.append(round(float(similarity[i, second]), 4) if second is not None else None)
+    return ids, scores
+
+
 def find_themes(
     units: list[IdeaUnit],
     embeddings: np.ndarray,
@@ -254,6 +271,7 @@ def find_themes(
     """Cluster the units and name each theme by its codebook entry, else by its keywords."""
     lemmas = [u.lemmas for u in units]
     model = ThemeModel(n_themes=n_themes).fit(embeddings, lemmas, seeds)
+    similarity = model.similarities(embeddings, lemmas)
     labels, scores = model.transform(embeddings, lemmas)
     # clusters matched to one codebook theme become one theme, named after its first cluster
     first_of_entry: dict[int, int] = {}
@@ -278,9 +296,10 @@ def find_themes(
             theme = Theme(theme_id, keyword_label(words), words)
         theme_ids[cluster] = theme.theme_id
         themes.append(theme)
+    runner_up, runner_up_score = _runner_up(similarity, labels, merged, theme_ids)
     assignments = [
-        Assignment(unit.unit_id, theme_ids[int(label)], round(float(score), 4))
-        for unit, label, score in zip(units, labels, scores, strict=True)
+        Assignment(unit.unit_id, theme_ids[int(label)], round(float(score), 4), second, second_score)
+        for unit, label, score, second, second_score in zip(units, labels, scores, runner_up, runner_up_score, strict=True)
     ]
     parameters = {
         "n_units": len(units),

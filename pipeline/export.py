@@ -38,6 +38,8 @@ def themes_frame(themes: list[Theme]) -> pd.DataFrame:
             "keywords": "; ".join(t.keywords),
             "from_codebook": t.from_codebook,
         }
+        if any(x.change_pts is not None or x.proposed for x in themes):  # a wave compared with the previous one
+            row.update({"change_pts": t.change_pts, "proposed": t.proposed})
         row.update({f"quote_{i}": q for i, q in enumerate(t.quotes, start=1)})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -102,10 +104,19 @@ def markdown_report(themes: list[Theme], manifest: dict, excluded: list[Excluded
         f"({counts['units']} idées distinctes ; {counts['excluded']} réponses écartées). "
         "La part d'un thème est celle des répondants analysés qui l'évoquent ; une réponse peut en évoquer plusieurs.",
         "",
-        "| Rang | Thème | Répondants | Part |",
-        "|---:|---|---:|---:|",
     ]
-    lines += [f"| {t.rank} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} |" for t in themes]
+    if any(t.change_pts is not None for t in themes):
+        previous = manifest.get("previous_run_id") or "la vague précédente"
+        lines += [
+            f"Évolution en points par rapport à {_md(previous)} ; « nouveau » : thème proposé, à valider en revue.",
+            "",
+            "| Rang | Thème | Répondants | Part | Évolution |",
+            "|---:|---|---:|---:|---:|",
+        ]
+        lines += [f"| {t.rank} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} | {_change(t)} |" for t in themes]
+    else:
+        lines += ["| Rang | Thème | Répondants | Part |", "|---:|---|---:|---:|"]
+        lines += [f"| {t.rank} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} |" for t in themes]
     for t in themes:
         lines += ["", f"## {t.rank}. {_md(t.label)} ({t.share:.0%})", ""]
         lines.append(f"{t.n_respondents} répondants, {t.n_units} idées. Mots-clés : {_md(', '.join(t.keywords[:8]))}.")
@@ -120,6 +131,12 @@ def markdown_report(themes: list[Theme], manifest: dict, excluded: list[Excluded
         lines += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
         lines += ["", "Le détail est dans `excluded.csv`."]
     return "\n".join(lines) + "\n"
+
+
+def _change(theme: Theme) -> str:
+    if theme.proposed:
+        return "nouveau"
+    return "" if theme.change_pts is None else f"{theme.change_pts:+.1f} pt"
 
 
 def _md(text: str) -> str:

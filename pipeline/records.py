@@ -74,13 +74,17 @@ class Theme:
     quotes: list[str] = field(default_factory=list)
     segments: dict[str, dict[str, float]] = field(default_factory=dict)
     from_codebook: bool = False
+    proposed: bool = False  # a new theme from units the trained model was unsure of, for review
+    change_pts: float | None = None  # share change against the previous wave, in percentage points
 
 
 @dataclass(frozen=True)
 class Assignment:
     unit_id: str
     theme_id: str
-    score: float  # cosine similarity of the unit to its theme's centre
+    score: float  # cosine similarity of the unit to its theme's centre (a probability after classify)
+    runner_up_id: str | None = None  # the next closest theme: a small margin marks a unit worth reviewing
+    runner_up_score: float | None = None
 
 
 @dataclass

@@ -11,6 +11,11 @@ _STATE = Path(tempfile.mkdtemp(prefix="verbatims-tests-"))
 os.environ["VERBATIMS_CACHE"] = str(_STATE / "cache")
 os.environ["PREFECT_HOME"] = str(_STATE / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["VERBATIMS_DB"] = str(_STATE / "verbatims.sqlite")
+os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
+
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -57,3 +62,100 @@ def gold():
 
     frame = pd.read_csv(GOLD, dtype=str).fillna("")
     return {rid: set(themes.split("; ")) for rid, themes in zip(frame.id, frame.themes, strict=True)}
+
+
+@pytest.fixture(scope="session")
+def sample_clustered(sample_clean, sample_vectors, codebook, seeds):
+    from pipeline.cluster import find_themes
+
+    return find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+
+
+def _postgres_binaries() -> Path | None:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).resolve().parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return versions[-1].parent if versions else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for the session, on a Unix socket in a temporary folder.
+
+    Skipped, with the reason shown, only when no server can be started (.ci/run installs Debian's postgresql).
+    """
+    binaries = _postgres_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL tests skipped: no initdb found (install Debian's postgresql; .ci/run does)")
+    root = Path(tempfile.mkdtemp(prefix="verbatims-pg-"))  # under /tmp: pytest's own tmp root is closed to postgres
+    data = root / "data"
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: the cluster belongs to the postgres user
+        shutil.chown(root, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = "55432"
+
+    def run(*command: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*as_user, *command], capture_output=True, text=True, timeout=120)
+
+    init = run(str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync")
+    started = (
+        init.returncode == 0
+        and run(
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(root / "log"),
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=''",
+            "start",
+        ).returncode
+        == 0
+    )
+    if not started:
+        pytest.skip(f"PostgreSQL tests skipped: server did not start ({(init.stderr or '').strip()[:200]})")
+    created = run(str(binaries / "createdb"), "-h", str(root), "-p", port, "-U", "postgres", "verbatims_test")
+    assert created.returncode == 0, created.stderr
+    yield f"postgresql://postgres@/verbatims_test?host={root}&port={port}"
+    run(str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """An empty review store on each real database."""
+    from sqlalchemy import text
+
+    from pipeline.store import Store
+
+    if request.param == "sqlite":
+        yield Store(str(tmp_path / "review.sqlite"))
+        return
+    url = request.getfixturevalue("postgres_url")
+    store = Store(url)
+    yield store
+    with store.engine.begin() as connection:  # the next test starts from an empty schema
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    store.engine.dispose()
+
+
+@pytest.fixture
+def recorded_run(store, sample_dataset, sample_clean, sample_clustered, tmp_path):
+    """The sample analysed and recorded: (store, run id)."""
+    from pipeline.runs import record_run
+
+    manifest = {"run_id": "run-sample", "input": {"file": "sample.csv"}, "parameters": {}, "question": "Q"}
+    record_run(
+        store,
+        manifest,
+        sample_dataset,
+        sample_clean.units,
+        sample_clean.excluded,
+        sample_clustered,
+        "use-multilingual",
+        tmp_path,
+    )
+    return store, "run-sample"

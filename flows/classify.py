@@ -1,0 +1,85 @@
+"""classify_wave: the promoted theme model applied to a new file, compared with the previous wave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NONE
+
+from flows.analyze import (
+    AnalysisSummary,
+    Timer,
+    build_manifest,
+    clean_task,
+    default_out_dir,
+    embed_task,
+    export_task,
+    ingest_task,
+    new_run_id,
+    rank_task,
+    record_task,
+)
+from pipeline.classify import add_share_changes, classify_units
+from pipeline.export import write_manifest
+from pipeline.records import CleanResult, ClusterResult
+from pipeline.registry import load_model
+from pipeline.runs import reviewed_shares
+from pipeline.store import Store
+
+
+@task(name="classify", cache_policy=NONE)
+def classify_task(model, version: str, cleaned: CleanResult, vectors: np.ndarray):
+    result, keep, off_topic = classify_units(model, version, cleaned.units, vectors)
+    get_run_logger().info(
+        "model %s: %d units in known themes, %d unsure (%d new themes proposed), %d off-topic",
+        version,
+        len(keep) - result.parameters["unsure_units"],
+        result.parameters["unsure_units"],
+        result.parameters["proposed_themes"],
+        len(off_topic),
+    )
+    return result, CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep]
+
+
+@flow(name="classify_wave", log_prints=True)
+def classify_wave(
+    input_path: Path,
+    text_col: str | None = None,
+    id_col: str | None = None,
+    model_version: str | None = None,
+    previous_run: str | None = None,
+    out_dir: Path | None = None,
+    db: str | None = None,
+) -> AnalysisSummary:
+    """Themes of a new wave with the promoted (or given) model; shares compared with ``previous_run``,
+    by default the latest run the model was trained on."""
+    store = Store(db)
+    row, model = load_model(store, model_version)
+    previous_run = previous_run or row.runs[-1]
+    store.run_exists(previous_run)
+    timer = Timer()
+    input_path = Path(input_path)
+    dataset = timer.run("ingest", ingest_task, input_path, text_col, id_col)
+    cleaned = timer.run("clean", clean_task, dataset)
+    computed = 0
+    clustered, themes = ClusterResult([], [], {"model": row.version}), []
+    if cleaned.units:
+        vectors, computed = timer.run("embed", embed_task, [u.text for u in cleaned.units], model.embedder)
+        clustered, cleaned, vectors = timer.run("classify", classify_task, model, row.version, cleaned, vectors)
+    if cleaned.units:
+        themes = timer.run("rank", rank_task, clustered, cleaned, vectors, dataset)
+        add_share_changes(themes, reviewed_shares(store, previous_run))
+    run_id = new_run_id(dataset.input_sha256)
+    out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
+    manifest = build_manifest(
+        run_id, input_path, dataset, cleaned, clustered, None, None, model.embedder, computed, timer.timings
+    )
+    manifest.update({"model_version": row.version, "previous_run_id": previous_run})
+    timer.run("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
+    timer.run(
+        "record", record_task, db, manifest, dataset, cleaned, clustered, model.embedder, out_dir, row.version, previous_run
+    )
+    write_manifest(out_dir, manifest)
+    return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)

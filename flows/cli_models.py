@@ -1,0 +1,55 @@
+"""``verbatims models ...``: the trained theme models, which one is promoted, and going back."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+
+from flows.cli_common import fail, open_store
+from pipeline.errors import InputError
+
+app = typer.Typer(help="Trained theme models: list, promote, roll back.", no_args_is_help=True)
+Db = Annotated[str | None, typer.Option("--db", envvar="VERBATIMS_DB", help="Review store (file or postgresql:// URL).")]
+
+
+@app.command("list")
+def list_(db: Db = None) -> None:
+    """Every trained model with its cross-validated macro-F1; * marks the promoted one."""
+    from pipeline.registry import list_models
+
+    rows, promoted = list_models(open_store(db))
+    if not rows:
+        typer.echo("no model yet: review a run, then `verbatims retrain`")
+    for row in rows:
+        mark = "*" if row.version == promoted else " "
+        f1 = row.metrics.get("cv_macro_f1")
+        typer.echo(
+            f"{mark} {row.version:<6} {row.created_at:%Y-%m-%d %H:%M}  macro-F1 {f1:.3f}  {row.n_items} reviewed "
+            f"units, {row.metrics.get('themes')} themes, runs {', '.join(row.runs)}"
+        )
+
+
+@app.command()
+def promote(version: str, db: Db = None) -> None:
+    """Make VERSION the model that classify uses."""
+    from pipeline.registry import promote as promote_model
+
+    try:
+        promote_model(open_store(db), version, getpass.getuser(), reason="promoted by hand")
+    except InputError as exc:
+        fail(exc)
+    typer.echo(f"model {version} promoted")
+
+
+@app.command()
+def rollback(db: Db = None) -> None:
+    """Go back to the model promoted before the current one."""
+    from pipeline.registry import rollback as rollback_model
+
+    try:
+        version = rollback_model(open_store(db), getpass.getuser())
+    except InputError as exc:
+        fail(exc)
+    typer.echo(f"rolled back: model {version} is promoted again")

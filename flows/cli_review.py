@@ -1,0 +1,233 @@
+"""``verbatims review ...``: reviewers correct a run; every correction is an event that can be undone."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli_common import fail, open_store
+from pipeline.errors import InputError
+
+app = typer.Typer(
+    help="Correct a run's themes: rename, merge, split, move, add a second theme, off-topic, confirm, undo. "
+    "Start with `verbatims review queue RUN`.",
+    no_args_is_help=True,
+)
+
+RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `verbatims runs`), or 'latest'.")]
+Reviewer = Annotated[
+    str | None,
+    typer.Option("--reviewer", envvar="VERBATIMS_REVIEWER", help="Who corrects (default: your login name)."),
+]
+Seen = Annotated[
+    int | None,
+    typer.Option(
+        "--seen",
+        help="Run version your view showed (printed by show/queue). A correction on a view older than another "
+        "reviewer's change to the same items is refused.",
+    ),
+]
+Db = Annotated[str | None, typer.Option("--db", envvar="VERBATIMS_DB", help="Review store (file or postgresql:// URL).")]
+
+
+def _run_id(store, run: str) -> str:
+    return store.latest_run_id() if run == "latest" else run
+
+
+def _correct(db: str | None, run: str, reviewer: str | None, seen: int | None, action: str, **payload) -> None:
+    from pipeline.review import correct
+
+    store = open_store(db)
+    run_id = _run_id(store, run)
+    try:
+        event = correct(store, run_id, reviewer or getpass.getuser(), action, seen, **payload)
+    except InputError as exc:
+        fail(exc)
+    typer.echo(
+        f"#{event.seq} {action} saved; run {run_id} is now at version {event.seq}. Undo: verbatims review "
+        f"undo {run_id} --event {event.seq}"
+    )
+
+
+@app.command()
+def show(run: RunArg, db: Db = None) -> None:
+    """The run's themes as reviewed now, with their number of units and the run version."""
+    from pipeline.review import load_state
+
+    store = open_store(db)
+    run_id = _run_id(store, run)
+    state = fail_on_error(load_state, store, run_id)
+    sizes = {t: len(state.members(t)) for t in state.themes}
+    typer.echo(
+        f"run {run_id}, version {state.version}: {len(state.themes)} themes, "
+        f"{len(state.reviewed)} units reviewed, {len(state.off_topic)} off-topic"
+    )
+    for theme_id, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        typer.echo(f"  {theme_id:<18} {size:>5} units  {state.themes[theme_id].label}")
+
+
+@app.command()
+def units(
+    run: RunArg,
+    theme: Annotated[str, typer.Argument(help="Theme id.")],
+    search: Annotated[str | None, typer.Option("--search", help="Only units containing this text.")] = None,
+    db: Db = None,
+) -> None:
+    """The idea units of a theme (ids to split, move or confirm)."""
+    from pipeline.review import load_state
+    from pipeline.runs import load_run
+
+    store = open_store(db)
+    run_id = _run_id(store, run)
+    state = fail_on_error(load_state, store, run_id)
+    text_of = {u.unit_id: u.text for u in load_run(store, run_id).units}
+    members = state.members(theme)
+    if theme not in state.themes:
+        fail(f"unknown theme '{theme}' in run {run_id}: see `verbatims review show {run_id}`")
+    shown = [u for u in members if not search or search.casefold() in text_of[u].casefold()]
+    typer.echo(f"{state.themes[theme].label}: {len(shown)} of {len(members)} units (version {state.version})")
+    for unit_id in shown:
+        typer.echo(f"  {unit_id:<24} {text_of[unit_id][:110]}")
+
+
+@app.command()
+def queue(
+    run: RunArg, limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20, db: Db = None
+) -> None:
+    """Units most worth a look first: the least certain of each theme, taken in turn from every theme."""
+    from pipeline.review import review_queue
+
+    store = open_store(db)
+    run_id = _run_id(store, run)
+    version, items = fail_on_error(review_queue, store, run_id, limit)
+    typer.echo(f"run {run_id}, version {version} (pass --seen {version} with your corrections)")
+    for item in items:
+        other = f" | or {item.runner_up_id} {item.runner_up_label}" if item.runner_up_id else ""
+        typer.echo(
+            f"\n{item.unit_id}  margin {item.margin:.2f}\n  « {item.text[:200]} »\n"
+            f"  now: {item.theme_id} {item.theme_label}{other}"
+        )
+
+
+@app.command()
+def rename(run: RunArg, theme: str, label: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Give THEME a new LABEL."""
+    _correct(db, run, reviewer, seen, "rename", theme=theme, label=label)
+
+
+@app.command()
+def merge(
+    run: RunArg,
+    target: Annotated[str, typer.Argument(help="Theme that stays.")],
+    sources: Annotated[list[str], typer.Argument(help="Themes merged into TARGET.")],
+    reviewer: Reviewer = None,
+    seen: Seen = None,
+    db: Db = None,
+) -> None:
+    """Merge SOURCES into TARGET: their units join TARGET, which keeps its label."""
+    _correct(db, run, reviewer, seen, "merge", target=target, sources=sources)
+
+
+@app.command()
+def split(
+    run: RunArg,
+    theme: str,
+    units: Annotated[list[str], typer.Argument(help="Units that move to the new theme.")],
+    label: Annotated[str, typer.Option("--label", help="Label of the new theme.")],
+    reviewer: Reviewer = None,
+    seen: Seen = None,
+    db: Db = None,
+) -> None:
+    """Split THEME: UNITS move to a new theme called LABEL."""
+    _correct(db, run, reviewer, seen, "split", theme=theme, units=units, label=label)
+
+
+@app.command()
+def move(
+    run: RunArg,
+    unit: str,
+    to: Annotated[str | None, typer.Option("--to", help="Existing theme id.")] = None,
+    new: Annotated[str | None, typer.Option("--new", help="Label of a new theme to create.")] = None,
+    source: Annotated[str | None, typer.Option("--from", help="Theme it leaves (default: its main theme).")] = None,
+    reviewer: Reviewer = None,
+    seen: Seen = None,
+    db: Db = None,
+) -> None:
+    """Move UNIT to another theme (--to) or to a new one (--new)."""
+    if bool(to) == bool(new):
+        fail("give either --to THEME or --new LABEL")
+    _correct(db, run, reviewer, seen, "move", unit=unit, to=to, label=new, **{"from": source})
+
+
+@app.command()
+def add(run: RunArg, unit: str, theme: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Give UNIT a further theme (an idea can belong to two themes)."""
+    _correct(db, run, reviewer, seen, "add", unit=unit, theme=theme)
+
+
+@app.command("off-topic")
+def off_topic(run: RunArg, unit: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Mark UNIT as off-topic: it leaves every theme and is listed in excluded.csv."""
+    _correct(db, run, reviewer, seen, "off_topic", unit=unit)
+
+
+@app.command()
+def confirm(run: RunArg, units: list[str], reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Confirm the machine's themes for UNITS: they then count as reviewed for retraining."""
+    for unit in units:
+        _correct(db, run, reviewer, seen, "confirm", unit=unit)
+
+
+@app.command()
+def undo(
+    run: RunArg,
+    event: Annotated[int | None, typer.Option("--event", help="Correction number (default: your last one).")] = None,
+    reviewer: Reviewer = None,
+    seen: Seen = None,
+    db: Db = None,
+) -> None:
+    """Undo a correction; the undo is itself recorded."""
+    _correct(db, run, reviewer, seen, "undo", event=event)
+
+
+@app.command()
+def history(run: RunArg, db: Db = None) -> None:
+    """Every correction of the run: who, when, what, before and after."""
+    from pipeline.review import history as events
+
+    store = open_store(db)
+    run_id = _run_id(store, run)
+    for e in fail_on_error(events, store, run_id):
+        typer.echo(
+            f"#{e.seq} {e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.action} {e.payload}\n    before {e.before}\n"
+            f"    after  {e.after}"
+        )
+
+
+@app.command()
+def export(
+    run: RunArg,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder (default: outputs/<run>-reviewed/).")] = None,
+    db: Db = None,
+) -> None:
+    """Write the run's files again as reviewed: ranks, shares and quotes recomputed."""
+    from pipeline.runs import export_reviewed
+
+    store = open_store(db)
+    run_id = _run_id(store, run)
+    out = out or Path("outputs") / f"{run_id}-reviewed"
+    themes, manifest = fail_on_error(export_reviewed, store, run_id, out)
+    typer.echo(f"run {run_id} as reviewed (version {manifest['review']['version']}): {len(themes)} themes")
+    for theme in themes[:12]:
+        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}")
+    typer.echo(f"\nResults: {out}/")
+
+
+def fail_on_error(function, *args):
+    try:
+        return function(*args)
+    except InputError as exc:
+        fail(exc)

@@ -1,0 +1,31 @@
+"""retrain_from_reviews: a theme model from every reviewed unit, promoted only when it is not worse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from pipeline.codebook import load_codebook
+from pipeline.retrain import RetrainReport, retrain
+from pipeline.store import Store
+
+
+@flow(name="retrain_from_reviews", log_prints=True)
+def retrain_from_reviews(
+    runs: list[str] | None = None,
+    codebook_path: Path | None = None,
+    db: str | None = None,
+    by: str = "retrain",
+) -> RetrainReport:
+    """Train on the reviewed units of ``runs`` (default: every reviewed run) plus the codebook."""
+    codebook = load_codebook(Path(codebook_path)) if codebook_path else None
+    report = retrain(Store(db), runs, codebook, by)
+    get_run_logger().info(report.summary)
+    create_markdown_artifact(
+        key="retrain-report",
+        markdown=f"# Retraining\n\n{report.summary}\n",
+        description=f"Theme model {report.version}",
+    )
+    return report

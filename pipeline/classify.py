@@ -1,0 +1,90 @@
+"""Apply a trained theme model to a new wave: known themes keep their ids and labels, units the model is
+unsure of are clustered into proposed new themes for review, and shares are compared with the previous wave."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.cluster import OTHER_ID, OTHER_LABEL, find_themes
+from pipeline.records import Assignment, ClusterResult, Excluded, IdeaUnit, Theme
+from pipeline.registry import SavedModel
+from pipeline.review import OFF_TOPIC
+from pipeline.train import CONFIDENT_PROBABILITY, SECOND_THEME_PROBABILITY
+
+# Fewer unsure units than this are too few to propose a theme from: they go to "Autres".
+MIN_UNSURE_FOR_NEW_THEMES = 10
+PROPOSED_PREFIX = "Nouveau ? "
+
+
+def classify_units(
+    model: SavedModel, version: str, units: list[IdeaUnit], vectors: np.ndarray
+) -> tuple[ClusterResult, list[int], list[Excluded]]:
+    """Themes for units; returns the result, the indices of units kept and the units set aside as off-topic."""
+    classes = model.classifier.classes_
+    probabilities = model.classifier.predict_proba(vectors, [u.lemmas for u in units])
+    assignments: list[Assignment] = []
+    unsure: list[int] = []
+    keep: list[int] = []
+    off_topic: list[Excluded] = []
+    for i, row in enumerate(probabilities):
+        order = np.argsort(-row)
+        best = order[0]
+        if row[best] < CONFIDENT_PROBABILITY:
+            unsure.append(i)
+            keep.append(i)
+            continue
+        if classes[best] == OFF_TOPIC:
+            off_topic.append(Excluded(units[i].respondent_id, units[i].text, f"off-topic (model {version})"))
+            continue
+        keep.append(i)
+        chosen = [j for j in order if classes[j] != OFF_TOPIC and (j == best or row[j] >= SECOND_THEME_PROBABILITY)]
+        runner_up = next((j for j in order if j not in chosen and classes[j] != OFF_TOPIC), None)
+        for j in chosen:
+            assignments.append(
+                Assignment(
+                    units[i].unit_id,
+                    classes[j],
+                    round(float(row[j]), 4),
+                    classes[runner_up] if runner_up is not None else None,
+                    round(float(row[runner_up]), 4) if runner_up is not None else None,
+                )
+            )
+    themes = {
+        t: Theme(t, model.theme_labels.get(t, t), [], from_codebook=False)
+        for t in dict.fromkeys(a.theme_id for a in assignments)
+    }
+    proposed = _propose(units, vectors, unsure)
+    for theme in proposed.themes:
+        themes.setdefault(theme.theme_id, theme)
+    parameters = {"model": version, "unsure_units": len(unsure), "proposed_themes": sum(t.proposed for t in themes.values())}
+    return ClusterResult(list(themes.values()), assignments + proposed.assignments, parameters), keep, off_topic
+
+
+def _propose(units: list[IdeaUnit], vectors: np.ndarray, unsure: list[int]) -> ClusterResult:
+    if not unsure:
+        return ClusterResult([], [], {})
+    if len(unsure) < MIN_UNSURE_FOR_NEW_THEMES:
+        other = Theme(OTHER_ID, OTHER_LABEL, [])
+        return ClusterResult([other], [Assignment(units[i].unit_id, OTHER_ID, 0.0) for i in unsure], {})
+    found = find_themes([units[i] for i in unsure], vectors[unsure])
+    renamed = {
+        t.theme_id: (t.theme_id if t.theme_id == OTHER_ID else "p-" + t.theme_id.removeprefix("t-")) for t in found.themes
+    }
+    themes = [
+        Theme(
+            renamed[t.theme_id],
+            t.label if t.theme_id == OTHER_ID else PROPOSED_PREFIX + t.label,
+            t.keywords,
+            proposed=t.theme_id != OTHER_ID,
+        )
+        for t in found.themes
+    ]
+    assignments = [Assignment(a.unit_id, renamed[a.theme_id], a.score) for a in found.assignments]
+    return ClusterResult(themes, assignments, {})
+
+
+def add_share_changes(themes: list[Theme], previous: dict[str, float]) -> None:
+    """Share change in points against the previous wave; None for a theme proposed in this wave."""
+    for theme in themes:
+        if not theme.proposed and theme.theme_id != OTHER_ID:
+            theme.change_pts = round(100 * (theme.share - previous.get(theme.theme_id, 0.0)), 1)

@@ -1,0 +1,121 @@
+"""Versioned theme models: files under ``models/`` (``VERBATIMS_MODELS``), metadata and promotions in the store.
+
+Promotions are append-only. Replaying them gives a stack: a promotion pushes a version, a rollback pops
+back to the one promoted before it, so rolling back twice goes two steps back instead of flip-flopping.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+from sqlalchemy import func, select
+
+from pipeline.errors import InputError
+from pipeline.store import ModelRow, PromotionRow, Store
+
+DEFAULT_MODELS_DIR = Path("models")
+ROLLBACK = "rollback"
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("VERBATIMS_MODELS", DEFAULT_MODELS_DIR))
+
+
+@dataclass
+class SavedModel:
+    """What a trained model needs beside its weights to be applied to a new wave."""
+
+    classifier: object  # pipeline.train.ThemeClassifier
+    theme_labels: dict[str, str]
+    embedder: str
+
+
+def save_model(
+    store: Store,
+    model: SavedModel,
+    metrics: dict,
+    training_sha256: str,
+    n_items: int,
+    runs: list[str],
+    codebook: dict | None,
+) -> ModelRow:
+    with store.session() as session:
+        number = (session.scalar(select(func.count()).select_from(ModelRow)) or 0) + 1
+        version = f"v{number}"
+        while session.get(ModelRow, version) is not None:
+            number += 1
+            version = f"v{number}"
+        path = models_dir() / f"theme-model-{version}.joblib"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, path)
+        row = ModelRow(
+            version=version,
+            path=str(path),
+            metrics=metrics,
+            training_sha256=training_sha256,
+            n_items=n_items,
+            runs=runs,
+            codebook=codebook,
+        )
+        session.add(row)
+    return row
+
+
+def _stack(session) -> list[str]:
+    stack: list[str] = []
+    for row in session.scalars(select(PromotionRow).order_by(PromotionRow.promotion_id)):
+        if row.reason.startswith(ROLLBACK):
+            stack.pop()
+        else:
+            stack.append(row.version)
+    return stack
+
+
+def promoted_version(store: Store) -> str | None:
+    with store.session() as session:
+        stack = _stack(session)
+    return stack[-1] if stack else None
+
+
+def promote(store: Store, version: str, by: str, reason: str = "promoted") -> None:
+    with store.session() as session:
+        if session.get(ModelRow, version) is None:
+            raise InputError(f"unknown model '{version}': see `verbatims models list`")
+        stack = _stack(session)
+        if stack and stack[-1] == version:
+            raise InputError(f"model {version} is already the promoted one")
+        session.add(PromotionRow(version=version, by=by, reason=reason))
+
+
+def rollback(store: Store, by: str) -> str:
+    """Go back to the model promoted before the current one; returns it."""
+    with store.session() as session:
+        stack = _stack(session)
+        if len(stack) < 2:
+            raise InputError("no earlier promoted model to roll back to")
+        session.add(PromotionRow(version=stack[-2], by=by, reason=f"{ROLLBACK} from {stack[-1]}"))
+    return stack[-2]
+
+
+def list_models(store: Store) -> tuple[list[ModelRow], str | None]:
+    with store.session() as session:
+        rows = list(session.scalars(select(ModelRow).order_by(ModelRow.created_at)))
+        stack = _stack(session)
+    return rows, (stack[-1] if stack else None)
+
+
+def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, SavedModel]:
+    """The given version, else the promoted one."""
+    version = version or promoted_version(store)
+    if version is None:
+        raise InputError("no promoted model yet: review a run, then run `verbatims retrain`")
+    with store.session() as session:
+        row = session.get(ModelRow, version)
+    if row is None:
+        raise InputError(f"unknown model '{version}': see `verbatims models list`")
+    if not Path(row.path).exists():
+        raise InputError(f"model {version} file is missing: {row.path} (VERBATIMS_MODELS)")
+    return row, joblib.load(row.path)

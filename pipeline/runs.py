@@ -1,0 +1,240 @@
+"""Runs in the store: record an analysis, read it back, and export it as reviewers have corrected it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, select
+
+from pipeline.cluster import OTHER_ID, keywords_by_cluster, stop_words_for
+from pipeline.embed import embed, load_embedder
+from pipeline.export import write_manifest, write_outputs
+from pipeline.rank import rank_themes
+from pipeline.records import Assignment, ClusterResult, Dataset, Excluded, IdeaUnit, Response, Theme
+from pipeline.review import RunState, load_state
+from pipeline.store import (
+    AssignmentRow,
+    ExcludedRow,
+    RespondentRow,
+    Run,
+    Store,
+    ThemeRow,
+    UnitRow,
+    text_key,
+)
+
+OFF_TOPIC_REASON = "off-topic (marked by a reviewer)"
+
+
+def record_run(
+    store: Store,
+    manifest: dict,
+    dataset: Dataset,
+    units: list[IdeaUnit],
+    excluded: list[Excluded],
+    clustered: ClusterResult,
+    embedder: str,
+    out_dir: Path,
+    kind: str = "analyze",
+    model_version: str | None = None,
+    previous_run_id: str | None = None,
+) -> None:
+    """Store one run as the machine left it; corrections are events on top of it."""
+    run_id = manifest["run_id"]
+    with store.session() as session:
+        session.add(
+            Run(
+                run_id=run_id,
+                kind=kind,
+                input_file=manifest["input"]["file"],
+                input_sha256=dataset.input_sha256,
+                question=manifest.get("question", ""),
+                embedder=embedder,
+                segment_columns=dataset.segment_columns,
+                parameters=manifest["parameters"],
+                out_dir=str(out_dir),
+                model_version=model_version,
+                previous_run_id=previous_run_id,
+            )
+        )
+        session.flush()
+        segments = {r.respondent_id: r.segments for r in reversed(dataset.responses)}  # a repeated id: first row wins
+        _bulk(
+            session,
+            RespondentRow,
+            [{"run_id": run_id, "respondent_id": rid, "segments": seg} for rid, seg in reversed(segments.items())],
+        )
+        _bulk(
+            session,
+            UnitRow,
+            [
+                {
+                    "run_id": run_id,
+                    "unit_id": u.unit_id,
+                    "position": i,
+                    "respondent_id": u.respondent_id,
+                    "text": u.text,
+                    "lemmas": u.lemmas,
+                    "text_key": text_key(u.text),
+                }
+                for i, u in enumerate(units)
+            ],
+        )
+        _bulk(
+            session,
+            ExcludedRow,
+            [
+                {"run_id": run_id, "position": i, "respondent_id": e.respondent_id, "text": e.text, "reason": e.reason}
+                for i, e in enumerate(excluded)
+            ],
+        )
+        _bulk(
+            session,
+            ThemeRow,
+            [
+                {
+                    "run_id": run_id,
+                    "theme_id": t.theme_id,
+                    "label": t.label,
+                    "keywords": t.keywords,
+                    "from_codebook": t.from_codebook,
+                    "proposed": t.proposed,
+                }
+                for t in clustered.themes
+            ],
+        )
+        _bulk(
+            session,
+            AssignmentRow,
+            [
+                {
+                    "run_id": run_id,
+                    "unit_id": a.unit_id,
+                    "theme_id": a.theme_id,
+                    "score": a.score,
+                    "runner_up_id": a.runner_up_id,
+                    "runner_up_score": a.runner_up_score,
+                }
+                for a in clustered.assignments
+            ],
+        )
+
+
+def _bulk(session, table, rows: list[dict], batch: int = 5000) -> None:
+    for start in range(0, len(rows), batch):
+        session.execute(insert(table), rows[start : start + batch])
+
+
+@dataclass
+class StoredRun:
+    """A run read back from the store, in the records the pipeline stages take."""
+
+    run: Run
+    responses: list[Response]
+    units: list[IdeaUnit]
+    excluded: list[Excluded]
+
+
+def load_run(store: Store, run_id: str) -> StoredRun:
+    with store.session() as session:
+        run = store.run(session, run_id)
+        responses = [
+            Response(r.respondent_id, "", r.segments)
+            for r in session.scalars(select(RespondentRow).where(RespondentRow.run_id == run_id))
+        ]
+        units = [
+            IdeaUnit(u.unit_id, u.respondent_id, u.text, u.lemmas)
+            for u in session.scalars(select(UnitRow).where(UnitRow.run_id == run_id).order_by(UnitRow.position))
+        ]
+        excluded = [
+            Excluded(e.respondent_id, e.text, e.reason)
+            for e in session.scalars(select(ExcludedRow).where(ExcludedRow.run_id == run_id).order_by(ExcludedRow.position))
+        ]
+    return StoredRun(run, responses, units, excluded)
+
+
+def reviewed_result(
+    stored: StoredRun, state: RunState, vectors: np.ndarray
+) -> tuple[ClusterResult, list[IdeaUnit], np.ndarray, list[Excluded]]:
+    """The run as reviewed: current themes and labels, scores against the reviewed theme centres,
+    keywords recomputed where membership changed, off-topic units moved to the excluded table."""
+    keep = [i for i, u in enumerate(stored.units) if u.unit_id not in state.off_topic and state.labels.get(u.unit_id)]
+    units = [stored.units[i] for i in keep]
+    vectors = vectors[keep]
+    members: dict[str, list[int]] = {}
+    for i, unit in enumerate(units):
+        for theme_id in state.labels[unit.unit_id]:
+            members.setdefault(theme_id, []).append(i)
+    centres = {t: _unit_norm(vectors[idx].mean(axis=0)) for t, idx in members.items()}
+    primary = [state.labels[u.unit_id][0] for u in units]
+    number = {t: n for n, t in enumerate(sorted(members))}
+    keywords = keywords_by_cluster(
+        [u.lemmas for u in units],
+        np.array([number[t] if t != OTHER_ID else -1 for t in primary]),
+        stop_words_for(None),
+    )
+    themes = []
+    for theme_id in sorted(members):
+        theme = state.themes[theme_id]
+        words = keywords.get(-1 if theme_id == OTHER_ID else number[theme_id], []) or theme.keywords
+        themes.append(Theme(theme_id, theme.label, words, from_codebook=theme.from_codebook, proposed=theme.proposed))
+    assignments = [
+        Assignment(unit.unit_id, theme_id, round(float(vectors[i] @ centres[theme_id]), 4))
+        for i, unit in enumerate(units)
+        for theme_id in state.labels[unit.unit_id]
+    ]
+    off_topic = [Excluded(u.respondent_id, u.text, OFF_TOPIC_REASON) for u in stored.units if u.unit_id in state.off_topic]
+    return ClusterResult(themes, assignments, {}), units, vectors, [*stored.excluded, *off_topic]
+
+
+def _unit_norm(v: np.ndarray) -> np.ndarray:
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], dict]:
+    """Write the run's files again from its reviewed state: ranks, shares and quotes recomputed."""
+    stored = load_run(store, run_id)
+    state = load_state(store, run_id)
+    vectors, _ = embed([u.text for u in stored.units], load_embedder(stored.run.embedder))
+    result, units, vectors, excluded = reviewed_result(stored, state, vectors)
+    segment_columns = stored.run.segment_columns
+    themes = rank_themes(result.themes, result.assignments, units, vectors, stored.responses, segment_columns)
+    kept = {u.respondent_id for u in units}
+    manifest = {
+        "run_id": run_id,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "question": stored.run.question,
+        "input": {"file": stored.run.input_file, "sha256": stored.run.input_sha256, "segment_columns": segment_columns},
+        "parameters": stored.run.parameters,
+        "review": {"version": state.version, "reviewed_units": len(state.reviewed), "off_topic": len(state.off_topic)},
+        "counts": {
+            "rows_in": len(stored.responses),
+            "respondents_kept": len(kept),
+            "units": len(units),
+            "excluded": len(excluded),
+            "excluded_by_reason": dict(Counter(e.kind for e in excluded)),
+            "themes": len(themes),
+        },
+    }
+    write_outputs(out_dir, themes, result.assignments, units, excluded, stored.responses, manifest)
+    write_manifest(out_dir, manifest)
+    return themes, manifest
+
+
+def reviewed_shares(store: Store, run_id: str) -> dict[str, float]:
+    """Each theme's share of respondents in a run as reviewed: the baseline for the next wave's changes."""
+    state = load_state(store, run_id)
+    with store.session() as session:
+        respondent_of = dict(
+            session.execute(select(UnitRow.unit_id, UnitRow.respondent_id).where(UnitRow.run_id == run_id)).all()
+        )
+    who: dict[str, set[str]] = {}
+    for unit_id, themes in state.labels.items():
+        for theme_id in themes:
+            who.setdefault(theme_id, set()).add(respondent_of[unit_id])
+    base = {respondent_of[u] for u, themes in state.labels.items() if themes}
+    return {theme_id: len(people) / len(base) for theme_id, people in who.items()} if base else {}

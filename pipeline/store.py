@@ -1,0 +1,253 @@
+"""The review store: runs, respondents, idea units, themes, machine assignments, review events, models.
+
+SQLite by default, PostgreSQL when ``VERBATIMS_DB`` is a ``postgresql://`` URL. The schema is created
+and upgraded by Alembic migrations (``pipeline/migrations``) whenever the store is opened, so an old
+database file keeps working after an upgrade of the product.
+
+Review events are append-only: the current state of a run is derived from its machine assignments and
+its events (``pipeline.review``), never by updating rows in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from pipeline.errors import InputError
+
+DEFAULT_DB = Path("outputs/verbatims.sqlite")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def text_key(text: str) -> str:
+    """Content identity of an idea unit across runs: case, accents and spacing do not matter."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return hashlib.sha1(" ".join(folded.split()).encode()).hexdigest()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict: JSON, list: JSON}
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "analyze" or "classify"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    input_file: Mapped[str] = mapped_column(Text)
+    input_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    question: Mapped[str] = mapped_column(Text, default="")
+    embedder: Mapped[str] = mapped_column(Text)
+    segment_columns: Mapped[list] = mapped_column(JSON, default=list)
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    out_dir: Mapped[str] = mapped_column(Text, default="")
+    model_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    previous_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class RespondentRow(Base):
+    __tablename__ = "respondents"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    segments: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class UnitRow(Base):
+    __tablename__ = "units"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(220), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    respondent_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    lemmas: Mapped[str] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class ExcludedRow(Base):
+    __tablename__ = "excluded"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    respondent_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ThemeRow(Base):
+    """A theme as the machine proposed it; reviewers' renames and merges live in events."""
+
+    __tablename__ = "themes"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), primary_key=True)
+    theme_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    from_codebook: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False)  # new theme the model was unsure of
+
+
+class AssignmentRow(Base):
+    """The machine's theme for a unit, with its runner-up: the margin between them feeds the review queue."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (ForeignKeyConstraint(["run_id", "unit_id"], ["units.run_id", "units.unit_id"], ondelete="CASCADE"),)
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(220), primary_key=True)
+    theme_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    runner_up_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    runner_up_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class EventRow(Base):
+    """One review action. ``seq`` numbers a run's events; (run_id, seq) is unique, so two reviewers
+    writing at the same instant cannot both take the same place in the history."""
+
+    __tablename__ = "review_events"
+    __table_args__ = (UniqueConstraint("run_id", "seq", name="uq_review_events_run_seq"),)
+
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[dict] = mapped_column(JSON)
+    before: Mapped[dict] = mapped_column(JSON)
+    after: Mapped[dict] = mapped_column(JSON)
+    touched: Mapped[list] = mapped_column(JSON)  # "unit:<id>" / "theme:<id>" keys, for stale-view checks
+
+
+class ModelRow(Base):
+    __tablename__ = "models"
+
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    path: Mapped[str] = mapped_column(Text)
+    metrics: Mapped[dict] = mapped_column(JSON)
+    training_sha256: Mapped[str] = mapped_column(String(64))
+    n_items: Mapped[int] = mapped_column(Integer)
+    runs: Mapped[list] = mapped_column(JSON)
+    codebook: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class PromotionRow(Base):
+    """Append-only: the promoted model is the latest row; a rollback appends the one before it."""
+
+    __tablename__ = "model_promotions"
+
+    promotion_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(ForeignKey("models.version"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+def database_url(value: str | None = None) -> str:
+    """``VERBATIMS_DB`` as an SQLAlchemy URL: a file path or sqlite:// URL, or a postgresql:// URL."""
+    value = value or os.environ.get("VERBATIMS_DB") or str(DEFAULT_DB)
+    if value.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + value.split("://", 1)[1]
+    if "://" in value:
+        return value
+    Path(value).parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{value}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # a reviewer reading while a run is recorded does not block
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """Take the write lock when a transaction starts: two reviewers' corrections then queue one after the
+    other (busy_timeout) instead of failing with "database is locked" when both try to write."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    """A database connection with the schema at its latest migration."""
+
+    def __init__(self, url: str | None = None):
+        self.url = database_url(url)
+        self.shown_url = shown = make_url(self.url).render_as_string(hide_password=True)
+        try:
+            self.engine = create_engine(self.url, future=True)
+            if self.engine.dialect.name == "sqlite":
+                event.listen(self.engine, "connect", _sqlite_pragmas)
+                event.listen(self.engine, "begin", _sqlite_begin)
+            migrate(self.engine)
+        except Exception as exc:  # an unreachable server or unwritable file: say where, not a traceback
+            raise InputError(f"cannot open the review store {shown} (VERBATIMS_DB): {exc}") from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def run(self, session: Session, run_id: str) -> Run:
+        run = session.get(Run, run_id)
+        if run is None:
+            known = session.scalars(select(Run.run_id).order_by(Run.created_at.desc()).limit(5)).all()
+            hint = f"; latest runs: {', '.join(known)}" if known else "; no run recorded yet (run verbatims analyze)"
+            raise InputError(f"unknown run '{run_id}'{hint}")
+        return run
+
+    def run_exists(self, run_id: str) -> None:
+        with self.session() as session:
+            self.run(session, run_id)
+
+    def latest_run_id(self) -> str:
+        with self.session() as session:
+            run_id = session.scalar(select(Run.run_id).order_by(Run.created_at.desc()).limit(1))
+        if run_id is None:
+            raise InputError("no run recorded yet: run verbatims analyze first")
+        return run_id

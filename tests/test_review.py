@@ -1,0 +1,185 @@
+"""Every correction type, undo, the stale-view conflict, the queue and the reviewed export, on SQLite and PostgreSQL."""
+
+import threading
+
+import pandas as pd
+import pytest
+
+from pipeline.review import ReviewError, StaleViewError, correct, history, load_state, review_queue
+from pipeline.runs import OFF_TOPIC_REASON, export_reviewed
+
+
+def _two_themes(state):
+    """The two largest machine themes other than "Autres"."""
+    sizes = sorted(((len(state.members(t)), t) for t in state.themes if t != "autres"), reverse=True)
+    return sizes[0][1], sizes[1][1]
+
+
+def test_rename_changes_the_label_and_keeps_before_and_after(recorded_run):
+    store, run = recorded_run
+    big, _ = _two_themes(load_state(store, run))
+    event = correct(store, run, "alice", "rename", theme=big, label="Culture client au quotidien")
+    assert load_state(store, run).themes[big].label == "Culture client au quotidien"
+    assert event.before[f"theme:{big}"]["label"] != "Culture client au quotidien"
+    assert event.after[f"theme:{big}"]["label"] == "Culture client au quotidien"
+    assert [e.action for e in history(store, run)] == ["rename"]
+
+
+def test_merge_moves_every_unit_and_retires_the_source(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    expected = set(state.members(a)) | set(state.members(b))
+    correct(store, run, "alice", "merge", target=a, sources=[b])
+    after = load_state(store, run)
+    assert set(after.members(a)) == expected and b not in after.themes
+    with pytest.raises(ReviewError, match=f"merged into '{a}'"):
+        correct(store, run, "alice", "rename", theme=b, label="x")
+
+
+def test_split_moves_the_chosen_units_only(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    theme, _ = _two_themes(state)
+    members = state.members(theme)
+    event = correct(store, run, "alice", "split", theme=theme, units=members[:3], label="Écoute des clients")
+    after = load_state(store, run)
+    new = event.payload["new_theme"]
+    assert after.themes[new].label == "Écoute des clients"
+    assert after.members(new) == members[:3] and after.members(theme) == members[3:]
+    with pytest.raises(ReviewError, match="rename the theme instead"):
+        correct(store, run, "alice", "split", theme=new, units=members[:3], label="Tout")
+
+
+def test_move_to_an_existing_and_to_a_new_theme(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    unit, other = state.members(a)[:2]
+    correct(store, run, "alice", "move", unit=unit, to=b)
+    event = correct(store, run, "alice", "move", unit=other, label="Parcours client")
+    after = load_state(store, run)
+    assert after.labels[unit] == [b] and unit in after.reviewed
+    assert after.themes[event.payload["to"]].label == "Parcours client" and after.labels[other] == [event.payload["to"]]
+    with pytest.raises(ReviewError, match="already in theme"):
+        correct(store, run, "alice", "move", unit=unit, to=b)
+    with pytest.raises(ReviewError, match="unknown idea unit"):
+        correct(store, run, "alice", "move", unit="R999#9", to=b)
+
+
+def test_a_second_theme_and_off_topic_show_in_the_reviewed_export(recorded_run, tmp_path):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    both, gone = state.members(a)[0], state.members(a)[1]
+    correct(store, run, "alice", "add", unit=both, theme=b)
+    correct(store, run, "alice", "off_topic", unit=gone)
+    assert load_state(store, run).labels[both] == [a, b]
+    export_reviewed(store, run, tmp_path)
+    rows = pd.read_csv(tmp_path / "assignments.csv", dtype=str)
+    assert sorted(rows[rows.unit_id == both].theme_id) == sorted([a, b])
+    assert gone not in set(rows.unit_id)
+    excluded = pd.read_csv(tmp_path / "excluded.csv", dtype=str)
+    assert (excluded.reason == OFF_TOPIC_REASON).sum() == 1
+
+
+def test_reviewed_export_recomputes_shares_and_ranks(recorded_run, tmp_path):
+    store, run = recorded_run
+    before, _ = export_reviewed(store, run, tmp_path / "before")
+    top, second = before[0], before[1]
+    correct(store, run, "alice", "merge", target=second.theme_id, sources=[top.theme_id])
+    after, manifest = export_reviewed(store, run, tmp_path / "after")
+    assert after[0].theme_id == second.theme_id
+    assert after[0].n_respondents > top.n_respondents
+    assert top.theme_id not in {t.theme_id for t in after}
+    assert manifest["review"]["version"] == 1
+    themes = pd.read_csv(tmp_path / "after" / "themes.csv")
+    assert themes.loc[0, "theme_id"] == second.theme_id and themes.loc[0, "rank"] == 1
+
+
+def test_confirm_and_undo(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    unit = state.members(a)[0]
+    correct(store, run, "alice", "confirm", unit=unit)
+    moved = correct(store, run, "bob", "move", unit=state.members(a)[1], to=b)
+    assert unit in load_state(store, run).reviewed
+    correct(store, run, "alice", "undo")  # alice's own last correction: the confirm, not bob's move
+    after = load_state(store, run)
+    assert unit not in after.reviewed and after.labels[state.members(a)[1]] == [b]
+    correct(store, run, "alice", "undo", event=moved.seq)
+    assert load_state(store, run).labels[state.members(a)[1]] == [a]
+    with pytest.raises(ReviewError, match="already undone"):
+        correct(store, run, "alice", "undo", event=moved.seq)
+    with pytest.raises(ReviewError, match="itself an undo"):
+        correct(store, run, "alice", "undo", event=moved.seq + 1)
+    assert len(history(store, run)) == 4  # nothing is deleted: undos are events too
+
+
+def test_undo_refused_when_the_items_changed_since(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    unit = state.members(a)[0]
+    first = correct(store, run, "alice", "move", unit=unit, to=b)
+    correct(store, run, "bob", "move", unit=unit, to=a)
+    with pytest.raises(ReviewError, match=f"cannot undo #{first.seq}.*#{first.seq + 1}"):
+        correct(store, run, "alice", "undo", event=first.seq)
+
+
+def test_a_correction_on_a_stale_view_is_refused_not_overwritten(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    unit, other = state.members(a)[:2]
+    seen = state.version
+    correct(store, run, "alice", "move", unit=unit, to=b, seen=seen)
+    with pytest.raises(StaleViewError, match=r"alice changed unit:.*Reload \(now version 1\)"):
+        correct(store, run, "bob", "move", unit=unit, label="Autre chose", seen=seen)
+    assert load_state(store, run).labels[unit] == [b]  # alice's correction stands
+    correct(store, run, "bob", "move", unit=other, to=b, seen=seen)  # a different item: no conflict
+    correct(store, run, "alice", "rename", theme=a, label="Nom A", seen=seen)
+    with pytest.raises(StaleViewError, match="theme:"):  # bob renames the theme alice just renamed
+        correct(store, run, "bob", "rename", theme=a, label="Nom B", seen=seen)
+    assert load_state(store, run).themes[a].label == "Nom A"
+
+
+def test_simultaneous_reviewers_lose_nothing(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    units = state.members(a)[:12]
+    errors: list[Exception] = []
+
+    def review(reviewer: str, mine: list[str]) -> None:
+        for unit in mine:
+            try:
+                correct(store, run, reviewer, "move", unit=unit, to=b, seen=0)
+            except Exception as exc:  # noqa: BLE001 - any failure is a lost correction
+                errors.append(exc)
+
+    threads = [threading.Thread(target=review, args=(r, units[i::2])) for i, r in enumerate(("alice", "bob"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert [e.seq for e in history(store, run)] == list(range(1, 13))
+    assert all(load_state(store, run).labels[u] == [b] for u in units)
+
+
+def test_queue_puts_borderline_units_first_and_visits_every_theme(recorded_run):
+    store, run = recorded_run
+    version, items = review_queue(store, run, limit=500)
+    state = load_state(store, run)
+    assert version == 0
+    assert {i.theme_id for i in items[: len(state.themes)]} == {t for t in state.themes if state.members(t)}
+    first_of = {}
+    for item in items:
+        first_of.setdefault(item.theme_id, item)
+    for item in items:  # each theme's first item is its least certain
+        assert first_of[item.theme_id].margin <= item.margin
+    correct(store, run, "alice", "confirm", unit=items[0].unit_id)
+    _, again = review_queue(store, run, limit=500)
+    assert items[0].unit_id not in {i.unit_id for i in again}  # reviewed units leave the queue

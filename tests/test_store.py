@@ -1,0 +1,58 @@
+"""The review store on real SQLite and PostgreSQL: migrations, recording a run, clear errors."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from pipeline.errors import InputError
+from pipeline.store import AssignmentRow, Base, RespondentRow, Store, UnitRow, database_url, text_key
+
+
+def test_migrations_build_exactly_the_models_schema(store):
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_opening_twice_keeps_the_data(store, recorded_run):
+    _, run_id = recorded_run
+    again = Store(store.url)  # migrations run again: a no-op at head
+    with again.session() as session:
+        assert session.scalar(select(func.count()).select_from(UnitRow).where(UnitRow.run_id == run_id)) > 250
+
+
+def test_a_recorded_run_holds_every_unit_respondent_and_assignment(recorded_run, sample_clean, sample_dataset):
+    store, run_id = recorded_run
+    with store.session() as session:
+        units = session.scalar(select(func.count()).select_from(UnitRow))
+        respondents = session.scalar(select(func.count()).select_from(RespondentRow))
+        assigned = session.scalar(select(func.count(func.distinct(AssignmentRow.unit_id))))
+        runner_ups = session.scalar(select(func.count()).where(AssignmentRow.runner_up_id.is_not(None)))
+    assert units == len(sample_clean.units)
+    assert respondents == len({r.respondent_id for r in sample_dataset.responses})
+    assert assigned == units
+    assert runner_ups >= 0.9 * units  # the queue needs the runner-up theme of almost every unit
+
+
+def test_unknown_run_names_the_latest_ones(recorded_run):
+    store, run_id = recorded_run
+    with pytest.raises(InputError, match=f"unknown run 'nope'.*{run_id}"), store.session() as session:
+        store.run(session, "nope")
+
+
+def test_unreachable_database_is_one_clear_error():
+    with pytest.raises(InputError, match="cannot open the review store postgresql") as caught:
+        Store("postgresql://someone:secret@127.0.0.1:1/none")
+    assert "secret" not in str(caught.value)
+
+
+def test_database_url_forms(tmp_path):
+    assert database_url(str(tmp_path / "x.sqlite")) == f"sqlite:///{tmp_path / 'x.sqlite'}"
+    assert database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_text_key_ignores_case_accents_and_spacing():
+    assert text_key("Plus de  MOYENS humains") == text_key("plus de moyens humains")
+    assert text_key("Élan") == text_key("elan")
+    assert text_key("plus de moyens") != text_key("plus de temps")
