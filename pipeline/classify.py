@@ -86,5 +86,5 @@ def _propose(units: list[IdeaUnit], vectors: np.ndarray, unsure: list[int]) -> C
 def add_share_changes(themes: list[Theme], previous: dict[str, float]) -> None:
     """Share change in points against the previous wave; None for a theme proposed in this wave."""
     for theme in themes:
-        if not theme.proposed and theme.theme_id != OTHER_ID:
+        if not theme.proposed:
             theme.change_pts = round(100 * (theme.share - previous.get(theme.theme_id, 0.0)), 1)

@@ -31,6 +31,7 @@ class SavedModel:
     classifier: object  # pipeline.train.ThemeClassifier
     theme_labels: dict[str, str]
     embedder: str
+    training_keys: frozenset[str]  # text_key of every unit it learnt from: only other units can judge it fairly
 
 
 def save_model(

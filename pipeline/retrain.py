@@ -13,7 +13,7 @@ from pipeline.errors import InputError
 from pipeline.registry import SavedModel, load_model, promote, promoted_version, save_model
 from pipeline.review import OFF_TOPIC, load_state
 from pipeline.store import EventRow, Run, Store, UnitRow, text_key
-from pipeline.train import ThemeClassifier, cross_validated_f1, macro_f1, training_hash
+from pipeline.train import ThemeClassifier, cross_validated_predictions, macro_f1, training_hash
 
 
 @dataclass
@@ -62,23 +62,50 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
     return TrainingSet(texts, lemmas, label_sets, corpus, labels, [r.run_id for r in runs], runs[-1].embedder)
 
 
+# The previous model is judged on reviews it never learnt from, when there are at least this many.
+MIN_FRESH_ITEMS = 10
+
+
 @dataclass
 class RetrainReport:
     version: str
-    f1: float
+    f1: float  # cross-validated, on every reviewed unit
     previous_version: str | None
+    compared_on: str  # which units the new and previous models were compared on
+    new_f1_compared: float | None
     previous_f1: float | None
     promoted: bool
     n_items: int
 
     @property
     def summary(self) -> str:
-        before = f"{self.previous_version} {self.previous_f1:.3f}" if self.previous_version else "no previous model"
-        verdict = "promoted" if self.promoted else "kept the previous model (the new one is worse)"
+        head = f"model {self.version}: cross-validated macro-F1 {self.f1:.3f} on {self.n_items} reviewed units"
+        if self.previous_version is None:
+            return f"{head}; first model, promoted"
+        verdict = "promoted" if self.promoted else f"not promoted, {self.previous_version} stays (the new one is worse)"
         return (
-            f"model {self.version}: cross-validated macro-F1 {self.f1:.3f} on {self.n_items} reviewed units "
-            f"(previous: {before}); {verdict}"
+            f"{head}; against {self.previous_version} on {self.compared_on}: {self.new_f1_compared:.3f} vs "
+            f"{self.previous_f1:.3f}; {verdict}"
         )
+
+
+def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: list[list[str]], f1: float):
+    """The new model's cross-validated predictions against the previous model's, on a fair set of units.
+
+    A model scores well on the units it learnt from, so the previous one is judged on reviews made since
+    it was trained; when there are too few, on its own cross-validated F1 of its training time.
+    """
+    version = promoted_version(store)
+    if version is None:
+        return None, "", None, None
+    row, previous = load_model(store, version)
+    fresh = [i for i, text in enumerate(data.texts) if text_key(text) not in previous.training_keys]
+    if len(fresh) < MIN_FRESH_ITEMS:
+        return version, "its training-time cross-validation", f1, row.metrics["cv_macro_f1"]
+    gold = [data.label_sets[i] for i in fresh]
+    theirs = previous.classifier.predict(vectors[fresh], [data.lemmas[i] for i in fresh])
+    ours = macro_f1(gold, [predicted[i] for i in fresh])
+    return version, f"{len(fresh)} units reviewed since it was trained", ours, macro_f1(gold, theirs)
 
 
 def retrain(
@@ -91,12 +118,9 @@ def retrain(
     if codebook is not None:  # each codebook entry is one more training example of its theme
         seeds = codebook_seeds(codebook, embedder)
         extra = (seeds.embeddings, seeds.lemmas, [[t.theme_id] for t in codebook.themes])
-    f1 = cross_validated_f1(vectors, data.lemmas, data.label_sets, data.corpus_lemmas, extra)
-    previous_version, previous_f1 = promoted_version(store), None
-    if previous_version:
-        _, previous = load_model(store, previous_version)
-        predicted = previous.classifier.predict(vectors, data.lemmas)
-        previous_f1 = macro_f1(data.label_sets, predicted)
+    predicted = cross_validated_predictions(vectors, data.lemmas, data.label_sets, data.corpus_lemmas, extra)
+    f1 = macro_f1(data.label_sets, predicted)
+    previous_version, compared_on, new_f1, previous_f1 = _compare(store, data, vectors, predicted, f1)
     x, words, labels = vectors, data.lemmas, data.label_sets
     if extra is not None:
         x, words, labels = np.vstack([x, extra[0]]), words + extra[1], labels + extra[2]
@@ -106,24 +130,21 @@ def retrain(
     metrics = {
         "cv_macro_f1": round(f1, 4),
         "previous_version": previous_version,
+        "compared_on": compared_on,
+        "new_macro_f1_compared": None if new_f1 is None else round(new_f1, 4),
         "previous_macro_f1": None if previous_f1 is None else round(previous_f1, 4),
         "themes": len(classifier.classes_),
     }
     row = save_model(
         store,
-        SavedModel(classifier, theme_labels, data.embedder),
+        SavedModel(classifier, theme_labels, data.embedder, frozenset(map(text_key, data.texts))),
         metrics,
         training_hash(data.texts, data.label_sets),
         len(data.texts),
         data.runs,
         None if codebook is None else {"question": codebook.question, "themes": [t.theme_id for t in codebook.themes]},
     )
-    promoted = previous_f1 is None or f1 >= previous_f1
+    promoted = previous_f1 is None or new_f1 >= previous_f1
     if promoted:
-        promote(
-            store,
-            row.version,
-            by,
-            reason=f"retrained: macro-F1 {f1:.3f} vs {previous_f1 if previous_f1 is not None else 'none'}",
-        )
-    return RetrainReport(row.version, f1, previous_version, previous_f1, promoted, len(data.texts))
+        promote(store, row.version, by, reason="retrained: not worse than the previous model")
+    return RetrainReport(row.version, f1, previous_version, compared_on, new_f1, previous_f1, promoted, len(data.texts))

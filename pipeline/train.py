@@ -83,15 +83,15 @@ def macro_f1(gold: list[list[str]], predicted: list[list[str]]) -> float:
     )
 
 
-def cross_validated_f1(
+def cross_validated_predictions(
     embeddings: np.ndarray,
     lemmas: list[str],
     label_sets: list[list[str]],
     corpus_lemmas: list[str] | None = None,
     extra: tuple[np.ndarray, list[str], list[list[str]]] | None = None,
     folds: int = 5,
-) -> float:
-    """Macro-F1 of a model trained on the other folds, over all reviewed units.
+) -> list[list[str]]:
+    """Each reviewed unit's themes as predicted by a model trained on the other folds.
 
     ``extra`` items (codebook entries) join every training fold and are never scored.
     """
@@ -108,7 +108,7 @@ def cross_validated_f1(
         model = ThemeClassifier().fit(x, words, labels, corpus_lemmas)
         for i, labels_i in zip(test, model.predict(embeddings[test], [lemmas[i] for i in test]), strict=True):
             predicted[i] = labels_i
-    return macro_f1(label_sets, predicted)
+    return predicted
 
 
 def training_hash(texts: list[str], label_sets: list[list[str]]) -> str:

