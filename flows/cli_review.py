@@ -97,8 +97,9 @@ def units(
 def queue(
     run: RunArg, limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20, db: Db = None
 ) -> None:
-    """Units most worth a look first: the least certain of each theme, taken in turn from every theme."""
-    from pipeline.review import review_queue
+    """Units most worth a look first. Before any review: the machine's least certain unit of each theme in
+    turn. Once 20 units are reviewed: the units a model trained on the reviews so far is least sure of."""
+    from pipeline.queue import review_queue
 
     store = open_store(db)
     run_id = _run_id(store, run)
@@ -107,7 +108,7 @@ def queue(
     for item in items:
         other = f" | or {item.runner_up_id} {item.runner_up_label}" if item.runner_up_id else ""
         typer.echo(
-            f"\n{item.unit_id}  margin {item.margin:.2f}\n  « {item.text[:200]} »\n"
+            f"\n{item.unit_id}  certainty {item.certainty:.2f}\n  « {item.text[:200]} »\n"
             f"  now: {item.theme_id} {item.theme_label}{other}"
         )
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.errors import InputError
-from pipeline.store import AssignmentRow, EventRow, Store, ThemeRow, UnitRow
+from pipeline.store import AssignmentRow, EventRow, Run, Store, ThemeRow, UnitRow
 
 ACTIONS = ("rename", "merge", "split", "move", "add", "off_topic", "confirm", "undo")
 OFF_TOPIC = "hors-sujet"  # the label retraining learns for units a reviewer marked off-topic
@@ -283,7 +283,7 @@ def correct(store: Store, run_id: str, reviewer: str, action: str, seen: int | N
     for _ in range(5):
         try:
             return _correct_once(store, run_id, reviewer, action, seen, dict(payload))
-        except IntegrityError:  # lost the race for the next seq (PostgreSQL): re-read and try again
+        except IntegrityError:  # lost the race for the next seq despite the lock: re-read and try again
             continue
     raise StaleViewError(f"run {run_id} is being corrected by others right now: reload and try again")
 
@@ -291,6 +291,8 @@ def correct(store: Store, run_id: str, reviewer: str, action: str, seen: int | N
 def _correct_once(store: Store, run_id: str, reviewer: str, action: str, seen: int | None, payload: dict) -> EventRow:
     with store.session() as session:
         store.run(session, run_id)
+        # corrections to one run queue up here (a row lock on PostgreSQL; SQLite already holds its write lock)
+        session.execute(select(Run.run_id).where(Run.run_id == run_id).with_for_update())
         events = _events(session, run_id)
         state = _replay(_machine_state(session, run_id), events)
         if action == "undo":
@@ -329,60 +331,3 @@ def _check_fresh(events: list[EventRow], seen: int, touched: list[str]) -> None:
             f"your view (version {seen}) is out of date: {e.reviewer} changed {items} at "
             f"{e.at:%H:%M:%S} (#{e.seq}, {e.action}). Reload (now version {events[-1].seq}) and try again."
         )
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    unit_id: str
-    text: str
-    theme_id: str
-    theme_label: str
-    score: float
-    runner_up_id: str | None
-    runner_up_label: str | None
-    margin: float
-
-
-def review_queue(store: Store, run_id: str, limit: int = 20) -> tuple[int, list[QueueItem]]:
-    """Units most worth a look first: per theme, the least certain (smallest margin over the runner-up
-    theme), taken in turn from each theme, largest first, so a short session touches every theme.
-
-    Returns the run version the queue was read at, for stale-view checks.
-    """
-    state = load_state(store, run_id)
-    with store.session() as session:
-        texts = dict(session.execute(select(UnitRow.unit_id, UnitRow.text).where(UnitRow.run_id == run_id)).all())
-        rows = session.scalars(select(AssignmentRow).where(AssignmentRow.run_id == run_id)).all()
-    best: dict[str, AssignmentRow] = {}
-    for row in rows:
-        if row.unit_id not in best or row.score > best[row.unit_id].score:
-            best[row.unit_id] = row
-    by_theme: dict[str, list[QueueItem]] = defaultdict(list)
-    for unit_id, themes in state.labels.items():
-        row = best.get(unit_id)
-        if unit_id in state.reviewed or unit_id in state.off_topic or not themes or row is None:
-            continue
-        theme = themes[0]
-        runner_up = state.resolve(row.runner_up_id)
-        runner_up = runner_up if runner_up in state.themes and runner_up != theme else None
-        margin = row.score - row.runner_up_score if runner_up and row.runner_up_score is not None else row.score
-        by_theme[theme].append(
-            QueueItem(
-                unit_id,
-                texts[unit_id],
-                theme,
-                state.themes[theme].label,
-                row.score,
-                runner_up,
-                state.themes[runner_up].label if runner_up else None,
-                round(margin, 4),
-            )
-        )
-    queues = [sorted(items, key=lambda q: (q.margin, q.unit_id)) for _, items in sorted(by_theme.items(), key=_size)]
-    ordered = [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
-    return state.version, ordered[:limit]
-
-
-def _size(item: tuple[str, list]) -> tuple[int, str]:
-    theme_id, items = item
-    return (-len(items), theme_id)

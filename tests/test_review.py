@@ -5,7 +5,8 @@ import threading
 import pandas as pd
 import pytest
 
-from pipeline.review import ReviewError, StaleViewError, correct, history, load_state, review_queue
+from pipeline.queue import review_queue
+from pipeline.review import ReviewError, StaleViewError, correct, history, load_state
 from pipeline.runs import OFF_TOPIC_REASON, export_reviewed
 
 
@@ -179,7 +180,25 @@ def test_queue_puts_borderline_units_first_and_visits_every_theme(recorded_run):
     for item in items:
         first_of.setdefault(item.theme_id, item)
     for item in items:  # each theme's first item is its least certain
-        assert first_of[item.theme_id].margin <= item.margin
+        assert first_of[item.theme_id].certainty <= item.certainty
     correct(store, run, "alice", "confirm", unit=items[0].unit_id)
     _, again = review_queue(store, run, limit=500)
     assert items[0].unit_id not in {i.unit_id for i in again}  # reviewed units leave the queue
+
+
+def test_queue_learns_from_reviews_once_enough_units_are_settled(recorded_run):
+    store, run = recorded_run
+    _, first = review_queue(store, run, limit=25)
+    state = load_state(store, run)
+    for item in first[:12]:
+        correct(store, run, "alice", "confirm", unit=item.unit_id)
+    for item in first[12:22]:  # the runner-up was right for these
+        if item.runner_up_id:
+            correct(store, run, "alice", "move", unit=item.unit_id, to=item.runner_up_id)
+        else:
+            correct(store, run, "alice", "confirm", unit=item.unit_id)
+    assert len(load_state(store, run).reviewed) >= 20
+    _, learnt = review_queue(store, run, limit=len(state.labels))
+    certainties = [i.certainty for i in learnt]
+    assert certainties == sorted(certainties) and certainties[0] >= 0 and certainties[-1] <= 1
+    assert not {i.unit_id for i in learnt} & {i.unit_id for i in first[:22]}
