@@ -163,7 +163,8 @@ def main() -> None:
             "picked by the review queue (asked for one item per machine theme at a time, corrections saved in the "
             "store between sessions, so the queue learns from them) or at random; a theme model is trained on them "
             "(one-vs-rest logistic regression on USE + lemma TF-IDF, as `verbatims retrain`) and scored by "
-            "multi-label macro-F1 on the answers nobody reviewed. Budgets stop when more than 60% of the answers would be reviewed.",
+            "multi-label macro-F1 on the answers nobody reviewed. Budgets stop when more than 60% of the answers "
+            "would be reviewed.",
             "",
             *lines,
             "",
