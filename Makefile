@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/quality.py
+	$(BIN)/python bench/review_loop.py
 	$(BIN)/python bench/speed.py
 
 lint: $(STAMP)
