@@ -226,6 +226,51 @@ def classify(
     print_summary(summary)
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (keep localhost unless behind a proxy).")
+    ] = "127.0.0.1",
+    db: Db = None,
+) -> None:
+    """Start the web page for reviewers and report writers on localhost (add users with `verbatims users add`)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    _start_flows()
+    store = open_store(db)
+    typer.echo(f"verbatims web page: http://{host}:{port}/  (store {store.shown_url}; Ctrl-C to stop)")
+    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+
+
+users_app = typer.Typer(help="People who sign in to the web page.", no_args_is_help=True)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[
+        str, typer.Option("--role", help="viewer (read, export), reviewer (correct) or admin (retrain, users).")
+    ],
+    password: Annotated[
+        str, typer.Option("--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="VERBATIMS_PASSWORD")
+    ],
+    db: Db = None,
+) -> None:
+    """Add a user, or give an existing one a new password and role."""
+    from pipeline.errors import InputError
+    from pipeline.users import add_user
+
+    try:
+        add_user(open_store(db), username, password, role)
+    except InputError as exc:
+        fail(exc)
+    typer.echo(f"user {username} ({role}) saved")
+
+
+app.add_typer(users_app, name="users")
 app.add_typer(cli_review.app, name="review")
 app.add_typer(cli_models.app, name="models")
 

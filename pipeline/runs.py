@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert, select
 
+from pipeline.classify import add_share_changes
 from pipeline.cluster import OTHER_ID, keywords_by_cluster, stop_words_for
 from pipeline.embed import embed, load_embedder
 from pipeline.export import write_manifest, write_outputs
@@ -195,17 +196,46 @@ def _unit_norm(v: np.ndarray) -> np.ndarray:
     return v / (np.linalg.norm(v) or 1.0)
 
 
-def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], dict]:
-    """Write the run's files again from its reviewed state: ranks, shares and quotes recomputed."""
+@dataclass
+class ReviewedRun:
+    """A run ranked as reviewed, with what its exports need."""
+
+    stored: StoredRun
+    state: RunState
+    themes: list[Theme]
+    result: ClusterResult
+    units: list[IdeaUnit]
+    excluded: list[Excluded]
+
+
+def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
+    """Ranks, shares, quotes and keywords recomputed from the run's current reviewed state."""
     stored = load_run(store, run_id)
     state = load_state(store, run_id)
     vectors, _ = embed([u.text for u in stored.units], load_embedder(stored.run.embedder))
     result, units, vectors, excluded = reviewed_result(stored, state, vectors)
+    themes = rank_themes(result.themes, result.assignments, units, vectors, stored.responses, stored.run.segment_columns)
+    if stored.run.previous_run_id:  # a classified wave: changes against the wave before
+        add_share_changes(themes, reviewed_shares(store, stored.run.previous_run_id))
+    return ReviewedRun(stored, state, themes, result, units, excluded)
+
+
+def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], dict]:
+    """Write the run's files again from its reviewed state: ranks, shares and quotes recomputed."""
+    reviewed = reviewed_run(store, run_id)
+    stored, state, themes, result, units, excluded = (
+        reviewed.stored,
+        reviewed.state,
+        reviewed.themes,
+        reviewed.result,
+        reviewed.units,
+        reviewed.excluded,
+    )
     segment_columns = stored.run.segment_columns
-    themes = rank_themes(result.themes, result.assignments, units, vectors, stored.responses, segment_columns)
     kept = {u.respondent_id for u in units}
     manifest = {
         "run_id": run_id,
+        "previous_run_id": stored.run.previous_run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "question": stored.run.question,
         "input": {"file": stored.run.input_file, "sha256": stored.run.input_sha256, "segment_columns": segment_columns},

@@ -251,3 +251,14 @@ class Store:
         if run_id is None:
             raise InputError("no run recorded yet: run verbatims analyze first")
         return run_id
+
+
+class UserRow(Base):
+    """Someone who signs in to the web page: viewer (read, export), reviewer (correct) or admin (retrain, users)."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -1,0 +1,52 @@
+"""People who use the web page, their roles, and their passwords (Argon2 hashes, never the passwords)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError, VerifyMismatchError
+
+from pipeline.errors import InputError
+from pipeline.store import Store, UserRow
+
+ROLES = ("viewer", "reviewer", "admin")  # each can do what the ones before it can
+_HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+
+
+def can(role: str, needed: str) -> bool:
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def add_user(store: Store, username: str, password: str, role: str) -> None:
+    username = username.strip()
+    if not username or len(username) > 100:
+        raise InputError("a user name is 1 to 100 characters")
+    if role not in ROLES:
+        raise InputError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    with store.session() as session:
+        user = session.get(UserRow, username)
+        if user is None:
+            session.add(UserRow(username=username, password_hash=_HASHER.hash(password), role=role))
+        else:  # same name again: a new password and role
+            user.password_hash, user.role = _HASHER.hash(password), role
+
+
+def authenticate(store: Store, username: str, password: str) -> UserRow | None:
+    with store.session() as session:
+        user = session.get(UserRow, username.strip())
+        if user is None:
+            _HASHER.hash(password)  # same time spent whether or not the user exists
+            return None
+        try:
+            _HASHER.verify(user.password_hash, password)
+        except (VerifyMismatchError, VerificationError):
+            return None
+        return user
+
+
+def user_role(store: Store, username: str) -> str | None:
+    with store.session() as session:
+        user = session.get(UserRow, username)
+        return user.role if user else None

@@ -1,0 +1,211 @@
+"""The web page and its JSON API: roles, CSRF, bad requests, untrusted text, exports."""
+
+import io
+import re
+import time
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.records import Assignment, ClusterResult, Dataset, IdeaUnit, Response, Theme
+from pipeline.runs import record_run
+from pipeline.store import Store
+from pipeline.users import add_user
+from web import session as web_session
+from web.app import create_app
+
+PASSWORD = "correct horse battery"
+ATTACKS = ['<script>alert("x")</script>', "<img src=x onerror=alert(1)>", "javascript:alert(1)", '=HYPERLINK("http://x")']
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(str(tmp_path / "web.sqlite"))
+
+
+@pytest.fixture
+def site(recorded_run):
+    store, run = recorded_run
+    for role in ("viewer", "reviewer", "admin"):
+        add_user(store, role, PASSWORD, role)
+    return store, run, TestClient(create_app(store, secret="test-secret"))
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_path: str = "/"):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token, "next": next_path},
+        follow_redirects=False,
+    )
+    return response, token
+
+
+def test_nothing_is_readable_without_signing_in(site):
+    _, run, client = site
+    assert client.get("/api/runs").status_code == 401
+    assert client.get("/api/runs").json() == {"detail": "sign in first"}
+    page = client.get(f"/runs/{run}", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == f"/login?next=/runs/{run}"
+
+
+def test_wrong_password_and_open_redirects_are_refused(site):
+    _, _, client = site
+    response, _ = sign_in(client, "viewer", "wrong password")
+    assert response.status_code == 200 and "Unknown user or wrong password." in response.text
+    assert client.get("/api/runs").status_code == 401
+    response, _ = sign_in(client, "viewer", next_path="//evil.example/")
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_login_form_needs_its_csrf_token(site):
+    _, _, client = site
+    client.get("/login")
+    response = client.post("/login", data={"username": "viewer", "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 403 and "CSRF" in response.text
+
+
+def test_viewer_reads_runs_themes_and_units_but_cannot_correct(site):
+    store, run, client = site
+    sign_in(client, "viewer")
+    runs = client.get("/api/runs").json()
+    assert [r["run_id"] for r in runs] == [run]
+    themes = client.get(f"/api/runs/{run}/themes").json()
+    assert [t["rank"] for t in themes] == list(range(1, len(themes) + 1))
+    assert {"sponsorship", "moyens", "embarquer"} <= {t["theme_id"] for t in themes}
+    first = themes[0]
+    assert 0 < first["share"] < 1 and first["quotes"] and first["keywords"]
+    units = client.get(f"/api/runs/{run}/themes/{first['theme_id']}/units").json()
+    assert len(units) == first["n_units"]
+    assert client.get(f"/api/runs/{run}/queue").status_code == 403
+    denied = client.post(f"/api/runs/{run}/corrections", json={"action": "confirm", "unit": units[0]["unit_id"]})
+    assert denied.status_code == 403 and "reviewer role" in denied.json()["detail"]
+    assert client.get("/api/models").json() == {"promoted": None, "models": []}
+
+
+def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site):
+    store, run, client = site
+    _, token = sign_in(client, "reviewer")
+    queue = client.get(f"/api/runs/{run}/queue", params={"limit": 5}).json()
+    item = queue["items"][0]
+    body = {"action": "move", "unit": item["unit_id"], "label": "Thème créé sur la page", "seen": queue["version"]}
+    assert client.post(f"/api/runs/{run}/corrections", json=body).status_code == 403  # no CSRF header
+    saved = client.post(f"/api/runs/{run}/corrections", json=body, headers={"X-CSRF-Token": token})
+    assert saved.status_code == 200 and saved.json()["version"] == 1
+    themes = {t["label"]: t for t in client.get(f"/api/runs/{run}/themes").json()}
+    assert themes["Thème créé sur la page"]["n_units"] == 1 and themes["Thème créé sur la page"]["share"] > 0
+    stale = client.post(f"/api/runs/{run}/corrections", json={**body, "label": "Autre"}, headers={"X-CSRF-Token": token})
+    assert stale.status_code == 409 and "out of date" in stale.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "message"),
+    [
+        ("get", "/api/runs/nope/themes", None, 404, "unknown run 'nope'"),
+        ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "no theme 'nope'"),
+        ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit must be between 1 and 1000"),
+        ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "malformed request: query.limit"),
+        ("post", "/api/runs/run-sample/corrections", {"action": "explode"}, 400, "unknown correction 'explode'"),
+        ("post", "/api/runs/run-sample/corrections", {"action": "move", "unit": "R001"}, 400, "move needs 'to'"),
+        (
+            "post",
+            "/api/runs/run-sample/corrections",
+            {"action": "rename", "theme": "nope", "label": "x"},
+            400,
+            "unknown theme 'nope'",
+        ),
+        ("post", "/api/runs/run-sample/corrections", {"action": "rename"}, 400, "needs the field 'theme'"),
+        ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "malformed request"),
+        ("get", "/api/jobs/nope", None, 400, "no job 'nope'"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(site, method, path, body, status, message):
+    _, _, client = site
+    _, token = sign_in(client, "reviewer")
+    response = getattr(client, method)(path, **({"json": body, "headers": {"X-CSRF-Token": token}} if body else {}))
+    assert response.status_code == status, response.text
+    assert message in response.json()["detail"]
+
+
+def test_admin_only_actions(site):
+    _, _, client = site
+    _, token = sign_in(client, "reviewer")
+    assert client.post("/api/retrain", headers={"X-CSRF-Token": token}).status_code == 403
+    page = client.get("/")
+    assert "Réentraîner" not in page.text
+
+
+def test_openapi_schema_lists_the_api(site):
+    _, _, client = site
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/runs",
+        "/api/runs/{run_id}/themes",
+        "/api/runs/{run_id}/themes/{theme_id}/units",
+        "/api/runs/{run_id}/queue",
+        "/api/runs/{run_id}/corrections",
+        "/api/models",
+        "/api/retrain",
+    ):
+        assert path in paths
+
+
+def test_sessions_expire(site, monkeypatch):
+    _, _, client = site
+    sign_in(client, "viewer")
+    assert client.get("/api/runs").status_code == 200
+    monkeypatch.setattr(web_session, "SESSION_SECONDS", 0)
+    time.sleep(1.1)
+    assert client.get("/api/runs").status_code == 401
+
+
+@pytest.fixture
+def hostile_run(store):
+    """A run whose answers and theme label are attacks."""
+    units = [IdeaUnit(f"H{i}", f"H{i}", text, "mot") for i, text in enumerate(ATTACKS)]
+    theme = Theme("t-hostile", "<img src=x onerror=alert(2)>", ["<b>"])
+    result = ClusterResult([theme], [Assignment(u.unit_id, theme.theme_id, 0.9) for u in units], {})
+    dataset = Dataset([Response(u.respondent_id, u.text, {"<seg>": "<v>"}) for u in units], "t", "id", ["<seg>"], [], "x")
+    record_run(
+        store,
+        {"run_id": "hostile", "input": {"file": "<x>.csv"}, "parameters": {}, "question": "<q>"},
+        dataset,
+        units,
+        [],
+        result,
+        "use-multilingual",
+        ".",
+    )
+    add_user(store, "viewer", PASSWORD, "viewer")
+    return TestClient(create_app(store, secret="s"))
+
+
+def test_verbatims_cannot_run_in_the_page(hostile_run):
+    client = hostile_run
+    sign_in(client, "viewer")
+    for path in ("/runs/hostile", "/runs/hostile/themes/t-hostile", "/runs/hostile/report", "/"):
+        html = client.get(path).text
+        assert "<script>alert" not in html and "<img src=x" not in html and 'href="javascript:' not in html, path
+    theme_page = client.get("/runs/hostile/themes/t-hostile").text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in theme_page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in theme_page
+    assert "script-src 'self'" in client.get("/runs/hostile").headers["content-security-policy"]
+
+
+def test_exports_neutralise_formulas(hostile_run):
+    client = hostile_run
+    sign_in(client, "viewer")
+    csv = client.get("/runs/hostile/download/csv")
+    assert csv.status_code == 200
+    themes = pd.read_csv(io.BytesIO(csv.content))
+    quotes = " ".join(str(v) for v in themes.filter(like="quote").iloc[0])
+    assert "'=HYPERLINK" in quotes and " =HYPERLINK" not in " " + quotes.replace("'=HYPERLINK", "")
+    xlsx = client.get("/runs/hostile/download/xlsx")
+    cells = pd.read_excel(io.BytesIO(xlsx.content), sheet_name=None)
+    texts = [str(v) for sheet in cells.values() for v in sheet.to_numpy().ravel()]
+    assert not [t for t in texts if t.startswith(("=", "+", "@"))]
+    html = client.get("/runs/hostile/download/html")
+    assert "attachment" in html.headers["content-disposition"] and "<script>alert" not in html.text
+    assert client.get("/runs/hostile/download/pdf").status_code == 404

@@ -1,0 +1,82 @@
+"""Retrain and classify started from the page: Prefect flows run in a background thread, followed by a job page."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.errors import InputError
+from pipeline.store import Store
+
+UPLOADS = Path("outputs/uploads")
+
+
+@dataclass
+class Job:
+    job_id: str
+    kind: str
+    by: str
+    state: str = "running"  # running, done, failed
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    finished_at: str | None = None
+    message: str = ""
+    run_id: str | None = None
+
+
+class Jobs:
+    def __init__(self, store: Store):
+        self.store = store
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def get(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise InputError(f"no job '{job_id}' (jobs are kept until the server restarts)")
+        return job
+
+    def recent(self) -> list[Job]:
+        return sorted(self._jobs.values(), key=lambda j: j.started_at, reverse=True)[:5]
+
+    def start_retrain(self, by: str) -> str:
+        def work(job: Job) -> None:
+            from flows.retrain import retrain_from_reviews
+
+            report = retrain_from_reviews(db=self.store.url, by=by)
+            job.message = report.summary
+
+        return self._start("retrain", by, work)
+
+    def start_classify(self, filename: str, content: bytes, by: str) -> str:
+        name = Path(filename).name or "wave.csv"
+        path = UPLOADS / f"{uuid.uuid4().hex[:8]}-{name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+
+        def work(job: Job) -> None:
+            from flows.classify import classify_wave
+
+            summary = classify_wave(path, db=self.store.url)
+            job.run_id = summary.run_id
+            job.message = f"{len(summary.themes)} themes in {name}; results in {summary.out_dir}"
+
+        return self._start("classify", by, work)
+
+    def _start(self, kind: str, by: str, work) -> str:
+        job = Job(uuid.uuid4().hex[:12], kind, by)
+        with self._lock:
+            self._jobs[job.job_id] = job
+
+        def run() -> None:
+            try:
+                work(job)
+                job.state = "done"
+            except Exception as exc:  # the page shows why; the server keeps serving
+                job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
+            job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+        threading.Thread(target=run, name=f"job-{job.job_id}", daemon=True).start()
+        return job.job_id
