@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/verbatims analyze $(SAMPLE).csv --codebook $(SAMPLE).codebook.yaml --out outputs/sample
+	@echo ""
+	@echo "Review it in the browser: $(BIN)/verbatims users add YOU --role admin, then $(BIN)/verbatims serve"
+	@echo "  -> http://127.0.0.1:8765/"
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -143,11 +143,11 @@ def store(request, tmp_path):
 
 
 @pytest.fixture
-def recorded_run(store, sample_dataset, sample_clean, sample_clustered, tmp_path):
+def recorded_run(store, sample_dataset, sample_clean, sample_clustered, codebook, tmp_path):
     """The sample analysed and recorded: (store, run id)."""
     from pipeline.runs import record_run
 
-    manifest = {"run_id": "run-sample", "input": {"file": "sample.csv"}, "parameters": {}, "question": "Q"}
+    manifest = {"run_id": "run-sample", "input": {"file": "sample.csv"}, "parameters": {}, "question": codebook.question}
     record_run(
         store,
         manifest,

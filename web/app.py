@@ -59,6 +59,8 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
         title="verbatims",
         description="Ranked themes of French survey answers, their review and retraining.",
         version="0.1.0",
+        docs_url=None,  # Swagger UI loads its scripts from a CDN: blocked offline and by our CSP
+        redoc_url=None,
     )
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -1,0 +1,127 @@
+"""End to end in a real headless browser: Debian's Chromium driven by Playwright against the real server.
+
+Set VERBATIMS_SCREENSHOTS=docs to refresh the README's screenshots from this run.
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from pipeline.review import load_state
+from pipeline.store import Store
+from pipeline.users import add_user
+from web.app import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "correct horse battery"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(str(tmp_path / "e2e.sqlite"))
+
+
+@pytest.fixture
+def server(recorded_run):
+    store, run = recorded_run
+    add_user(store, "rita", PASSWORD, "reviewer")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(store, secret="e2e"), host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not web.started and time.time() < deadline:
+        time.sleep(0.1)
+    yield store, run, f"http://127.0.0.1:{port}"
+    web.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("browser tests skipped: no Chromium (install Debian's chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def share_of(page, theme_id: str) -> tuple[float, int]:
+    row = page.locator(f'tr[data-theme="{theme_id}"]')
+    share = float(row.locator(".share").inner_text().replace("%", "").strip())
+    respondents = int(row.locator(".respondents").inner_text().strip("()"))
+    return share, respondents
+
+
+def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(server, browser, tmp_path):
+    store, run, base = server
+    shots = Path(os.environ.get("VERBATIMS_SCREENSHOTS", tmp_path))
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page.goto(f"{base}/runs/{run}")
+    assert page.url.startswith(f"{base}/login")  # signing in first
+    page.fill("input[name=username]", "rita")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/runs/{run}")
+    assert page.locator("table.themes tbody tr").count() >= 8
+    page.screenshot(path=str(shots / "run-page.png"), full_page=True)
+
+    page.click("#queue-link")
+    page.wait_for_selector("article.item")
+    page.screenshot(path=str(shots / "review-queue.png"), full_page=True)
+    item = page.locator("article.item").first
+    unit = item.get_attribute("data-unit")
+    state = load_state(store, run)
+    respondent = unit.split("#")[0]
+    choices = item.locator("li[data-key]")
+    # a theme this respondent is not in yet, so that the move must show in its share
+    key, target = next(
+        (choices.nth(i).get_attribute("data-key"), choices.nth(i).get_attribute("data-to"))
+        for i in range(1, choices.count())
+        if choices.nth(i).get_attribute("data-to")
+        and not any(u.split("#")[0] == respondent for u in state.members(choices.nth(i).get_attribute("data-to")))
+    )
+    page.goto(f"{base}/runs/{run}")
+    before = share_of(page, target)
+    page.goto(f"{base}/runs/{run}/queue")
+    page.wait_for_selector("article.item")
+    page.keyboard.press(key)
+    expect(page.locator("#status")).to_contain_text("move enregistré")
+    assert load_state(store, run).labels[unit] == [target]
+
+    page.goto(f"{base}/runs/{run}")
+    after = share_of(page, target)
+    assert after[1] == before[1] + 1 and after[0] > before[0]
+
+    page.goto(f"{base}/runs/{run}/queue")  # undo from the keyboard: the move is gone again
+    page.wait_for_selector("article.item")
+    page.keyboard.press("u")
+    expect(page.locator("#status")).to_contain_text("undo enregistré")
+    assert load_state(store, run).labels[unit] != [target]
+
+    page.goto(f"{base}/runs/{run}/report")
+    with page.expect_download() as download:
+        page.click("text=CSV")
+    path = tmp_path / "themes.csv"
+    download.value.save_as(path)
+    assert "theme_id" in path.read_text(encoding="utf-8-sig").splitlines()[0]
