@@ -209,3 +209,23 @@ def test_exports_neutralise_formulas(hostile_run):
     html = client.get("/runs/hostile/download/html")
     assert "attachment" in html.headers["content-disposition"] and "<script>alert" not in html.text
     assert client.get("/runs/hostile/download/pdf").status_code == 404
+
+
+def test_admin_retrains_from_the_page_and_sees_the_outcome(site, gold):
+    from tests.test_retrain import review_like_the_gold
+
+    store, run, client = site
+    review_like_the_gold(store, run, gold, 80)
+    _, token = sign_in(client, "admin")
+    detail = client.get(f"/api/runs/{run}").json()
+    assert detail["version"] > 0 and detail["reviewed_units"] >= 40
+    started = client.post("/retrain", data={"csrf_token": token}, follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/jobs/")
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    deadline = time.time() + 300
+    while (job := client.get(f"/api/jobs/{job_id}").json())["state"] == "running" and time.time() < deadline:
+        time.sleep(1)
+    assert job["state"] == "done", job["message"]
+    assert "cross-validated macro-F1" in job["message"] and "first model, promoted" in job["message"]
+    assert client.get("/api/models").json()["promoted"] == "v1"
+    assert "macro-F1" in client.get(f"/jobs/{job_id}").text
