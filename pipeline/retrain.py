@@ -101,7 +101,7 @@ def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: li
     row, previous = load_model(store, version)
     fresh = [i for i, text in enumerate(data.texts) if text_key(text) not in previous.training_keys]
     if len(fresh) < MIN_FRESH_ITEMS:
-        return version, "its training-time cross-validation", f1, row.metrics["cv_macro_f1"]
+        return version, "its training-time cross-validation", round(f1, 4), row.metrics["cv_macro_f1"]  # as stored
     gold = [data.label_sets[i] for i in fresh]
     theirs = previous.classifier.predict(vectors[fresh], [data.lemmas[i] for i in fresh])
     ours = macro_f1(gold, [predicted[i] for i in fresh])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError, VerifyMismatchError
+from sqlalchemy import select
 
 from pipeline.errors import InputError
 from pipeline.store import Store, UserRow
@@ -44,6 +45,11 @@ def authenticate(store: Store, username: str, password: str) -> UserRow | None:
         except (VerifyMismatchError, VerificationError):
             return None
         return user
+
+
+def list_users(store: Store) -> list[tuple[str, str]]:
+    with store.session() as session:
+        return [(u.username, u.role) for u in session.scalars(select(UserRow).order_by(UserRow.username))]
 
 
 def user_role(store: Store, username: str) -> str | None:

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.records import Assignment, ClusterResult, Dataset, IdeaUnit, Response, Theme
+from pipeline.review import load_state
 from pipeline.runs import record_run
 from pipeline.store import Store
 from pipeline.users import add_user
@@ -229,3 +230,44 @@ def test_admin_retrains_from_the_page_and_sees_the_outcome(site, gold):
     assert "cross-validated macro-F1" in job["message"] and "first model, promoted" in job["message"]
     assert client.get("/api/models").json()["promoted"] == "v1"
     assert "macro-F1" in client.get(f"/jobs/{job_id}").text
+
+
+def test_admin_manages_users_and_promotes_models(site, gold):
+    from pipeline.retrain import retrain
+    from tests.test_retrain import review_like_the_gold
+
+    store, run, client = site
+    _, token = sign_in(client, "reviewer")
+    assert (
+        client.post("/users", data={"csrf_token": token, "username": "x", "password": PASSWORD, "role": "admin"}).status_code
+        == 403
+    )
+    client.post("/logout", data={"csrf_token": token})
+    _, token = sign_in(client, "admin")
+    saved = client.post("/users", data={"csrf_token": token, "username": "nina", "password": PASSWORD, "role": "viewer"})
+    assert saved.status_code == 200 and "user nina (viewer) saved" in saved.text
+    short = client.post("/users", data={"csrf_token": token, "username": "z", "password": "short", "role": "viewer"})
+    assert short.status_code == 400 and "at least 8 characters" in short.text
+    review_like_the_gold(store, run, gold, 60)
+    retrain(store)
+    retrain(store)
+    headers = {"X-CSRF-Token": token}
+    assert client.post("/api/models/rollback", headers=headers).json() == {"promoted": "v1"}
+    assert client.post("/api/models/v2/promote", headers=headers).json() == {"promoted": "v2"}
+    assert client.post("/api/models/v7/promote", headers=headers).status_code == 400
+    page = client.get("/").text
+    assert "v2 (en service)" in page and "nina (viewer)" in page
+    client.post("/logout", data={"csrf_token": token})
+    sign_in(client, "nina")
+    assert client.get("/api/runs").status_code == 200
+
+
+def test_undo_from_the_run_page(site):
+    store, run, client = site
+    _, token = sign_in(client, "reviewer")
+    queue = client.get(f"/api/runs/{run}/queue").json()
+    unit = queue["items"][0]["unit_id"]
+    client.post(f"/api/runs/{run}/corrections", json={"action": "off_topic", "unit": unit}, headers={"X-CSRF-Token": token})
+    undone = client.post(f"/runs/{run}/corrections", data={"csrf_token": token, "action": "undo", "back": f"/runs/{run}"})
+    assert undone.status_code == 200 and "#2 undo saved" in undone.text
+    assert unit not in load_state(store, run).off_topic

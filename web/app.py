@@ -10,6 +10,7 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -21,11 +22,11 @@ from sqlalchemy import select
 
 from pipeline.errors import InputError
 from pipeline.queue import review_queue
-from pipeline.registry import list_models
+from pipeline.registry import list_models, promote, rollback
 from pipeline.review import ReviewError, StaleViewError, correct
 from pipeline.runs import ReviewedRun, export_reviewed, reviewed_run
 from pipeline.store import EventRow, Run, Store
-from pipeline.users import authenticate, can, user_role
+from pipeline.users import ROLES, add_user, authenticate, can, list_users, user_role
 from web.jobs import Jobs
 from web.session import COOKIE, SESSION_SECONDS, Session, SessionCodec, same_token
 
@@ -163,8 +164,11 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
     # --- pages ----------------------------------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def runs_page(request: Request, _: Annotated[str, Depends(user("viewer"))]):
-        return page(request, "runs.html", runs=_runs(store), models=list_models(store))
+    def runs_page(request: Request, _: Annotated[str, Depends(user("viewer"))], message: str = ""):
+        users = list_users(store) if request.state.role == "admin" else []
+        return page(
+            request, "runs.html", runs=_runs(store), models=list_models(store), users=users, roles=ROLES, message=message
+        )
 
     @app.get("/runs/{run_id}", response_class=HTMLResponse, include_in_schema=False)
     def run_page(
@@ -303,7 +307,7 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
         except ReviewError as exc:
             message = f"Not saved: {exc}"
         joiner = "&" if "?" in back else "?"
-        return RedirectResponse(f"{back}{joiner}message={message}", status_code=303)
+        return RedirectResponse(f"{back}{joiner}message={quote(message)}", status_code=303)
 
     @app.post("/retrain", include_in_schema=False)
     def retrain_button(
@@ -323,6 +327,35 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
         csrf(request, csrf_token)
         job = jobs.start_classify(wave.filename or "wave.csv", await wave.read(), username)
         return RedirectResponse(f"/jobs/{job}", status_code=303)
+
+    @app.post("/models/{version}/promote", include_in_schema=False)
+    def promote_button(
+        request: Request, version: str, username: Annotated[str, Depends(user("admin"))], csrf_token: Annotated[str, Form()]
+    ):
+        csrf(request, csrf_token)
+        promote(store, version, username, reason="promoted from the web page")
+        return RedirectResponse(f"/?message={quote(f'model {version} promoted')}", status_code=303)
+
+    @app.post("/models/rollback", include_in_schema=False)
+    def rollback_button(
+        request: Request, username: Annotated[str, Depends(user("admin"))], csrf_token: Annotated[str, Form()]
+    ):
+        csrf(request, csrf_token)
+        version = rollback(store, username)
+        return RedirectResponse(f"/?message={quote(f'rolled back: model {version} is promoted again')}", status_code=303)
+
+    @app.post("/users", include_in_schema=False)
+    def users_form(
+        request: Request,
+        _: Annotated[str, Depends(user("admin"))],
+        csrf_token: Annotated[str, Form()],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        role: Annotated[str, Form()],
+    ):
+        csrf(request, csrf_token)
+        add_user(store, username, password, role)
+        return RedirectResponse(f"/?message={quote(f'user {username} ({role}) saved')}", status_code=303)
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
     def job_page(request: Request, job_id: str, _: Annotated[str, Depends(user("viewer"))]):
@@ -398,6 +431,17 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
     def api_retrain(request: Request, username: Annotated[str, Depends(user("admin"))]) -> dict:
         csrf(request, request.headers.get("x-csrf-token"))
         return {"job": jobs.start_retrain(username)}
+
+    @app.post("/api/models/{version}/promote", tags=["models"])
+    def api_promote(request: Request, version: str, username: Annotated[str, Depends(user("admin"))]) -> dict:
+        csrf(request, request.headers.get("x-csrf-token"))
+        promote(store, version, username, reason="promoted through the API")
+        return {"promoted": version}
+
+    @app.post("/api/models/rollback", tags=["models"])
+    def api_rollback(request: Request, username: Annotated[str, Depends(user("admin"))]) -> dict:
+        csrf(request, request.headers.get("x-csrf-token"))
+        return {"promoted": rollback(store, username)}
 
     @app.get("/api/jobs/{job_id}", tags=["models"])
     def api_job(job_id: str, _: Annotated[str, Depends(user("viewer"))]) -> dict:
