@@ -43,7 +43,12 @@ def _warm_up() -> threading.Thread:
     def start_prefect() -> None:
         from prefect.client.orchestration import get_client
 
-        get_client(sync_client=True)  # starts the temporary local server when no PREFECT_API_URL is set
+        try:
+            get_client(sync_client=True)  # starts the temporary local server when no PREFECT_API_URL is set
+        except Exception:  # too slow to start: stop it rather than leave it running; the flow starts its own
+            from prefect.server.api.server import SubprocessASGIServer
+
+            SubprocessASGIServer().stop()
 
     def load_models() -> None:
         from pipeline.clean import load_spacy
@@ -153,6 +158,8 @@ def print_summary(summary) -> None:
 def _start_flows() -> None:
     # Prefect's telemetry write raced its own ephemeral server's SQLite ("database is locked" traceback).
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's 20 s to start its temporary server ran out on a busy 2-core machine
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 @app.command()

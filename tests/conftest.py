@@ -11,6 +11,7 @@ _STATE = Path(tempfile.mkdtemp(prefix="verbatims-tests-"))
 os.environ["VERBATIMS_CACHE"] = str(_STATE / "cache")
 os.environ["PREFECT_HOME"] = str(_STATE / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"  # flows started by the web tests, on slow CI
 os.environ["VERBATIMS_DB"] = str(_STATE / "verbatims.sqlite")
 os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
 

@@ -1,6 +1,7 @@
 """The analysis as analysts run it: the ``verbatims`` command over the real Prefect flow."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -70,7 +71,9 @@ def test_run_writes_every_output_and_a_complete_manifest(sample_run):
 def verbatims(*args: str) -> subprocess.CompletedProcess:
     """The installed command in its own process, as an analyst runs it."""
     command = Path(sys.executable).with_name("verbatims")
-    return subprocess.run([str(command), *args], capture_output=True, text=True, timeout=600)
+    # a Prefect home of its own: two servers on one Prefect database (this one and the test harness's) lock it
+    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"] + "-cli"}
+    return subprocess.run([str(command), *args], capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.mark.parametrize(
