@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -18,23 +17,18 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def prefect():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
-@pytest.fixture(scope="module")
-def sample_run(prefect, tmp_path_factory):
+def sample_run(tmp_path_factory):
+    """In its own process, as analysts run it (an in-process run would leave Prefect logging to a closed stream)."""
     out = tmp_path_factory.mktemp("run")
-    result = runner.invoke(app, ["analyze", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out)])
+    result = verbatims("analyze", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(out))
     return result, out
 
 
 def test_cli_analyses_the_sample_into_ranked_themes(sample_run):
     result, out = sample_run
-    assert result.exit_code == 0, result.output
-    assert "304 answers: 278 analysed, 26 set aside" in result.output
-    assert f"Results: {out}/" in result.output
+    assert result.returncode == 0, result.stderr
+    assert "304 answers: 278 analysed, 26 set aside" in result.stdout
+    assert f"Results: {out}/" in result.stdout
     themes = pd.read_csv(out / "themes.csv")
     top = themes.theme_id.head(6).tolist()
     assert {"sponsorship", "moyens", "embarquer"} <= set(top), top

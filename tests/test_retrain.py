@@ -63,7 +63,7 @@ def test_retraining_on_the_same_reviews_is_not_worse_and_is_promoted(reviewed, c
     first = retrain(store, codebook=codebook)
     second = retrain(store, codebook=codebook)
     assert second.compared_on == "its training-time cross-validation"
-    assert second.new_f1_compared == pytest.approx(first.f1) and second.promoted
+    assert second.new_f1_compared == round(first.f1, 4) and second.promoted
     assert promoted_version(store) == "v2"
 
 
