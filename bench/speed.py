@@ -49,7 +49,12 @@ def synthetic_answers(pool: list[str], n: int, seed: int, avoid: set[str] = froz
 
 def run_cli(path: Path, out: Path, cache: Path) -> tuple[float, dict]:
     command = [str(Path(sys.executable).with_name("verbatims")), "analyze", str(path), "--out", str(out)]
-    env = {"VERBATIMS_CACHE": str(cache), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PATH": "/usr/bin:/bin"}
+    env = {
+        "VERBATIMS_CACHE": str(cache),
+        "VERBATIMS_DB": str(cache / "store.sqlite"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PATH": "/usr/bin:/bin",
+    }
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, env=env)
     elapsed = time.perf_counter() - start
@@ -87,14 +92,17 @@ def main() -> None:
         (f"re-run with {len(extra)} new answers", len(base) + len(extra), warm, warm_manifest),
     ]
     lines = [
-        "| run | answers | idea units | embedded | wall time (s) | ingest | clean | embed | cluster | rank | export |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | answers | idea units | embedded | wall time (s) | ingest | clean | embed | recall reviews | cluster | rank "
+        "| export | record in store |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, n, elapsed, manifest in rows:
         t, c = manifest["timings_s"], manifest["counts"]
         lines.append(
             f"| {name} | {n} | {c['units']} | {c['embedded_new']} | {elapsed:.0f} | "
-            + " | ".join(f"{t[s]:.0f}" for s in ("ingest", "clean", "embed", "cluster", "rank", "export"))
+            + " | ".join(
+                f"{t.get(s, 0):.0f}" for s in ("ingest", "clean", "embed", "recall", "cluster", "rank", "export", "record")
+            )
             + " |"
         )
     body = "\n".join(
