@@ -138,3 +138,27 @@ def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tm
     assert manifest["model_version"] == "v1" and manifest["previous_run_id"] == run_id
     assert "| Évolution |" in (tmp_path / "wave2" / "report.md").read_text()
     assert verbatims("models", "rollback").returncode == 2  # only one model: nothing to go back to
+
+
+def test_serve_starts_the_web_page_on_the_given_port(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [str(Path(sys.executable).with_name("verbatims")), "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, page = time.time() + 60, None
+        while page is None and time.time() < deadline:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None and 'name="csrf_token"' in page
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert f"verbatims web page: http://127.0.0.1:{port}/" in output

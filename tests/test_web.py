@@ -271,3 +271,63 @@ def test_undo_from_the_run_page(site):
     undone = client.post(f"/runs/{run}/corrections", data={"csrf_token": token, "action": "undo", "back": f"/runs/{run}"})
     assert undone.status_code == 200 and "#2 undo saved" in undone.text
     assert unit not in load_state(store, run).off_topic
+
+
+def test_every_correction_from_the_page_forms(site):
+    store, run, client = site
+    _, token = sign_in(client, "reviewer")
+    state = load_state(store, run)
+    sizes = sorted(((len(state.members(t)), t) for t in state.themes if t != "autres"), reverse=True)
+    a, b, c = sizes[0][1], sizes[1][1], sizes[2][1]
+    u1, u2, u3, u4, u5 = state.members(a)[:5]
+
+    def post(**fields):
+        response = client.post(f"/runs/{run}/corrections", data={"csrf_token": token, "back": f"/runs/{run}", **fields})
+        assert response.status_code == 200 and "saved" in response.text, response.text[-400:]
+
+    post(action="rename", theme=a, label="Renommé depuis la page", seen=0)
+    post(action="move", unit=u1, to=b)
+    post(action="add", unit=u2, to=c)
+    post(action="off_topic", unit=u3)
+    post(action="split", theme=a, units=[u4, u5], label="Scindé depuis la page")
+    post(action="merge", theme=c, target=b)
+    after = load_state(store, run)
+    assert after.themes[a].label == "Renommé depuis la page"
+    assert after.labels[u1] == [b] and after.labels[u2] == [a, b]  # c was merged into b
+    assert u3 in after.off_topic and c not in after.themes
+    split = next(t for t, s in after.themes.items() if s.label == "Scindé depuis la page")
+    assert after.labels[u4] == [split] and after.labels[u5] == [split]
+    page = client.get(f"/runs/{run}/themes/{split}")
+    assert page.status_code == 200 and "Scindé depuis la page" in page.text
+    refused = client.post(
+        f"/runs/{run}/corrections", data={"csrf_token": token, "action": "rename", "theme": a, "label": "Encore", "seen": 0}
+    )
+    assert "Not saved: your view (version 0) is out of date" in refused.text
+
+
+def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codebook, tmp_path):
+    from pipeline.retrain import retrain
+    from tests.conftest import SAMPLE
+    from tests.test_retrain import review_like_the_gold
+
+    store, run, client = site
+    review_like_the_gold(store, run, gold, 80)
+    retrain(store, codebook=codebook)
+    _, token = sign_in(client, "admin")
+    wave = pd.read_csv(SAMPLE, sep=";", dtype=str).head(120)
+    started = client.post(
+        "/waves",
+        data={"csrf_token": token},
+        follow_redirects=False,
+        files={"wave": ("vague2.csv", wave.to_csv(sep=";", index=False).encode(), "text/csv")},
+    )
+    assert started.status_code == 303
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    deadline = time.time() + 300
+    while (job := client.get(f"/api/jobs/{job_id}").json())["state"] == "running" and time.time() < deadline:
+        time.sleep(1)
+    assert job["state"] == "done", job["message"]
+    themes = client.get(f"/api/runs/{job['run_id']}/themes").json()
+    assert any(t["change_pts"] is not None for t in themes)
+    report = client.get(f"/runs/{job['run_id']}/report").text
+    assert "Évolution" in report and " pt" in report

@@ -127,6 +127,11 @@ def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(serve
     assert load_state(store, run).labels[unit] != [target]
 
     page.goto(f"{base}/runs/{run}/report")
+    page.pdf(path=str(tmp_path / "report.pdf"))  # printable: the print stylesheet drops the navigation
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "report.pdf").stat().st_size > 20_000
+    page.emulate_media(media="print")
+    assert not page.locator("header").is_visible()
+    page.emulate_media(media="screen")
     with page.expect_download() as download:
         page.click("text=CSV")
     path = tmp_path / "themes.csv"

@@ -1,0 +1,1 @@
+"""The web page for reviewers and report writers, and its JSON API (FastAPI over ``pipeline``)."""
