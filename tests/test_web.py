@@ -257,6 +257,11 @@ def test_admin_manages_users_and_promotes_models(site, gold):
     assert client.post("/api/models/v7/promote", headers=headers).status_code == 400
     page = client.get("/").text
     assert "v2 (en service)" in page and "nina (viewer)" in page
+    job_id = client.post("/api/retrain", headers=headers).json()["job"]
+    deadline = time.time() + 300
+    while (job := client.get(f"/api/jobs/{job_id}").json())["state"] == "running" and time.time() < deadline:
+        time.sleep(1)
+    assert job["state"] == "done" and "model v3" in job["message"] and "against v2" in job["message"], job
     client.post("/logout", data={"csrf_token": token})
     sign_in(client, "nina")
     assert client.get("/api/runs").status_code == 200
