@@ -42,10 +42,7 @@ def _correct(db: str | None, run: str, reviewer: str | None, seen: int | None, a
 
     store = open_store(db)
     run_id = _run_id(store, run)
-    try:
-        event = correct(store, run_id, reviewer or getpass.getuser(), action, seen, **payload)
-    except InputError as exc:
-        fail(exc)
+    event = fail_on_error(lambda: correct(store, run_id, reviewer or getpass.getuser(), action, seen, **payload))
     typer.echo(
         f"#{event.seq} {action} saved; run {run_id} is now at version {event.seq}. Undo: verbatims review "
         f"undo {run_id} --event {event.seq}"

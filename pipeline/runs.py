@@ -222,37 +222,28 @@ def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
 
 def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], dict]:
     """Write the run's files again from its reviewed state: ranks, shares and quotes recomputed."""
-    reviewed = reviewed_run(store, run_id)
-    stored, state, themes, result, units, excluded = (
-        reviewed.stored,
-        reviewed.state,
-        reviewed.themes,
-        reviewed.result,
-        reviewed.units,
-        reviewed.excluded,
-    )
-    segment_columns = stored.run.segment_columns
-    kept = {u.respondent_id for u in units}
+    r = reviewed_run(store, run_id)
+    run = r.stored.run
     manifest = {
         "run_id": run_id,
-        "previous_run_id": stored.run.previous_run_id,
+        "previous_run_id": run.previous_run_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "question": stored.run.question,
-        "input": {"file": stored.run.input_file, "sha256": stored.run.input_sha256, "segment_columns": segment_columns},
-        "parameters": stored.run.parameters,
-        "review": {"version": state.version, "reviewed_units": len(state.reviewed), "off_topic": len(state.off_topic)},
+        "question": run.question,
+        "input": {"file": run.input_file, "sha256": run.input_sha256, "segment_columns": run.segment_columns},
+        "parameters": run.parameters,
+        "review": {"version": r.state.version, "reviewed_units": len(r.state.reviewed), "off_topic": len(r.state.off_topic)},
         "counts": {
-            "rows_in": len(stored.responses),
-            "respondents_kept": len(kept),
-            "units": len(units),
-            "excluded": len(excluded),
-            "excluded_by_reason": dict(Counter(e.kind for e in excluded)),
-            "themes": len(themes),
+            "rows_in": len(r.stored.responses),
+            "respondents_kept": len({u.respondent_id for u in r.units}),
+            "units": len(r.units),
+            "excluded": len(r.excluded),
+            "excluded_by_reason": dict(Counter(e.kind for e in r.excluded)),
+            "themes": len(r.themes),
         },
     }
-    write_outputs(out_dir, themes, result.assignments, units, excluded, stored.responses, manifest)
+    write_outputs(out_dir, r.themes, r.result.assignments, r.units, r.excluded, r.stored.responses, manifest)
     write_manifest(out_dir, manifest)
-    return themes, manifest
+    return r.themes, manifest
 
 
 def reviewed_shares(store: Store, run_id: str) -> dict[str, float]:

@@ -54,7 +54,7 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
     codec = SessionCodec(secret)
     jobs = Jobs(store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    cache: dict[tuple[str, int], ReviewedRun] = {}
+    cache: dict[str, tuple[int, ReviewedRun]] = {}  # run -> its latest version seen, ranked
     cache_lock = threading.Lock()
     app = FastAPI(
         title="verbatims",
@@ -122,11 +122,10 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
         with store.session() as session:
             store.run(session, run_id)
             version = session.scalar(select(EventRow.seq).where(EventRow.run_id == run_id).order_by(EventRow.seq.desc()))
-        key = (run_id, version or 0)
         with cache_lock:
-            if key not in cache:
-                cache[key] = reviewed_run(store, run_id)
-            return cache[key]
+            if run_id not in cache or cache[run_id][0] != (version or 0):  # older versions are dropped
+                cache[run_id] = (version or 0, reviewed_run(store, run_id))
+            return cache[run_id][1]
 
     def page(request: Request, name: str, **context: Any) -> HTMLResponse:
         context.update(
