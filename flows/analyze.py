@@ -1,11 +1,13 @@
 """analyze_verbatims: one Prefect task per pipeline stage, runnable without a Prefect server.
 
-Tasks do not cache their inputs yet (``cache_policy=NONE``): hashing 100,000 units for a cache key
-would cost more than the stage, and the content caches of clean and embed already make re-runs cheap.
+Cleaning and embedding run as batches of tasks, so a Dask task runner spreads them over worker processes.
+Stages are cached under keys chained from the input's content hash (``flows.runtime``): a run that failed
+half-way, run again, finds the finished stages in Prefect's result storage and goes on from there.
 """
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 import uuid
@@ -16,18 +18,20 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect import Task, flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
+from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile, OutDir
+from flows.runtime import RESUMABLE, RETRIES, stage_key, task_runner
 from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
-from pipeline.clean import SPACY_MODEL, clean
+from pipeline.clean import SPACY_MODEL, analyse_texts, assemble
 from pipeline.cluster import find_themes
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
 from pipeline.embed import DEFAULT_EMBEDDER, embed, load_embedder
 from pipeline.export import markdown_report, write_manifest, write_outputs
-from pipeline.ingest import ingest
+from pipeline.ingest import file_sha256, ingest
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 from pipeline.runs import record_run
@@ -44,6 +48,8 @@ PACKAGES = (
     "pandas",
     "prefect",
 )
+CLEAN_BATCH = 2000  # answers per cleaning task: about 20 s of spaCy on one core
+EMBED_BATCH = 4096  # texts per embedding task
 
 
 @dataclass
@@ -54,21 +60,21 @@ class AnalysisSummary:
     manifest: dict
 
 
-def _progress(stage: str, unit: str):
-    logger = get_run_logger()
-    step = {"last": -1.0}
+class Progress:
+    """A log line every tenth of a stage, not every batch."""
 
-    def report(done: int, total: int) -> None:
+    def __init__(self, stage: str, unit: str):
+        self.stage, self.unit, self.last = stage, unit, -1.0
+
+    def __call__(self, done: int, total: int) -> None:
         share = done / total if total else 1.0
-        if share - step["last"] >= 0.1 or done == total:  # a line every tenth, not every batch
-            step["last"] = share
-            logger.info("%s: %d/%d %s (%.0f%%)", stage, done, total, unit, 100 * share)
-
-    return report
+        if share - self.last >= 0.1 or done == total:
+            self.last = share
+            get_run_logger().info("%s: %d/%d %s (%.0f%%)", self.stage, done, total, self.unit, 100 * share)
 
 
-@task(name="ingest", cache_policy=NONE, retries=0)
-def ingest_task(input_path: Path, text_col: str | None, id_col: str | None) -> Dataset:
+@task(name="ingest", **RESUMABLE, **RETRIES)
+def ingest_task(key: str, input_path: Path, text_col: str | None, id_col: str | None) -> Dataset:
     dataset = ingest(input_path, text_col, id_col)
     logger = get_run_logger()
     for note in dataset.notes:
@@ -77,23 +83,63 @@ def ingest_task(input_path: Path, text_col: str | None, id_col: str | None) -> D
     return dataset
 
 
-@task(name="clean", cache_policy=NONE)
-def clean_task(dataset: Dataset) -> CleanResult:
-    result = clean(dataset, progress=_progress("clean", "answers"))
-    get_run_logger().info("kept %d idea units; set aside %d answers", len(result.units), len(result.excluded))
-    return result
+@task(name="clean-batch", **RESUMABLE, **RETRIES)
+def clean_batch_task(key: str, texts: list[str]) -> list[dict]:
+    return analyse_texts(texts)
 
 
-@task(name="embed", cache_policy=NONE)
-def embed_task(texts: list[str], embedder_name: str) -> tuple[np.ndarray, int]:
-    vectors, computed = embed(texts, load_embedder(embedder_name), progress=_progress("embed", "new texts"))
+@task(name="embed-batch", **RESUMABLE, **RETRIES)
+def embed_batch_task(key: str, texts: list[str], embedder_name: str) -> tuple[np.ndarray, int]:
+    vectors, computed = embed(texts, load_embedder(embedder_name))
     get_run_logger().info("embedded %d texts (%d new, %d from cache)", len(texts), computed, len(texts) - computed)
     return vectors, computed
 
 
-@task(name="recall-reviews", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+def clean_in_batches(key: str, dataset: Dataset) -> CleanResult:
+    """Batches go to the task runner at once; results are taken in order, so the output does not depend on it.
+
+    Batch arguments are not quoted: Dask would unpack the quote (a tuple) on its way to the worker.
+    """
+    texts = [r.text for r in dataset.responses]
+    starts = range(0, len(texts), CLEAN_BATCH)
+    futures = [clean_batch_task.submit(f"{key}-{n}", texts[s : s + CLEAN_BATCH]) for n, s in enumerate(starts)]
+    analysed: list[dict] = []
+    progress = Progress("clean", "answers")
+    for future in futures:
+        analysed.extend(future.result())
+        progress(len(analysed), len(texts))
+    cleaned = assemble(dataset.responses, analysed)
+    get_run_logger().info("kept %d idea units; set aside %d answers", len(cleaned.units), len(cleaned.excluded))
+    return cleaned
+
+
+def embed_in_batches(key: str, texts: list[str], embedder_name: str) -> tuple[np.ndarray, int]:
+    """One matrix filled batch by batch: a batch's vectors are dropped once copied, so none is held twice."""
+    starts = list(range(0, len(texts), EMBED_BATCH))
+    futures = [
+        embed_batch_task.submit(f"{key}-{n}", texts[s : s + EMBED_BATCH], embedder_name)
+        for n, s in enumerate(starts)
+    ]
+    matrix, computed = None, 0
+    progress = Progress("embed", "texts")
+    for start in starts:
+        future = futures.pop(0)  # popped: the batch's vectors go once copied
+        vectors, new = future.result()
+        new = 0 if future.state.name == "Cached" else new  # done by an earlier, interrupted run
+        if matrix is None:
+            matrix = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+        matrix[start : start + len(vectors)] = vectors
+        computed += new
+        progress(start + len(vectors), len(texts))
+    return matrix, computed
+
+
+@task(name="recall-reviews", cache_policy=NONE, **RETRIES)
 def recall_reviews_task(db: str | None, cleaned: CleanResult, vectors: np.ndarray):
-    """What reviewers said about the same texts in earlier runs; their off-topic units are set aside."""
+    """What reviewers said about the same texts in earlier runs; their off-topic units are set aside.
+
+    Never cached: reviews keep coming, and the next stages' keys include what this found.
+    """
     carried = reviewed_labels(Store(db), cleaned.units)
     keep, off_topic = drop_off_topic(cleaned.units, carried)
     if carried:
@@ -103,9 +149,9 @@ def recall_reviews_task(db: str | None, cleaned: CleanResult, vectors: np.ndarra
     return CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep], carried
 
 
-@task(name="cluster", cache_policy=NONE)
+@task(name="cluster", **RESUMABLE)
 def cluster_task(
-    cleaned: CleanResult, vectors: np.ndarray, codebook: Codebook | None, embedder_name: str, carried: dict
+    key: str, cleaned: CleanResult, vectors: np.ndarray, codebook: Codebook | None, embedder_name: str, carried: dict
 ) -> ClusterResult:
     seeds = codebook_seeds(codebook, load_embedder(embedder_name)) if codebook else None
     result = find_themes(cleaned.units, vectors, codebook, seeds)
@@ -121,27 +167,59 @@ def cluster_task(
     return result
 
 
-@task(name="rank", cache_policy=NONE)
-def rank_task(clustered: ClusterResult, cleaned: CleanResult, vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
+@task(name="rank", **RESUMABLE)
+def rank_task(
+    key: str, clustered: ClusterResult, cleaned: CleanResult, vectors: np.ndarray, dataset: Dataset
+) -> list[Theme]:
     return rank_themes(
         clustered.themes, clustered.assignments, cleaned.units, vectors, dataset.responses, dataset.segment_columns
     )
 
 
-@task(name="export", cache_policy=NONE)
+@task(name="export", cache_policy=NONE, **RETRIES)
 def export_task(out_dir: Path, themes, clustered, cleaned, dataset, manifest) -> dict[str, Path]:
     paths = write_outputs(
         out_dir, themes, clustered.assignments, cleaned.units, cleaned.excluded, dataset.responses, manifest
     )
-    create_markdown_artifact(
-        key="ranked-themes",
-        markdown=markdown_report(themes, manifest, cleaned.excluded),
-        description=f"Ranked themes of run {manifest['run_id']}",
-    )
+    publish_artifacts(themes, manifest, cleaned, out_dir)
     return paths
 
 
-@task(name="record", cache_policy=NONE, retries=2, retry_delay_seconds=[2, 10])
+def publish_artifacts(themes: list[Theme], manifest: dict, cleaned: CleanResult, out_dir: Path) -> None:
+    """What an analyst sees on the flow run's page: the ranked table, the report, and where to read it."""
+    run_id = manifest["run_id"]
+    create_table_artifact(
+        key="ranked-themes-table",
+        table=[
+            {
+                "rank": t.rank,
+                "theme": t.label,
+                "share": f"{t.share:.1%}",
+                "respondents": t.n_respondents,
+                "keywords": ", ".join(t.keywords[:6]),
+                "change (pts)": "" if t.change_pts is None else f"{t.change_pts:+.1f}",
+            }
+            for t in themes
+        ],
+        description=f"Ranked themes of run {run_id}",
+    )
+    create_markdown_artifact(
+        key="ranked-themes",
+        markdown=markdown_report(themes, manifest, cleaned.excluded),
+        description=f"Report of run {run_id}",
+    )
+    create_link_artifact(
+        key="report-link", link=report_link(run_id, out_dir), link_text=f"Report of run {run_id}"
+    )
+
+
+def report_link(run_id: str, out_dir: Path) -> str:
+    """The web page's report when ``VERBATIMS_WEB_URL`` says where it is served, else the report file."""
+    web = os.environ.get("VERBATIMS_WEB_URL", "").rstrip("/")
+    return f"{web}/runs/{run_id}/report" if web else (Path(out_dir) / "report.md").resolve().as_uri()
+
+
+@task(name="record", cache_policy=NONE, **RETRIES)
 def record_task(
     db: str | None,
     manifest: dict,
@@ -172,14 +250,16 @@ def record_task(
 
 
 class Timer:
-    """Runs a task with its arguments quoted and records how long it took, for the manifest."""
+    """Runs a stage and records how long it took, for the manifest."""
 
     def __init__(self) -> None:
         self.timings: dict[str, float] = {}
 
-    def run(self, name: str, task_fn, *args):
+    def run(self, name: str, stage, *args):
         start = time.perf_counter()
-        value = task_fn(*(quote(arg) for arg in args))  # quote: Prefect would otherwise walk every unit of every argument
+        if isinstance(stage, Task):  # quoted: Prefect would otherwise walk every unit of every argument
+            args = tuple(quote(arg) for arg in args)
+        value = stage(*args)
         self.timings[name] = round(time.perf_counter() - start, 2)
         return value
 
@@ -193,29 +273,33 @@ def new_run_id(input_sha256: str) -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{input_sha256[:8]}-{uuid.uuid4().hex[:4]}"
 
 
-@flow(name="analyze_verbatims", log_prints=True)
+@flow(name="analyze_verbatims", log_prints=True, task_runner=task_runner())
 def analyze_verbatims(
-    input_path: Path,
+    input_path: InputFile,
     text_col: str | None = None,
     id_col: str | None = None,
-    codebook_path: Path | None = None,
-    embedder: str = DEFAULT_EMBEDDER,
-    out_dir: Path | None = None,
-    db: str | None = None,
+    codebook_path: CodebookFile | None = None,
+    embedder: EmbedderName = DEFAULT_EMBEDDER,
+    out_dir: OutDir | None = None,
+    db: DbUrl | None = None,
 ) -> AnalysisSummary:
-    """French answers in a file to ranked themes with quotes, written to ``out_dir``."""
+    """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store."""
     timer = Timer()
     input_path = Path(input_path)
     codebook = load_codebook(Path(codebook_path)) if codebook_path else None
-    dataset = timer.run("ingest", ingest_task, input_path, text_col, id_col)
-    cleaned = timer.run("clean", clean_task, dataset)
+    key = stage_key("ingest", file_sha256(input_path), text_col, id_col)
+    dataset = timer.run("ingest", ingest_task, key, input_path, text_col, id_col)
+    key = stage_key(key, "clean")
+    cleaned = timer.run("clean", clean_in_batches, key, dataset)
     computed, carried = 0, {}
     if cleaned.units:
-        vectors, computed = timer.run("embed", embed_task, [u.text for u in cleaned.units], embedder)
+        key = stage_key(key, "embed", embedder)
+        vectors, computed = timer.run("embed", embed_in_batches, key, [u.text for u in cleaned.units], embedder)
         cleaned, vectors, carried = timer.run("recall", recall_reviews_task, db, cleaned, vectors)
     if cleaned.units:
-        clustered = timer.run("cluster", cluster_task, cleaned, vectors, codebook, embedder, carried)
-        themes = timer.run("rank", rank_task, clustered, cleaned, vectors, dataset)
+        key = stage_key(key, "cluster", file_sha256(Path(codebook_path)) if codebook_path else "", sorted(carried.items()))
+        clustered = timer.run("cluster", cluster_task, key, cleaned, vectors, codebook, embedder, carried)
+        themes = timer.run("rank", rank_task, stage_key(key, "rank"), clustered, cleaned, vectors, dataset)
     else:  # every answer was set aside: still write why, so nothing is lost
         get_run_logger().warning("no answer left to analyse: all %d were set aside", len(cleaned.excluded))
         clustered, themes = ClusterResult(themes=[], assignments=[], parameters={}), []

@@ -6,31 +6,33 @@ from pathlib import Path
 
 import numpy as np
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NONE
 
 from flows.analyze import (
     AnalysisSummary,
     Timer,
     build_manifest,
-    clean_task,
+    clean_in_batches,
     default_out_dir,
-    embed_task,
+    embed_in_batches,
     export_task,
     ingest_task,
     new_run_id,
     rank_task,
     record_task,
 )
+from flows.params import DbUrl, InputFile, OutDir, RunId
+from flows.runtime import RESUMABLE, stage_key, task_runner
 from pipeline.classify import add_share_changes, classify_units
 from pipeline.export import write_manifest
+from pipeline.ingest import file_sha256
 from pipeline.records import CleanResult, ClusterResult
 from pipeline.registry import load_model
 from pipeline.runs import reviewed_shares
 from pipeline.store import Store
 
 
-@task(name="classify", cache_policy=NONE)
-def classify_task(model, version: str, cleaned: CleanResult, vectors: np.ndarray):
+@task(name="classify", **RESUMABLE)
+def classify_task(key: str, model, version: str, cleaned: CleanResult, vectors: np.ndarray):
     result, keep, off_topic = classify_units(model, version, cleaned.units, vectors)
     get_run_logger().info(
         "model %s: %d units in known themes, %d unsure (%d new themes proposed), %d off-topic",
@@ -43,15 +45,15 @@ def classify_task(model, version: str, cleaned: CleanResult, vectors: np.ndarray
     return result, CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep]
 
 
-@flow(name="classify_wave", log_prints=True)
+@flow(name="classify_wave", log_prints=True, task_runner=task_runner())
 def classify_wave(
-    input_path: Path,
+    input_path: InputFile,
     text_col: str | None = None,
     id_col: str | None = None,
-    model_version: str | None = None,
-    previous_run: str | None = None,
-    out_dir: Path | None = None,
-    db: str | None = None,
+    model_version: RunId | None = None,
+    previous_run: RunId | None = None,
+    out_dir: OutDir | None = None,
+    db: DbUrl | None = None,
 ) -> AnalysisSummary:
     """Themes of a new wave with the promoted (or given) model; shares compared with ``previous_run``,
     by default the latest run the model was trained on."""
@@ -61,15 +63,19 @@ def classify_wave(
     store.run_exists(previous_run)
     timer = Timer()
     input_path = Path(input_path)
-    dataset = timer.run("ingest", ingest_task, input_path, text_col, id_col)
-    cleaned = timer.run("clean", clean_task, dataset)
+    key = stage_key("ingest", file_sha256(input_path), text_col, id_col)
+    dataset = timer.run("ingest", ingest_task, key, input_path, text_col, id_col)
+    key = stage_key(key, "clean")
+    cleaned = timer.run("clean", clean_in_batches, key, dataset)
     computed = 0
     clustered, themes = ClusterResult([], [], {"model": row.version}), []
     if cleaned.units:
-        vectors, computed = timer.run("embed", embed_task, [u.text for u in cleaned.units], model.embedder)
-        clustered, cleaned, vectors = timer.run("classify", classify_task, model, row.version, cleaned, vectors)
+        key = stage_key(key, "embed", model.embedder)
+        vectors, computed = timer.run("embed", embed_in_batches, key, [u.text for u in cleaned.units], model.embedder)
+        key = stage_key(key, "classify", row.version)
+        clustered, cleaned, vectors = timer.run("classify", classify_task, key, model, row.version, cleaned, vectors)
     if cleaned.units:
-        themes = timer.run("rank", rank_task, clustered, cleaned, vectors, dataset)
+        themes = timer.run("rank", rank_task, stage_key(key, "rank"), clustered, cleaned, vectors, dataset)
         add_share_changes(themes, reviewed_shares(store, previous_run))
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)

@@ -12,6 +12,7 @@ import typer
 
 from flows import cli_models, cli_review
 from flows.cli_common import fail, open_store
+from flows.runtime import TASK_RUNNER_HELP, task_runner
 from pipeline.embed import DEFAULT_EMBEDDER
 
 Db = Annotated[
@@ -19,6 +20,11 @@ Db = Annotated[
     typer.Option(
         "--db", envvar="VERBATIMS_DB", help="Review store: a file (default outputs/verbatims.sqlite) or a postgresql:// URL."
     ),
+]
+
+Runner = Annotated[
+    str | None,
+    typer.Option("--task-runner", envvar="VERBATIMS_TASK_RUNNER", help=f"Where tasks run: {TASK_RUNNER_HELP}."),
 ]
 
 app = typer.Typer(
@@ -99,6 +105,7 @@ def analyze(
     ] = DEFAULT_EMBEDDER,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
     db: Db = None,
+    runner: Runner = None,
 ) -> None:
     """Analyse INPUT and write ranked themes, quotes, assignments and a report.
 
@@ -119,16 +126,18 @@ def analyze(
             load_codebook(codebook)
         load_embedder(embedder)
         open_store(db)
+        chosen_runner = task_runner(runner)
     except InputError as exc:
         fail(str(exc))
 
-    _start_flows()
     server = _warm_up()  # only now: a thread starting a server must not be cut short by an input error
     from flows.analyze import analyze_verbatims
 
     server.join()
 
-    summary = analyze_verbatims(input_file, text_col, id_col, codebook, embedder, out, db)
+    summary = analyze_verbatims.with_options(task_runner=chosen_runner)(
+        input_file, text_col, id_col, codebook, embedder, out, db
+    )
     counts = summary.manifest["counts"]
     if not counts["units"]:
         reasons = ", ".join(f"{n} {reason}" for reason, n in counts["excluded_by_reason"].items())
@@ -153,13 +162,6 @@ def print_summary(summary) -> None:
         typer.echo(f"     … and {len(summary.themes) - 12} more in themes.csv")
     typer.echo(f"\nResults: {summary.out_dir}/  (report.md, themes.csv/.json/.xlsx, assignments.csv, excluded.csv)")
     typer.echo(f"Review: verbatims review queue {summary.run_id}")
-
-
-def _start_flows() -> None:
-    # Prefect's telemetry write raced its own ephemeral server's SQLite ("database is locked" traceback).
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # Prefect's 20 s to start its temporary server ran out on a busy 2-core machine
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 @app.command()
@@ -188,10 +190,8 @@ def retrain(
     db: Db = None,
 ) -> None:
     """Train a theme model from reviewed units; promote it only if its cross-validated macro-F1 is not worse."""
-    from pipeline.errors import InputError
-
-    _start_flows()
     from flows.retrain import retrain_from_reviews
+    from pipeline.errors import InputError
 
     try:
         report = retrain_from_reviews(run or None, codebook, db, getpass.getuser())
@@ -211,6 +211,7 @@ def classify(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the results.")] = None,
     db: Db = None,
+    runner: Runner = None,
 ) -> None:
     """Apply the trained theme model to a new wave: known themes keep their ids and labels, uncertain
     answers are grouped into proposed new themes, and each share is compared with the previous wave."""
@@ -221,13 +222,15 @@ def classify(
     try:
         ingest(input_file, text_col, id_col)
         load_model(open_store(db), model)
+        chosen_runner = task_runner(runner)
     except InputError as exc:
         fail(exc)
-    _start_flows()
     from flows.classify import classify_wave
 
     try:
-        summary = classify_wave(input_file, text_col, id_col, model, previous, out, db)
+        summary = classify_wave.with_options(task_runner=chosen_runner)(
+            input_file, text_col, id_col, model, previous, out, db
+        )
     except InputError as exc:
         fail(exc)
     print_summary(summary)
@@ -246,10 +249,56 @@ def serve(
 
     from web.app import create_app
 
-    _start_flows()
     store = open_store(db)
     typer.echo(f"verbatims web page: http://{host}:{port}/  (store {store.shown_url}; Ctrl-C to stop)")
     uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+
+
+@app.command("serve-flows")
+def serve_flows(
+    port: Annotated[int, typer.Option("--port", help="Port of the local Prefect server and its UI.")] = 4200,
+) -> None:
+    """Start a local Prefect server and serve the scheduled deployments: the monthly analysis, new wave and
+    retraining, and the watched folder data/verbatims/incoming/. Their runs and schedules show in the
+    Prefect UI. With PREFECT_API_URL set, that server is used instead of starting one."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    processes = []
+    try:
+        if not env.get("PREFECT_API_URL"):
+            env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+            prefect = str(Path(sys.executable).with_name("prefect"))
+            command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+            processes.append(subprocess.Popen(command, env=env))
+            _wait_for_api(env["PREFECT_API_URL"], processes[0])
+        typer.echo(f"Prefect UI: {env['PREFECT_API_URL'].removesuffix('/api')}  (Deployments; Ctrl-C to stop)")
+        processes.append(subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env))
+        processes[-1].wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _wait_for_api(api_url: str, server, timeout: float = 120) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            fail(f"the Prefect server stopped at start-up (exit {server.returncode}): is {api_url} already in use?")
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    fail(f"the Prefect server did not answer at {api_url} within {timeout:.0f} s")
 
 
 users_app = typer.Typer(help="People who sign in to the web page.", no_args_is_help=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from flows.params import CodebookFile, DbUrl, RunId
 from pipeline.codebook import load_codebook
 from pipeline.retrain import RetrainReport, retrain
 from pipeline.store import Store
@@ -14,9 +15,9 @@ from pipeline.store import Store
 
 @flow(name="retrain_from_reviews", log_prints=True)
 def retrain_from_reviews(
-    runs: list[str] | None = None,
-    codebook_path: Path | None = None,
-    db: str | None = None,
+    runs: list[RunId] | None = None,
+    codebook_path: CodebookFile | None = None,
+    db: DbUrl | None = None,
     by: str = "retrain",
 ) -> RetrainReport:
     """Train on the reviewed units of ``runs`` (default: every reviewed run) plus the codebook."""

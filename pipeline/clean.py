@@ -151,6 +151,7 @@ def split_list(text: str) -> list[str]:
 
 
 _SPACY_LOCK = threading.Lock()
+_PIPE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -266,37 +267,48 @@ def _analyse(texts: list[str]) -> Iterator[dict]:
 
 def clean(dataset: Dataset, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None) -> CleanResult:
     """Clean every response; results are cached by raw text, so re-runs only parse new answers."""
+    texts = [r.text for r in dataset.responses]
+    analysed: list[dict] = []
+    for start in range(0, len(texts), batch_size):
+        analysed.extend(analyse_texts(texts[start : start + batch_size]))
+        if progress:
+            progress(len(analysed), len(texts))
+    return assemble(dataset.responses, analysed)
+
+
+def analyse_texts(texts: list[str]) -> list[dict]:
+    """The costly, order-free part of cleaning, for one batch: it can run in any process.
+
+    One result per text, ``{"reason": ...}`` or ``{"units": [[text, lemmas], ...]}``, cached by text.
+    spaCy pipelines are not thread-safe, so threads take turns; processes (Dask workers) run in parallel.
+    """
     cache = BlobCache(cache_dir() / "cache.sqlite", f"clean:{SPACY_MODEL}:{CLEAN_VERSION}")
-    responses = dataset.responses
+    try:
+        keys = [content_key(t) for t in texts]
+        hits = cache.get_many(keys)
+        missing = [i for i, k in enumerate(keys) if k not in hits]
+        with _PIPE_LOCK:
+            fresh = list(_analyse([texts[i] for i in missing])) if missing else []
+        cache.put_many((keys[i], json.dumps(r).encode()) for i, r in zip(missing, fresh, strict=True))
+    finally:
+        cache.close()
+    fresh_by_index = dict(zip(missing, fresh, strict=True))
+    return [fresh_by_index[i] if i in fresh_by_index else json.loads(hits[k]) for i, k in enumerate(keys)]
+
+
+def assemble(responses: list[Response], analysed: list[dict]) -> CleanResult:
+    """Idea units and exclusions in input order; duplicates are judged here, across all batches."""
     units: list[IdeaUnit] = []
     excluded: list[Excluded] = []
     seen_rows: dict[tuple[str, str], str] = {}
     seen_long_texts: dict[str, str] = {}
-    try:
-        for start in range(0, len(responses), batch_size):
-            batch = responses[start : start + batch_size]
-            analysed = _analyse_cached(cache, [r.text for r in batch])
-            for response, result in zip(batch, analysed, strict=True):
-                reason = result.get("reason") or _duplicate_reason(response, seen_rows, seen_long_texts)
-                if reason:
-                    excluded.append(Excluded(response.respondent_id, response.text, reason))
-                    continue
-                units.extend(_idea_units(response, result["units"], len(units)))
-            if progress:
-                progress(min(start + batch_size, len(responses)), len(responses))
-    finally:
-        cache.close()
+    for response, result in zip(responses, analysed, strict=True):
+        reason = result.get("reason") or _duplicate_reason(response, seen_rows, seen_long_texts)
+        if reason:
+            excluded.append(Excluded(response.respondent_id, response.text, reason))
+            continue
+        units.extend(_idea_units(response, result["units"]))
     return CleanResult(units=units, excluded=excluded)
-
-
-def _analyse_cached(cache: BlobCache, texts: list[str]) -> list[dict]:
-    keys = [content_key(t) for t in texts]
-    hits = cache.get_many(keys)
-    missing = [i for i, k in enumerate(keys) if k not in hits]
-    fresh = list(_analyse([texts[i] for i in missing])) if missing else []
-    cache.put_many((keys[i], json.dumps(r).encode()) for i, r in zip(missing, fresh, strict=True))
-    fresh_by_index = dict(zip(missing, fresh, strict=True))
-    return [fresh_by_index[i] if i in fresh_by_index else json.loads(hits[k]) for i, k in enumerate(keys)]
 
 
 def _duplicate_reason(response: Response, seen_rows: dict, seen_long_texts: dict) -> str | None:
@@ -312,7 +324,7 @@ def _duplicate_reason(response: Response, seen_rows: dict, seen_long_texts: dict
     return None
 
 
-def _idea_units(response: Response, units: list[list[str]], offset: int) -> Iterator[IdeaUnit]:
+def _idea_units(response: Response, units: list[list[str]]) -> Iterator[IdeaUnit]:
     for n, (text, lemmas) in enumerate(units, start=1):
         yield IdeaUnit(
             unit_id=f"{response.respondent_id}#{n}" if len(units) > 1 else response.respondent_id,

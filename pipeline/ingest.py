@@ -20,6 +20,16 @@ _ID_NAME = re.compile(
 )
 # A column with at most this many distinct values is offered as a segment for breakdowns.
 MAX_SEGMENT_VALUES = 30
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".parquet")
+
+
+def file_sha256(path: Path) -> str:
+    """The file's identity by content, read in chunks so that a large file is never held twice."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -139,5 +149,5 @@ def ingest(path: Path, text_column: str | None = None, id_column: str | None = N
         id_column=id_column,
         segment_columns=segment_columns,
         notes=notes,
-        input_sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        input_sha256=file_sha256(path),
     )

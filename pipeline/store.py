@@ -262,3 +262,19 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class InboxFile(Base):
+    """A file that arrived in the watched folder, by content: the primary key makes a claim atomic, so one
+    file is analysed once even if two watchers look at the same moment or the file is dropped again."""
+
+    __tablename__ = "inbox_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))  # running, waiting (to try again), processed, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,54 @@
+"""Flow parameter types, validated by pydantic before a flow run starts.
+
+A deployment run started from the Prefect UI or on a schedule gets no help from the CLI's checks: a missing
+file or a codebook of the wrong type fails the run at once with a message naming the parameter, and the
+types show up as the deployment's parameter schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from pipeline.ingest import SUFFIXES
+
+
+def _existing_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ValueError(f"no such file: {path} (paths are relative to the folder the flows are served from)")
+    return path
+
+
+def _answers_file(path: Path) -> Path:
+    if path.suffix.lower() not in SUFFIXES:
+        raise ValueError(f"unsupported file type '{path.suffix}': use {', '.join(SUFFIXES)}")
+    return _existing_file(path)
+
+
+def _yaml_file(path: Path) -> Path:
+    if path.suffix.lower() not in {".yaml", ".yml"}:
+        raise ValueError(f"a codebook is a .yaml file, not '{path.suffix}'")
+    return _existing_file(path)
+
+
+def _database(value: str) -> str:
+    if "://" in value and not value.startswith(("postgresql://", "postgres://", "sqlite://")):
+        raise ValueError("the store is a file path, a sqlite:// URL or a postgresql:// URL")
+    return value
+
+
+InputFile = Annotated[
+    Path, AfterValidator(_answers_file), Field(description="Answers file: .csv/.tsv, .xlsx, .jsonl or .parquet.")
+]
+CodebookFile = Annotated[Path, AfterValidator(_yaml_file), Field(description="YAML codebook of expected themes.")]
+Folder = Annotated[Path, Field(description="A folder; created when missing.")]
+OutDir = Annotated[Path, Field(description="Folder for the results (default outputs/<run id>/).")]
+EmbedderName = Annotated[
+    str, Field(min_length=1, description="use-multilingual (default), minilm, or a sentence-transformers model path.")
+]
+DbUrl = Annotated[
+    str, AfterValidator(_database), Field(description="Review store: a file path or a postgresql:// URL.")
+]
+RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]

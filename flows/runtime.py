@@ -1,0 +1,103 @@
+"""How the flows run: which task runner, which steps retry, and the cache keys that let a failed run resume.
+
+Cache keys are chained from the input file's content hash and the settings of each stage, never from the
+data itself: hashing 100,000 idea units and their vectors for a key would cost more than some stages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.tasks import exponential_backoff
+
+import pipeline
+from pipeline.errors import InputError
+
+TASK_RUNNER_HELP = (
+    "threads (one machine, default), dask (a local Dask cluster, one worker process per core), "
+    "dask:N (N local workers), or tcp://host:port (an existing Dask scheduler whose workers have verbatims installed)"
+)
+
+
+def task_runner(setting: str | None = None):
+    """The runner for ``setting``, else ``VERBATIMS_TASK_RUNNER``, else threads."""
+    setting = (setting or os.environ.get("VERBATIMS_TASK_RUNNER") or "threads").strip()
+    if setting == "threads":
+        return ThreadPoolTaskRunner()
+    if setting == "dask" or setting.startswith("dask:"):
+        workers = _worker_count(setting)
+        cores = os.cpu_count() or 1
+        # Worker processes inherit the environment: each takes its share of the cores for BLAS and the
+        # embedder, since oversubscribing 2 cores made the embedder about 30x slower.
+        share = str(max(1, cores // workers))
+        os.environ.update(VERBATIMS_EMBED_THREADS=share, OMP_NUM_THREADS=share, OPENBLAS_NUM_THREADS=share)
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+        )
+    if "://" in setting:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=setting)
+    raise InputError(f"unknown task runner '{setting}': use {TASK_RUNNER_HELP}")
+
+
+def _worker_count(setting: str) -> int:
+    if setting == "dask":
+        return os.cpu_count() or 1
+    count = setting.split(":", 1)[1]
+    if not count.isdigit() or int(count) < 1:
+        raise InputError(f"'{setting}': the number of Dask workers must be a positive whole number, e.g. dask:2")
+    return int(count)
+
+
+def _worth_retrying(task, task_run, state) -> bool:
+    """A locked database or a busy disk may pass; a wrong column or a corrupt file will not."""
+    try:
+        state.result()
+    except InputError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+# For steps that touch files or the database: 3 retries after 2, 4 and 8 s, give or take half.
+RETRIES = {
+    "retries": 3,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": _worth_retrying,
+}
+
+
+def _key_of_call(context, parameters: dict) -> str:
+    return parameters["key"]
+
+
+# For stages whose result is a function of their ``key`` argument: a re-run of a failed flow finds them
+# done in Prefect's result storage and skips them.
+RESUMABLE = {"cache_key_fn": _key_of_call, "persist_result": True}
+
+
+def stage_key(*parts: object) -> str:
+    """A key naming a stage's output: the previous stage's key plus this stage's settings.
+
+    The library's source is part of every key, so an upgrade or a local change never reuses old results.
+    """
+    text = "\x00".join(str(p) for p in (_code_version(), *parts))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@lru_cache(maxsize=1)
+def _code_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(Path(pipeline.__file__).parent.rglob("*")):
+        if path.suffix in {".py", ".txt", ".yaml", ".json"} and path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()

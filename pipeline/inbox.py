@@ -1,0 +1,119 @@
+"""The watched input folder: each file analysts drop there is analysed once, by content, then filed under
+``processed/`` or ``failed/`` with a note saying what happened, so nothing dropped is silently lost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from pipeline.ingest import SUFFIXES, file_sha256
+from pipeline.store import InboxFile, Store, now
+
+INCOMING = Path("data/verbatims/incoming")
+# A file whose last write is younger than this may still be being copied in: it waits for the next look.
+SETTLE_SECONDS = 30.0
+# Names that editors and downloaders give files while they write them.
+_PARTIAL = (".part", ".partial", ".tmp", ".crdownload", ".download", ".swp")
+# A claim this old whose file is still in the folder belongs to a watcher that died: it may be taken over.
+STALE_CLAIM = timedelta(hours=2)
+# A file whose analysis failed for a reason other than its content (a locked database, a full disk) stays
+# in the folder and is tried again at the next look, this many times in all, then filed under failed/.
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Arrival:
+    path: Path
+    sha256: str
+
+
+def ready_files(folder: Path, settle_seconds: float = SETTLE_SECONDS) -> list[Path]:
+    """Files whose writer has finished, oldest first: not hidden or temporary, and untouched for a while."""
+    if not folder.is_dir():
+        return []
+    cutoff = time.time() - settle_seconds
+    ready = []
+    for path in folder.iterdir():
+        name = path.name
+        if not path.is_file() or name.startswith((".", "~$")) or name.lower().endswith(_PARTIAL):
+            continue
+        if path.stat().st_mtime <= cutoff:
+            ready.append(path)
+    return sorted(ready, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def unsupported_reason(path: Path) -> str | None:
+    if path.suffix.lower() not in SUFFIXES:
+        return f"unsupported file type '{path.suffix}': use {', '.join(SUFFIXES)}"
+    return None
+
+
+def claim(store: Store, arrival: Arrival) -> InboxFile | None:
+    """Take the file for analysis (None), or return the earlier record of the same content: a duplicate, or a
+    file another watcher is working on."""
+    try:
+        with store.session() as session:
+            session.add(
+                InboxFile(sha256=arrival.sha256, file_name=arrival.path.name, status="running", attempts=1, reason="")
+            )
+        return None
+    except IntegrityError:
+        pass
+    with store.session() as session:
+        earlier = session.get(InboxFile, arrival.sha256)
+        abandoned = earlier.status == "running" and _as_aware(earlier.claimed_at) < now() - STALE_CLAIM
+        if earlier.status == "waiting" or abandoned:
+            earlier.status, earlier.claimed_at, earlier.file_name = "running", now(), arrival.path.name
+            earlier.attempts += 1
+            return None
+        return earlier
+
+
+def finish(store: Store, sha256: str, status: str, run_id: str | None = None, reason: str = "") -> InboxFile:
+    """Record the outcome; a transient failure becomes "waiting" until its last attempt, then "failed"."""
+    with store.session() as session:
+        row = session.get(InboxFile, sha256)
+        if status == "waiting" and row.attempts >= MAX_ATTEMPTS:
+            status, reason = "failed", f"{reason} (after {row.attempts} attempts)"
+        row.status, row.run_id, row.reason, row.finished_at = status, run_id, reason, now()
+        return row
+
+
+def duplicate_reason(earlier: InboxFile) -> str:
+    if earlier.status == "processed":
+        return f"same content as {earlier.file_name}, already analysed in run {earlier.run_id}"
+    if earlier.status == "failed":
+        return f"same content as {earlier.file_name}, which failed: {earlier.reason}"
+    return f"same content as {earlier.file_name}, being analysed since {earlier.claimed_at:%Y-%m-%d %H:%M}"
+
+
+def file_away(path: Path, outcome: str, note: dict) -> Path:
+    """Move the file to ``processed/`` or ``failed/`` beside the folder's files, with a JSON note next to it.
+
+    A name already taken there gets a time prefix: an analyst re-dropping a corrected file keeps both.
+    """
+    target_dir = path.parent / outcome
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    if target.exists():
+        target = target_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{path.name}"
+    shutil.move(path, target)
+    target.with_name(target.name + ".json").write_text(
+        json.dumps({"file": path.name, "outcome": outcome, **note}, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return target
+
+
+def arrival(path: Path) -> Arrival:
+    return Arrival(path=path, sha256=file_sha256(path))
+
+
+def _as_aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
