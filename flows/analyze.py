@@ -23,7 +23,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
-from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile, OutDir
+from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile
 from flows.runtime import RESUMABLE, RETRIES, stage_key, task_runner
 from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
 from pipeline.clean import SPACY_MODEL, analyse_texts, assemble
@@ -280,10 +280,20 @@ def analyze_verbatims(
     id_col: str | None = None,
     codebook_path: CodebookFile | None = None,
     embedder: EmbedderName = DEFAULT_EMBEDDER,
-    out_dir: OutDir | None = None,
+    out_dir: Path | None = None,
     db: DbUrl | None = None,
 ) -> AnalysisSummary:
-    """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store."""
+    """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store.
+
+    Args:
+        input_path: Answers file (.csv/.tsv, .xlsx, .jsonl or .parquet), relative to the served folder.
+        text_col: Column holding the answers; guessed when empty.
+        id_col: Column holding the respondent id; guessed when empty.
+        codebook_path: YAML codebook of expected themes, which gives them their labels.
+        embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
+        out_dir: Folder for the results; default outputs/<run id>/.
+        db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
+    """
     timer = Timer()
     input_path = Path(input_path)
     codebook = load_codebook(Path(codebook_path)) if codebook_path else None

@@ -20,7 +20,7 @@ from flows.analyze import (
     rank_task,
     record_task,
 )
-from flows.params import DbUrl, InputFile, OutDir, RunId
+from flows.params import DbUrl, InputFile, RunId
 from flows.runtime import RESUMABLE, stage_key, task_runner
 from pipeline.classify import add_share_changes, classify_units
 from pipeline.export import write_manifest
@@ -52,11 +52,21 @@ def classify_wave(
     id_col: str | None = None,
     model_version: RunId | None = None,
     previous_run: RunId | None = None,
-    out_dir: OutDir | None = None,
+    out_dir: Path | None = None,
     db: DbUrl | None = None,
 ) -> AnalysisSummary:
     """Themes of a new wave with the promoted (or given) model; shares compared with ``previous_run``,
-    by default the latest run the model was trained on."""
+    by default the latest run the model was trained on.
+
+    Args:
+        input_path: Answers file of the new wave (.csv/.tsv, .xlsx, .jsonl or .parquet).
+        text_col: Column holding the answers; guessed when empty.
+        id_col: Column holding the respondent id; guessed when empty.
+        model_version: Theme model to apply; default the promoted one.
+        previous_run: Run to compare shares with; default the latest run the model learnt from.
+        out_dir: Folder for the results; default outputs/<run id>/.
+        db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
+    """
     store = Store(db)
     row, model = load_model(store, model_version)
     previous_run = previous_run or row.runs[-1]

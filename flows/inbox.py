@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.analyze import analyze_verbatims
-from flows.params import CodebookFile, DbUrl, EmbedderName, Folder
+from flows.params import CodebookFile, DbUrl, EmbedderName
 from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.errors import InputError
 from pipeline.inbox import (
@@ -27,14 +27,22 @@ from pipeline.store import Store
 
 @flow(name="watch_inbox", log_prints=True)
 def watch_inbox(
-    folder: Folder = INCOMING,
+    folder: Path = INCOMING,
     codebook_path: CodebookFile | None = None,
     embedder: EmbedderName = DEFAULT_EMBEDDER,
     db: DbUrl | None = None,
     settle_seconds: float = SETTLE_SECONDS,
 ) -> list[dict]:
     """One look at ``folder``: every finished file is analysed (or recognised as already seen) and moved to
-    ``processed/`` or ``failed/`` beside a note with the run id or the reason."""
+    ``processed/`` or ``failed/`` beside a note with the run id or the reason.
+
+    Args:
+        folder: Folder watched for answers files; created when missing.
+        codebook_path: YAML codebook of expected themes, used for every file.
+        embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
+        db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
+        settle_seconds: A file changed more recently than this is still being written and waits.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     store, logger = Store(db), get_run_logger()

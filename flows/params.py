@@ -39,16 +39,9 @@ def _database(value: str) -> str:
     return value
 
 
-InputFile = Annotated[
-    Path, AfterValidator(_answers_file), Field(description="Answers file: .csv/.tsv, .xlsx, .jsonl or .parquet.")
-]
-CodebookFile = Annotated[Path, AfterValidator(_yaml_file), Field(description="YAML codebook of expected themes.")]
-Folder = Annotated[Path, Field(description="A folder; created when missing.")]
-OutDir = Annotated[Path, Field(description="Folder for the results (default outputs/<run id>/).")]
-EmbedderName = Annotated[
-    str, Field(min_length=1, description="use-multilingual (default), minilm, or a sentence-transformers model path.")
-]
-DbUrl = Annotated[
-    str, AfterValidator(_database), Field(description="Review store: a file path or a postgresql:// URL.")
-]
+# What each parameter means is in the flows' docstrings, which Prefect shows beside the field in the UI.
+InputFile = Annotated[Path, AfterValidator(_answers_file)]
+CodebookFile = Annotated[Path, AfterValidator(_yaml_file)]
+EmbedderName = Annotated[str, Field(min_length=1)]
+DbUrl = Annotated[str, AfterValidator(_database)]
 RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]

@@ -20,7 +20,14 @@ def retrain_from_reviews(
     db: DbUrl | None = None,
     by: str = "retrain",
 ) -> RetrainReport:
-    """Train on the reviewed units of ``runs`` (default: every reviewed run) plus the codebook."""
+    """Train on the reviewed units of ``runs`` (default: every reviewed run) plus the codebook.
+
+    Args:
+        runs: Reviewed runs to learn from; default every reviewed run.
+        codebook_path: YAML codebook whose seed words join the training data.
+        db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
+        by: Name recorded as the author of the new model version.
+    """
     codebook = load_codebook(Path(codebook_path)) if codebook_path else None
     report = retrain(Store(db), runs, codebook, by)
     get_run_logger().info(report.summary)

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from prefect.exceptions import ParameterTypeError
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect_dask import DaskTaskRunner
 
-from flows.params import CodebookFile, DbUrl, InputFile
+from flows.analyze import analyze_verbatims
 from flows.runtime import task_runner
 from pipeline.errors import InputError
 from tests.conftest import CODEBOOK, SAMPLE
@@ -50,25 +53,105 @@ def _python(code: str, tmp: Path, timeout: int = 600) -> subprocess.CompletedPro
 
 def _analyze(tmp: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     command = [str(Path(sys.executable).with_name("verbatims")), "analyze", str(SAMPLE), "--codebook", str(CODEBOOK)]
-    return subprocess.run(
-        [*command, "--out", str(out), *extra], capture_output=True, text=True, timeout=600, env=_env(tmp)
-    )
+    return subprocess.run([*command, "--out", str(out), *extra], capture_output=True, text=True, timeout=600, env=_env(tmp))
 
 
 def test_deployments_carry_their_schedules_and_parameters(tmp_path):
     result = _python(
         """
+        import json
+        from prefect.client.orchestration import get_client
+        from prefect.testing.utilities import prefect_test_harness
+        from flows.deployments import deployments
+
+        with prefect_test_harness(server_startup_timeout=120), get_client(sync_client=True) as client:
+            found = {}
+            for deployment in deployments():
+                d = client.read_deployment(deployment.apply())
+                found[f"{client.read_flow(d.flow_id).name}/{d.name}"] = {
+                    "schedules": [s.schedule.model_dump(mode="json") for s in d.schedules],
+                    "parameters": d.parameters,
+                    "schema": d.parameter_openapi_schema,
+                }
+            print("RESULT" + json.dumps(found))
+        """,
+        tmp_path,
+    )
+    found = json.loads(result.stdout.split("RESULT", 1)[1])
+    assert set(found) == {
+        "analyze_verbatims/monthly",
+        "classify_wave/monthly",
+        "retrain_from_reviews/monthly",
+        "watch_inbox/incoming",
+    }
+    monthly = {"cron": "0 6 1 * *", "timezone": "Europe/Paris"}
+    for name in ("analyze_verbatims/monthly", "classify_wave/monthly"):
+        assert monthly.items() <= found[name]["schedules"][0].items()
+    assert found["retrain_from_reviews/monthly"]["schedules"][0]["cron"] == "0 5 1 * *"
+    assert found["watch_inbox/incoming"]["schedules"][0]["interval"] == 300
+    analyze = found["analyze_verbatims/monthly"]
+    assert analyze["parameters"]["input_path"].endswith("panorama_culture_client_2025.csv")
+    assert analyze["schema"]["required"] == ["input_path"]
+    assert analyze["schema"]["properties"]["input_path"]["description"].startswith("Answers file")
+
+
+def test_parameters_are_checked_before_a_run_starts():
+    ok = analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(CODEBOOK)})
+    assert ok["input_path"] == SAMPLE
+    with pytest.raises(ParameterTypeError, match="no such file"):
+        analyze_verbatims.validate_parameters({"input_path": "data/verbatims/missing.csv"})
+    with pytest.raises(ParameterTypeError, match="unsupported file type '.pdf'"):
+        analyze_verbatims.validate_parameters({"input_path": "notes.pdf"})
+    with pytest.raises(ParameterTypeError, match="a codebook is a .yaml file"):
+        analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(SAMPLE)})
+    with pytest.raises(ParameterTypeError, match="postgresql:// URL"):
+        analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "db": "mysql://host/db"})
+
+
+def test_task_runner_settings(monkeypatch):
+    for name in ("VERBATIMS_TASK_RUNNER", "VERBATIMS_EMBED_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)  # restored after the test: the Dask settings change them
+    assert isinstance(task_runner(), ThreadPoolTaskRunner)
+    local = task_runner("dask:2")
+    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 2
+    assert os.environ["VERBATIMS_EMBED_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
+    assert task_runner("tcp://10.0.0.5:8786").address == "tcp://10.0.0.5:8786"
+    monkeypatch.setenv("VERBATIMS_TASK_RUNNER", "dask:3")
+    assert task_runner().cluster_kwargs["n_workers"] == 3
+    with pytest.raises(InputError, match="unknown task runner 'fibres'"):
+        task_runner("fibres")
+    with pytest.raises(InputError, match="positive whole number"):
+        task_runner("dask:0")
+
+
+def test_the_watched_folder_analyses_each_content_once(tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    an_hour_ago = time.time() - 3600
+    for name in ("wave.csv", "wave-again.csv", "being-copied.csv"):
+        shutil.copy(SAMPLE, incoming / name)
+    (incoming / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (incoming / "export.csv.part").write_text("id,texte\n1,Plus de moy", encoding="utf-8")
+    for name in ("wave.csv", "wave-again.csv", "notes.pdf", "export.csv.part"):
+        os.utime(incoming / name, (an_hour_ago, an_hour_ago + (name == "wave-again.csv")))
+    result = _python(
+        f"""
         import json, time
-        from prefect.artifacts import Artifact
+        import httpx
+        from prefect.client.orchestration import get_client
         from flows.inbox import watch_inbox
 
         def artifact_keys(keys=("ranked-themes-table", "ranked-themes", "report-link", "inbox")):
+            # Straight to the API: this client sends nulls for the filters left out, which the server refuses.
+            with get_client(sync_client=True) as client:
+                url = str(client.api_url).rstrip("/") + "/artifacts/filter"
             for _ in range(20):  # the last artifact of a run reaches the server a moment after the run ends
-                found = [key for key in keys if Artifact.get(key) is not None]
+                body = {{"artifacts": {{"key": {{"any_": list(keys)}}}}}}
+                found = {{a["key"] for a in httpx.post(url, json=body).json()}}
                 if len(found) == len(keys):
                     break
                 time.sleep(0.5)
-            return found
+            return sorted(found)
 
         first = watch_inbox(folder={str(incoming)!r}, settle_seconds=600)
         second = watch_inbox(folder={str(incoming)!r}, settle_seconds=600)
