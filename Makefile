@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/verbatims/panorama_culture_client_2025
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run test bench lint clean-cache
+.PHONY: run test serve-flows bench lint clean-cache
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# A local Prefect server (UI on http://127.0.0.1:4200) and the scheduled deployments; Ctrl-C stops both.
+serve-flows: $(STAMP)
+	$(BIN)/verbatims serve-flows
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"

@@ -143,9 +143,7 @@ def _publish(args, rows: list[str]) -> None:
             f"run, {cores} cores. Wall time of the whole command (Prefect start-up included); peak memory summed over "
             "its process tree; stage times (s) from the manifest.",
             "",
-            "| answers | pipeline | idea units | themes | wall (min) | peak memory (GiB) | "
-            + " | ".join(STAGES)
-            + " |",
+            "| answers | pipeline | idea units | themes | wall (min) | peak memory (GiB) | " + " | ".join(STAGES) + " |",
             "|---:|---|---:|---:|---:|---:|" + "---:|" * len(STAGES),
             *rows,
         ]

@@ -117,8 +117,7 @@ def embed_in_batches(key: str, texts: list[str], embedder_name: str) -> tuple[np
     """One matrix filled batch by batch: a batch's vectors are dropped once copied, so none is held twice."""
     starts = list(range(0, len(texts), EMBED_BATCH))
     futures = [
-        embed_batch_task.submit(f"{key}-{n}", texts[s : s + EMBED_BATCH], embedder_name)
-        for n, s in enumerate(starts)
+        embed_batch_task.submit(f"{key}-{n}", texts[s : s + EMBED_BATCH], embedder_name) for n, s in enumerate(starts)
     ]
     matrix, computed = None, 0
     progress = Progress("embed", "texts")
@@ -208,9 +207,7 @@ def publish_artifacts(themes: list[Theme], manifest: dict, cleaned: CleanResult,
         markdown=markdown_report(themes, manifest, cleaned.excluded),
         description=f"Report of run {run_id}",
     )
-    create_link_artifact(
-        key="report-link", link=report_link(run_id, out_dir), link_text=f"Report of run {run_id}"
-    )
+    create_link_artifact(key="report-link", link=report_link(run_id, out_dir), link_text=f"Report of run {run_id}")
 
 
 def report_link(run_id: str, out_dir: Path) -> str:
