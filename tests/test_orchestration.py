@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -227,3 +228,41 @@ def test_dask_runner_gives_the_same_themes_as_threads(tmp_path, uninterrupted):
     result = _analyze(tmp_path, tmp_path / "dask", "--task-runner", "dask:2")
     assert result.returncode == 0, result.stderr
     assert _themes(pd.read_csv(tmp_path / "dask" / "themes.csv")) == _themes(uninterrupted)
+
+
+def test_serve_flows_shows_the_deployments_and_their_next_runs(tmp_path):
+    """What an analyst sees after `make serve-flows`: a live server whose scheduler has planned the runs."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in _env(tmp_path).items() if k != "PREFECT_API_URL"}
+    served = subprocess.Popen(
+        [str(Path(sys.executable).with_name("verbatims")), "serve-flows", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    deployments, scheduled = [], []
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not (len(deployments) == 4 and scheduled):
+            time.sleep(3)
+            assert served.poll() is None, served.stdout.read()
+            try:
+                deployments = httpx.post(f"{api}/deployments/filter", json={}).json()
+                body = {"flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}}}
+                scheduled = httpx.post(f"{api}/flow_runs/filter", json=body).json()
+            except httpx.HTTPError:
+                continue  # the server is still starting
+    finally:
+        served.send_signal(signal.SIGINT)
+        output = served.communicate(timeout=60)[0]
+    assert sorted(d["name"] for d in deployments) == ["incoming", "monthly", "monthly", "monthly"], output
+    monthly = [r for r in scheduled if r["expected_start_time"][8:10] == "01"]  # the 1st of a month
+    assert monthly, f"no monthly run planned: {[r['expected_start_time'] for r in scheduled]}"
+    assert f"Prefect UI: http://127.0.0.1:{port}" in output
