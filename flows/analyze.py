@@ -145,6 +145,8 @@ def recall_reviews_task(db: str | None, cleaned: CleanResult, vectors: np.ndarra
         get_run_logger().info(
             "%d units were reviewed in earlier runs; %d set aside as off-topic", len(carried), len(off_topic)
         )
+    if not off_topic:  # the usual case: no copy of the vectors (400 MB at 200,000 units)
+        return cleaned, vectors, carried
     return CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep], carried
 
 

