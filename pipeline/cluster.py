@@ -201,7 +201,8 @@ class ThemeModel:
         return match
 
     def similarities(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
-        """Cosine of each unit to each cluster centre, a slice of units at a time: memory stays flat."""
+        """Cosine of each unit to each cluster centre, in slices the size of the fit sample: placing all units
+        takes no more memory than learning did."""
         starts = range(0, max(len(lemmas), 1), FIT_SAMPLE)
         return np.vstack(
             [
@@ -328,7 +329,7 @@ def find_themes(
         "n_units": len(units),
         "fit_sample": min(len(units), FIT_SAMPLE),
         "n_clusters": len(model.centres_),
-        "min_theme_size": min_theme_size(len(units)),
+        "min_theme_size": min_theme_size(min(len(units), FIT_SAMPLE)),  # as applied: to the units learned on
         "outlier_std": OUTLIER_STD,
         "svd_dimensions": SVD_DIMENSIONS,
         "codebook_themes": len(codebook.themes) if codebook else 0,
