@@ -40,7 +40,7 @@ def main() -> None:
     """verbatims: French survey answers in, ranked themes with quotes out."""
 
 
-def _warm_up(spacy_here: bool = True) -> threading.Thread:
+def _warm_up(spacy_here: bool) -> threading.Thread:
     """Start what takes seconds before the flow needs it: Prefect's API, spaCy and BERTopic (torch, umap).
 
     A re-run on cached texts spends more time starting than analysing; these overlap with checking the input.
