@@ -11,7 +11,8 @@ from typing import Annotated
 import typer
 
 from flows import cli_models, cli_review
-from flows.cli_common import fail, open_store
+from flows.cli_common import fail, open_store, skip_final_collection
+from flows.local_api import start_local_api, using, wait_for_api
 from flows.runtime import TASK_RUNNER_HELP, task_runner
 from pipeline.embed import DEFAULT_EMBEDDER
 
@@ -40,34 +41,23 @@ def main() -> None:
     """verbatims: French survey answers in, ranked themes with quotes out."""
 
 
-def _warm_up(spacy_here: bool) -> threading.Thread:
-    """Start what takes seconds before the flow needs it: Prefect's API, spaCy and BERTopic (torch, umap).
+def _warm_up(in_process: bool, embedder: str) -> None:
+    """Load what takes seconds before the flow needs it: spaCy, the embedder's weights and BERTopic (torch).
 
-    A re-run on cached texts spends more time starting than analysing; these overlap with checking the input.
-    Dask workers clean in their own processes: spaCy here would only hold half a gigabyte.
+    A re-run on cached texts spends more time starting than analysing; this overlaps with the Prefect server's
+    start. Dask workers clean and embed in their own processes: models here would only hold memory.
     """
 
-    def start_prefect() -> None:
-        from prefect.client.orchestration import get_client
-
-        try:
-            get_client(sync_client=True)  # starts the temporary local server when no PREFECT_API_URL is set
-        except Exception:  # too slow to start: stop it rather than leave it running; the flow starts its own
-            from prefect.server.api.server import SubprocessASGIServer
-
-            SubprocessASGIServer().stop()
-
     def load_models() -> None:
-        if spacy_here:
+        if in_process:
             from pipeline.clean import load_spacy
+            from pipeline.embed import warm_up
 
             load_spacy()
+            warm_up(embedder)
         import bertopic  # noqa: F401
 
     threading.Thread(target=load_models, name="load-models", daemon=True).start()
-    server = threading.Thread(target=start_prefect, name="start-prefect", daemon=True)
-    server.start()
-    return server  # join before the flow runs: Prefect's server start is not thread-safe (two servers, one port)
 
 
 @app.command()
@@ -135,17 +125,19 @@ def analyze(
     except InputError as exc:
         fail(str(exc))
 
+    api = start_local_api()  # as soon as the input is known to be usable: it starts while models load
     # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
     # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
 
-    # only now: a thread starting a server must not be cut short by an input error
-    server = _warm_up(spacy_here=isinstance(chosen_runner, ThreadPoolTaskRunner))
-    server.join()
-
-    summary = analyze_verbatims.with_options(task_runner=chosen_runner)(
-        input_file, text_col, id_col, codebook, embedder, out, db
-    )
+    _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
+    try:
+        with using(api):
+            summary = analyze_verbatims.with_options(task_runner=chosen_runner)(
+                input_file, text_col, id_col, codebook, embedder, out, db
+            )
+    except InputError as exc:
+        fail(str(exc))
     counts = summary.manifest["counts"]
     if not counts["units"]:
         reasons = ", ".join(f"{n} {reason}" for reason, n in counts["excluded_by_reason"].items())
@@ -154,6 +146,7 @@ def analyze(
             f"see {summary.out_dir}/excluded.csv"
         )
     print_summary(summary)
+    skip_final_collection()
 
 
 def print_summary(summary) -> None:
@@ -242,6 +235,7 @@ def classify(
     except InputError as exc:
         fail(exc)
     print_summary(summary)
+    skip_final_collection()
 
 
 @app.command()
@@ -272,6 +266,8 @@ def serve_flows(
     import subprocess
     import sys
 
+    from pipeline.errors import InputError
+
     env = dict(os.environ)
     processes = []
     try:
@@ -280,7 +276,10 @@ def serve_flows(
             prefect = str(Path(sys.executable).with_name("prefect"))
             command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
             processes.append(subprocess.Popen(command, env=env))
-            _wait_for_api(env["PREFECT_API_URL"], processes[0])
+            try:
+                wait_for_api(env["PREFECT_API_URL"], processes[0])
+            except InputError as exc:
+                fail(exc)
         typer.echo(f"Prefect UI: {env['PREFECT_API_URL'].removesuffix('/api')}  (Deployments; Ctrl-C to stop)")
         processes.append(subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env))
         processes[-1].wait()
@@ -290,23 +289,6 @@ def serve_flows(
         for process in reversed(processes):
             process.terminate()
             process.wait(timeout=30)
-
-
-def _wait_for_api(api_url: str, server, timeout: float = 120) -> None:
-    import time
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            fail(f"the Prefect server stopped at start-up (exit {server.returncode}): is {api_url} already in use?")
-        try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    fail(f"the Prefect server did not answer at {api_url} within {timeout:.0f} s")
 
 
 users_app = typer.Typer(help="People who sign in to the web page.", no_args_is_help=True)

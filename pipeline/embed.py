@@ -73,6 +73,14 @@ def load_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
     return _sentence_transformer(_minilm_path() if name == "minilm" else name)
 
 
+def warm_up(name: str = DEFAULT_EMBEDDER) -> None:
+    """Load the weights now: USE reads them at its first text (about 1 s), and the first batch of new texts
+    would wait for them."""
+    embedder = load_embedder(name)
+    with _ENCODE_LOCK:
+        embedder.encode(["préchauffage"])
+
+
 def embedder_id(name: str = DEFAULT_EMBEDDER) -> str:
     """The name that identifies ``name``'s weights, known without loading them: a flow whose workers embed
     (Dask) names its embedder in the manifest without holding the model itself."""

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,34 @@ def test_run_writes_every_output_and_a_complete_manifest(sample_run):
     report = (out / "report.md").read_text()
     assert report.startswith("# Thèmes : À propos de culture client")
     assert "## 1. " in report and "> « " in report and "*Par maturite :*" in report
+
+
+def test_the_run_is_in_prefect_and_its_server_is_gone(sample_run):
+    """The command starts its own Prefect server: the flow run and its artifacts are in Prefect's database,
+    and nothing of the server outlives the command."""
+    result, _ = sample_run
+    assert result.returncode == 0, result.stderr
+    home = os.environ["PREFECT_HOME"] + "-cli"
+    with sqlite3.connect(Path(home) / "prefect.db") as db:
+        runs = db.execute(
+            "SELECT r.state_type FROM flow_run r JOIN flow f ON f.id = r.flow_id WHERE f.name = 'analyze_verbatims'"
+        ).fetchall()
+        artifacts = {key for (key,) in db.execute("SELECT key FROM artifact")}
+    assert ("COMPLETED",) in runs
+    assert {"ranked-themes", "ranked-themes-table", "report-link"} <= artifacts
+    assert not [pid for pid in _processes_with(f"PREFECT_HOME={home}") if pid != os.getpid()]
+    assert "Error logging to API" not in result.stderr
+
+
+def _processes_with(variable: str) -> list[int]:
+    pids = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if variable.encode() in environ.read_bytes().split(b"\0"):
+                pids.append(int(environ.parent.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return pids
 
 
 def verbatims(*args: str) -> subprocess.CompletedProcess:
