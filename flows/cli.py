@@ -263,11 +263,16 @@ def serve_flows(
     """Start a local Prefect server and serve the scheduled deployments: the monthly analysis, new wave and
     retraining, and the watched folder data/verbatims/incoming/. Their runs and schedules show in the
     Prefect UI. With PREFECT_API_URL set, that server is used instead of starting one."""
+    import signal
     import subprocess
     import sys
 
     from pipeline.errors import InputError
 
+    # Ctrl-C, or a service manager's stop (SIGTERM), stops the server and the deployments started here. Set
+    # explicitly: a shell script that starts this in the background hands it SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     env = dict(os.environ)
     processes = []
     try:

@@ -230,8 +230,10 @@ def test_dask_runner_gives_the_same_themes_as_threads(tmp_path, uninterrupted):
     assert _themes(pd.read_csv(tmp_path / "dask" / "themes.csv")) == _themes(uninterrupted)
 
 
-def test_serve_flows_shows_the_deployments_and_their_next_runs(tmp_path):
-    """What an analyst sees after `make serve-flows`: a live server whose scheduler has planned the runs."""
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "service-stop"])
+def test_serve_flows_shows_the_deployments_and_their_next_runs(tmp_path, stop):
+    """What an analyst sees after `make serve-flows`: a live server whose scheduler has planned the runs.
+    Ctrl-C or a service manager's SIGTERM stops it with its server."""
     import httpx
 
     with socket.socket() as probe:
@@ -260,8 +262,10 @@ def test_serve_flows_shows_the_deployments_and_their_next_runs(tmp_path):
             except httpx.HTTPError:
                 continue  # the server is still starting
     finally:
-        served.send_signal(signal.SIGINT)
+        served.send_signal(stop)
         output = served.communicate(timeout=60)[0]
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{api}/health")
     assert sorted(d["name"] for d in deployments) == ["incoming", "monthly", "monthly", "monthly"], output
     monthly = [r for r in scheduled if r["expected_start_time"][8:10] == "01"]  # the 1st of a month
     assert monthly, f"no monthly run planned: {[r['expected_start_time'] for r in scheduled]}"
