@@ -50,8 +50,11 @@ class LocalApi:
         }
         return cls(subprocess.Popen(command, env=env), f"http://127.0.0.1:{port}/api")
 
-    def wait(self, timeout: float = 120) -> None:
-        wait_for_api(self.url, self.process, timeout)
+    def wait(self) -> None:
+        """As long as Prefect would wait for its own temporary server (``flows`` sets 120 s by default)."""
+        from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+        wait_for_api(self.url, self.process, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
 
     def stop(self) -> None:
         self.process.terminate()
