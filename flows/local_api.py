@@ -9,6 +9,7 @@ embedder. With ``PREFECT_API_URL`` set (an analyst's own server, ``serve-flows``
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -48,7 +49,11 @@ class LocalApi:
             "PREFECT__SERVER_EPHEMERAL": "1",
             "PREFECT__SERVER_FINAL": "1",
         }
-        return cls(subprocess.Popen(command, env=env), f"http://127.0.0.1:{port}/api")
+        api = cls(subprocess.Popen(command, env=env), f"http://127.0.0.1:{port}/api")
+        # ``using`` stops it; this covers what fails between start and ``using`` (an import, Ctrl-C), as Prefect
+        # covers its own temporary server. Stopping twice is harmless: a stopped process is not signalled again.
+        atexit.register(api.stop)
+        return api
 
     def wait(self) -> None:
         """As long as Prefect would wait for its own temporary server (``flows`` sets 120 s by default)."""
