@@ -94,8 +94,9 @@ def units(
 def queue(
     run: RunArg, limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20, db: Db = None
 ) -> None:
-    """Units most worth a look first. Before any review: the machine's least certain unit of each theme in
-    turn. Once 20 units are reviewed: the units a model trained on the reviews so far is least sure of."""
+    """Units most worth a look first. Before 40 units are reviewed: the units that say the most (they carry
+    the most themes), least certain first among equals. Then: the units a model trained on the reviews so far
+    is least sure of, weighed by how much they say."""
     from pipeline.queue import review_queue
 
     store = open_store(db)

@@ -1,5 +1,7 @@
 """Every correction type, undo, the stale-view conflict, the queue and the reviewed export, on SQLite and PostgreSQL."""
 
+import itertools
+import math
 import threading
 
 import pandas as pd
@@ -7,7 +9,7 @@ import pytest
 
 from pipeline.queue import review_queue
 from pipeline.review import ReviewError, StaleViewError, correct, history, load_state
-from pipeline.runs import OFF_TOPIC_REASON, export_reviewed
+from pipeline.runs import OFF_TOPIC_REASON, export_reviewed, load_run
 
 
 def _two_themes(state):
@@ -170,17 +172,21 @@ def test_simultaneous_reviewers_lose_nothing(recorded_run):
     assert all(load_state(store, run).labels[u] == [b] for u in units)
 
 
-def test_queue_puts_borderline_units_first_and_visits_every_theme(recorded_run):
+def _content_words(store, run) -> dict[str, int]:
+    return {u.unit_id: len(u.lemmas.split()) for u in load_run(store, run).units}
+
+
+def test_queue_leads_with_units_that_say_most_and_smallest_margin_among_equals(recorded_run):
     store, run = recorded_run
     version, items = review_queue(store, run, limit=500)
-    state = load_state(store, run)
     assert version == 0
-    assert {i.theme_id for i in items[: len(state.themes)]} == {t for t in state.themes if state.members(t)}
-    first_of = {}
-    for item in items:
-        first_of.setdefault(item.theme_id, item)
-    for item in items:  # each theme's first item is its least certain
-        assert first_of[item.theme_id].certainty <= item.certainty
+    words = _content_words(store, run)
+    sizes = [words[i.unit_id] for i in items]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 3 * sizes[-1]
+    assert [i.worth for i in items] == [round(math.log1p(n), 4) for n in sizes]
+    for a, b in itertools.pairwise(items):
+        assert words[a.unit_id] > words[b.unit_id] or a.certainty <= b.certainty
+    assert len({i.theme_id for i in items[:40]}) >= 3  # what says most is not all in one theme
     correct(store, run, "alice", "confirm", unit=items[0].unit_id)
     _, again = review_queue(store, run, limit=500)
     assert items[0].unit_id not in {i.unit_id for i in again}  # reviewed units leave the queue
@@ -188,17 +194,22 @@ def test_queue_puts_borderline_units_first_and_visits_every_theme(recorded_run):
 
 def test_queue_learns_from_reviews_once_enough_units_are_settled(recorded_run):
     store, run = recorded_run
-    _, first = review_queue(store, run, limit=25)
+    _, first = review_queue(store, run, limit=50)
     state = load_state(store, run)
-    for item in first[:12]:
+    for item in first[:24]:
         correct(store, run, "alice", "confirm", unit=item.unit_id)
-    for item in first[12:22]:  # the runner-up was right for these
+    _, still_first = review_queue(store, run, limit=1)
+    assert still_first[0].unit_id == first[24].unit_id  # 24 reviews: not enough to learn from
+    for item in first[24:44]:  # the runner-up was right for these
         if item.runner_up_id:
             correct(store, run, "alice", "move", unit=item.unit_id, to=item.runner_up_id)
         else:
             correct(store, run, "alice", "confirm", unit=item.unit_id)
-    assert len(load_state(store, run).reviewed) >= 20
+    assert len(load_state(store, run).reviewed) >= 40
     _, learnt = review_queue(store, run, limit=len(state.labels))
-    certainties = [i.certainty for i in learnt]
-    assert certainties == sorted(certainties) and certainties[0] >= 0 and certainties[-1] <= 1
-    assert not {i.unit_id for i in learnt} & {i.unit_id for i in first[:22]}
+    words = _content_words(store, run)
+    assert all(0 <= i.certainty <= 1 for i in learnt)
+    assert [i.worth for i in learnt] == sorted((i.worth for i in learnt), reverse=True)
+    assert all(i.worth == round((1 - i.certainty) * math.log1p(words[i.unit_id]), 4) for i in learnt)
+    assert [i.unit_id for i in learnt[:10]] != [i.unit_id for i in first[44:54]]  # the order changed
+    assert not {i.unit_id for i in learnt} & {i.unit_id for i in first[:44]}
