@@ -101,9 +101,9 @@ def items_needed(queue_f1, sessions: range, target: float, step: int) -> int | N
     return next((m for m in range(first - sessions.step + step, first, step) if queue_f1(m) >= target), first)
 
 
-def _themes_per_item(picked: list[int], gold: list[list[str]]) -> float:
-    """Human themes per reviewed item: the corrections (move, then add) a reviewer makes on each."""
-    return float(np.mean([len(gold[i]) for i in picked]))
+def _corrections(picked: list[int], gold: list[list[str]]) -> int:
+    """What the reviewer did to these items: a move, then an add per further human theme, on each."""
+    return sum(len(gold[i]) for i in picked)
 
 
 def run_question(frame: pd.DataFrame, store: Store) -> tuple[list[dict], int]:
@@ -137,9 +137,9 @@ def run_question(frame: pd.DataFrame, store: Store) -> tuple[list[dict], int]:
         if n > budget:
             break
         needed = items_needed(queue_f1, sessions, random_curve[n], step=max(1, n_themes // 5))
-        themes_per_item = (
-            _themes_per_item(by_queue[:n], gold),
-            float(np.mean([_themes_per_item(p[:n], gold) for p in by_chance])),
+        corrections = (
+            _corrections(by_queue[:needed], gold) if needed else None,
+            float(np.mean([_corrections(p[:n], gold) for p in by_chance])),
         )
         rows.append(
             {
@@ -148,7 +148,7 @@ def run_question(frame: pd.DataFrame, store: Store) -> tuple[list[dict], int]:
                 "queue": queue_curve[n],
                 "random": random_curve[n],
                 "queue_needed": needed,
-                "themes_per_item": themes_per_item,
+                "corrections": corrections,
             }
         )
         print(
@@ -168,7 +168,7 @@ def main() -> None:
     data = pd.read_csv(args.data, dtype=str)
     lines = [
         "| question | answers | machine themes | items per theme | items reviewed | macro-F1, queue "
-        "| macro-F1, random (mean of 3) | items the queue needs for random's F1 | human themes per item, queue / random |",
+        "| macro-F1, random (mean of 3) | items the queue needs for random's F1 | corrections for that F1, queue / random |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     reach = []
@@ -181,10 +181,14 @@ def main() -> None:
                 lines.append(
                     f"| {question} | {len(frame)} | {n_themes} | {r['per_theme']} | {r['reviewed']} | "
                     f"{r['queue']:.3f} | {r['random']:.3f} | {r['queue_needed'] or 'more than ' + str(r['reviewed'])} | "
-                    f"{r['themes_per_item'][0]:.1f} / {r['themes_per_item'][1]:.1f} |"
+                    f"{r['corrections'][0] or '-'} / {r['corrections'][1]:.0f} |"
                 )
             fewer = sum(1 for r in rows if r["queue_needed"] and r["queue_needed"] < r["reviewed"])
-            reach.append(f"- {question}: the queue needed fewer items than random at {fewer} of {len(rows)} budgets.")
+            fewer_corrections = sum(1 for r in rows if r["corrections"][0] and r["corrections"][0] < r["corrections"][1])
+            reach.append(
+                f"- {question}: the queue needed fewer items than random at {fewer} of {len(rows)} budgets, "
+                f"and fewer corrections at {fewer_corrections}."
+            )
     body = "\n".join(
         [
             "## Review loop (`bench/review_loop.py`)",
@@ -202,9 +206,9 @@ def main() -> None:
             "is the first session at which it matches what random picks reach with that budget, narrowed down "
             "within that session in steps of a fifth of a session (the reviewer works down each session in the "
             "queue's order). The queue leads "
-            "with units that say more, and those carry more human themes: the last column is the number of "
-            "corrections (a move, then an add per further theme) each reviewed item took, on average. Counted in "
-            "those corrections rather than in items, the queue needs more than random at 5 and 10 items per theme.",
+            "with units that say more, and those carry more human themes, so each of its items takes more "
+            "corrections (a move, then an add per further theme): the last column counts them, for the queue's "
+            "items up to random's F1 and for random's items (mean of 3).",
             "",
             *reach,
         ]
