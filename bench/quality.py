@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results_file import publish  # noqa: E402
 from pipeline.clean import clean  # noqa: E402
-from pipeline.cluster import find_themes  # noqa: E402
 from pipeline.embed import embed, load_embedder  # noqa: E402
 from pipeline.records import Dataset, Response  # noqa: E402
+from pipeline.themes import find_themes  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "elf_dev.csv"
 EXCLUDED = "(set aside)"

@@ -26,14 +26,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.quality import DEFAULT_DATA  # noqa: E402
 from bench.results_file import publish  # noqa: E402
 from pipeline.clean import lemmatize, normalize  # noqa: E402
-from pipeline.cluster import find_themes  # noqa: E402
 from pipeline.embed import embed, load_embedder  # noqa: E402
-from pipeline.queue import review_queue  # noqa: E402
 from pipeline.records import Dataset, IdeaUnit, Response  # noqa: E402
-from pipeline.review import ReviewError, correct  # noqa: E402
-from pipeline.runs import record_run  # noqa: E402
-from pipeline.store import Store  # noqa: E402
-from pipeline.train import ThemeClassifier, macro_f1  # noqa: E402
+from pipeline.themes import find_themes  # noqa: E402
+from review.corrections import ReviewError, correct  # noqa: E402
+from review.queue import review_queue  # noqa: E402
+from review.runs import record_run  # noqa: E402
+from review.store import Store  # noqa: E402
+from review.train import ThemeClassifier, macro_f1  # noqa: E402
 
 PER_THEME = (5, 10, 20, 50)
 RANDOM_SEEDS = (1, 2, 3)

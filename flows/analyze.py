@@ -7,7 +7,6 @@ half-way, run again, finds the finished stages in Prefect's result storage and g
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 import uuid
@@ -25,17 +24,18 @@ from prefect.utilities.annotations import quote
 
 from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile
 from flows.runtime import RESUMABLE, RETRIES, stage_key, task_runner
-from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
+from pipeline import settings
 from pipeline.clean import SPACY_MODEL, analyse_texts, assemble
-from pipeline.cluster import find_themes
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
 from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
 from pipeline.export import markdown_report, write_manifest, write_outputs
 from pipeline.ingest import file_sha256, ingest
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
-from pipeline.runs import record_run
-from pipeline.store import Store
+from pipeline.themes import find_themes
+from review.carryover import carry_themes, drop_off_topic, reviewed_labels
+from review.runs import record_run
+from review.store import Store
 
 PACKAGES = (
     "verbatims",
@@ -214,7 +214,7 @@ def publish_artifacts(themes: list[Theme], manifest: dict, cleaned: CleanResult,
 
 def report_link(run_id: str, out_dir: Path) -> str:
     """The web page's report when ``VERBATIMS_WEB_URL`` says where it is served, else the report file."""
-    web = os.environ.get("VERBATIMS_WEB_URL", "").rstrip("/")
+    web = settings.current().web_url.rstrip("/")
     return f"{web}/runs/{run_id}/report" if web else (Path(out_dir) / "report.md").resolve().as_uri()
 
 

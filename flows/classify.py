@@ -22,13 +22,13 @@ from flows.analyze import (
 )
 from flows.params import DbUrl, InputFile, RunId
 from flows.runtime import RESUMABLE, stage_key, task_runner
-from pipeline.classify import add_share_changes, classify_units
 from pipeline.export import write_manifest
 from pipeline.ingest import file_sha256
 from pipeline.records import CleanResult, ClusterResult
-from pipeline.registry import load_model
-from pipeline.runs import reviewed_shares
-from pipeline.store import Store
+from review.classify import add_share_changes, classify_units
+from review.model_registry import load_model
+from review.runs import reviewed_shares
+from review.store import Store
 
 
 @task(name="classify", **RESUMABLE)

@@ -13,7 +13,7 @@ from flows.analyze import analyze_verbatims
 from flows.classify import classify_wave
 from flows.inbox import watch_inbox
 from flows.retrain import retrain_from_reviews
-from pipeline.inbox import INCOMING
+from review.inbox import INCOMING
 
 TIMEZONE = "Europe/Paris"
 SAMPLE = "data/verbatims/panorama_culture_client_2025"

@@ -11,7 +11,7 @@ from flows.analyze import analyze_verbatims
 from flows.params import CodebookFile, DbUrl, EmbedderName
 from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.errors import InputError
-from pipeline.inbox import (
+from review.inbox import (
     INCOMING,
     SETTLE_SECONDS,
     arrival,
@@ -22,7 +22,7 @@ from pipeline.inbox import (
     ready_files,
     unsupported_reason,
 )
-from pipeline.store import Store
+from review.store import Store
 
 
 @flow(name="watch_inbox", log_prints=True)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from pipeline.ingest import SUFFIXES
+from pipeline.ingest import SUFFIXES, unsupported_type
 
 
 def _existing_file(path: Path) -> Path:
@@ -23,7 +23,7 @@ def _existing_file(path: Path) -> Path:
 
 def _answers_file(path: Path) -> Path:
     if path.suffix.lower() not in SUFFIXES:
-        raise ValueError(f"unsupported file type '{path.suffix}': use {', '.join(SUFFIXES)}")
+        raise ValueError(unsupported_type(path.suffix))
     return _existing_file(path)
 
 

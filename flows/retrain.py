@@ -9,8 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.params import CodebookFile, DbUrl, RunId
 from pipeline.codebook import load_codebook
-from pipeline.retrain import RetrainReport, retrain
-from pipeline.store import Store
+from review.retrain import RetrainReport, retrain
+from review.store import Store
 
 
 @flow(name="retrain_from_reviews", log_prints=True)

@@ -15,6 +15,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import exponential_backoff
 
 import pipeline
+from pipeline import settings
 from pipeline.errors import InputError
 
 TASK_RUNNER_HELP = (
@@ -30,7 +31,7 @@ THREADS = 2
 
 def task_runner(setting: str | None = None):
     """The runner for ``setting``, else ``VERBATIMS_TASK_RUNNER``, else threads."""
-    setting = (setting or os.environ.get("VERBATIMS_TASK_RUNNER") or "threads").strip()
+    setting = (setting or settings.current().task_runner).strip()
     if setting == "threads":
         return ThreadPoolTaskRunner(max_workers=THREADS)
     if setting == "dask" or setting.startswith("dask:"):

@@ -7,16 +7,15 @@ lookups by key stay fast at millions of entries.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-DEFAULT_CACHE_DIR = Path("outputs/.cache")
+from pipeline import settings
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("VERBATIMS_CACHE", DEFAULT_CACHE_DIR))
+    return settings.current().cache
 
 
 def content_key(*parts: str) -> str:

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
-    from pipeline.cluster import Seeds
+    import numpy as np
+
     from pipeline.embed import Embedder
 
 
@@ -29,6 +30,14 @@ class CodebookTheme:
 
 
 @dataclass(frozen=True)
+class Seeds:
+    """Codebook themes placed in the answers' space: their embeddings and lemmas."""
+
+    embeddings: np.ndarray
+    lemmas: list[str]
+
+
+@dataclass(frozen=True)
 class Codebook:
     themes: tuple[CodebookTheme, ...]
     question: str = ""
@@ -38,7 +47,7 @@ class Codebook:
 def load_codebook(path: Path) -> Codebook:
     """YAML with ``themes: [{id, label, description, seed_words}]`` and optional ``question``, ``stop_words``."""
     if not path.exists():
-        raise InputError(f"codebook not found: {path}")
+        raise NotFoundError(f"codebook not found: {path}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -69,7 +78,6 @@ def load_codebook(path: Path) -> Codebook:
 def codebook_seeds(codebook: Codebook, embedder: Embedder) -> Seeds:
     """Embed and lemmatise each theme's label, description and seed words like an answer."""
     from pipeline.clean import lemmatize
-    from pipeline.cluster import Seeds
     from pipeline.embed import embed
 
     documents = [theme.document for theme in codebook.themes]

@@ -17,6 +17,7 @@ from importlib.metadata import version
 
 import numpy as np
 
+from pipeline import settings
 from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.errors import InputError
 
@@ -40,7 +41,7 @@ def _use_embedder() -> Embedder:
 
     # USE defaults to 4 BLAS threads; on a 2-core machine that oversubscription ran ~30x slower.
     # Dask workers sharing a machine get their share through VERBATIMS_EMBED_THREADS.
-    threads = int(os.environ.get("VERBATIMS_EMBED_THREADS") or max(1, min(4, os.cpu_count() or 1)))
+    threads = settings.current().embed_threads or max(1, min(4, os.cpu_count() or 1))
     model = USE(threads=threads)
     return Embedder(
         name=embedder_id(DEFAULT_EMBEDDER), encode=lambda texts: np.asarray(model.encode(texts), dtype=np.float32)

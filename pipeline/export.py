@@ -65,7 +65,8 @@ def segments_frame(themes: list[Theme]) -> pd.DataFrame:
 def assignments_frame(
     assignments: list[Assignment], units: list[IdeaUnit], themes: list[Theme], responses: list[Response]
 ) -> pd.DataFrame:
-    """One row per idea unit; ``segment`` is the unit's number within its answer."""
+    """One row per idea unit; ``unit_no`` is the unit's number within its answer (segments are respondent
+    columns)."""
     unit_of = {u.unit_id: u for u in units}
     label_of = {t.theme_id: t.label for t in themes}
     segments_of = {r.respondent_id: r.segments for r in responses}
@@ -76,7 +77,7 @@ def assignments_frame(
         rows.append(
             {
                 "id": unit.respondent_id,
-                "segment": number,
+                "unit_no": number,
                 "unit_id": unit.unit_id,
                 "text": unit.text,
                 "theme_id": a.theme_id,

@@ -6,11 +6,12 @@ import csv
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, NotFoundError
 from pipeline.records import Dataset, Response
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
@@ -20,7 +21,37 @@ _ID_NAME = re.compile(
 )
 # A column with at most this many distinct values is offered as a segment for breakdowns.
 MAX_SEGMENT_VALUES = 30
-SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".jsonl", ".ndjson", ".parquet")
+
+
+def _read_delimited(path: Path) -> pd.DataFrame:
+    return _read_csv(path.read_bytes())
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    return pd.read_excel(path, dtype=str)
+
+
+def _read_json_lines(path: Path) -> pd.DataFrame:
+    return pd.read_json(path, lines=True, dtype=False)
+
+
+# Readers by file suffix: the one list of what the product reads (the CLI, the flows' parameters and the
+# watched folder all check against it).
+READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    ".csv": _read_delimited,
+    ".tsv": _read_delimited,
+    ".txt": _read_delimited,
+    ".xlsx": _read_excel,
+    ".xlsm": _read_excel,
+    ".jsonl": _read_json_lines,
+    ".ndjson": _read_json_lines,
+    ".parquet": pd.read_parquet,
+}
+SUFFIXES = tuple(READERS)
+
+
+def unsupported_type(suffix: str) -> str:
+    return f"unsupported file type '{suffix}': use {', '.join(SUFFIXES)}"
 
 
 def file_sha256(path: Path) -> str:
@@ -35,21 +66,14 @@ def file_sha256(path: Path) -> str:
 def read_table(path: Path) -> pd.DataFrame:
     """Every column as text, so ids such as 007 and answers such as "1" keep their form."""
     if not path.exists():
-        raise InputError(f"input file not found: {path}")
+        raise NotFoundError(f"input file not found: {path}")
     if path.is_dir():
         raise InputError(f"input is a folder, not a file: {path}")
     suffix = path.suffix.lower()
+    if suffix not in READERS:
+        raise InputError(unsupported_type(suffix))
     try:
-        if suffix in {".csv", ".tsv", ".txt"}:
-            frame = _read_csv(path.read_bytes())
-        elif suffix in {".xlsx", ".xlsm"}:
-            frame = pd.read_excel(path, dtype=str)
-        elif suffix in {".jsonl", ".ndjson"}:
-            frame = pd.read_json(path, lines=True, dtype=False)
-        elif suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            raise InputError(f"unsupported file type '{suffix}': use .csv, .tsv, .xlsx, .jsonl or .parquet")
+        frame = READERS[suffix](path)
     except InputError:
         raise
     except Exception as exc:  # a corrupt file of any format: say which file and why, not a traceback

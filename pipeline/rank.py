@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from pipeline.records import Assignment, IdeaUnit, Response, Theme
+from pipeline.records import OTHER_ID, Assignment, IdeaUnit, Response, Theme
 
 QUOTES_PER_THEME = 5
 MAX_QUOTE_CHARS = 280
@@ -79,7 +79,7 @@ def rank_themes(
         theme.share = len(who) / len(respondents) if respondents else 0.0
         theme.quotes = pick_quotes(members, scores, vectors, texts) if len(members) else []
         theme.segments = _segment_shares(who, segments_of, segment_columns, base)
-    ranked = sorted(themes, key=lambda t: (t.theme_id == "autres", -t.n_respondents, t.label))
+    ranked = sorted(themes, key=lambda t: (t.theme_id == OTHER_ID, -t.n_respondents, t.label))
     for rank, theme in enumerate(ranked, start=1):
         theme.rank = rank
     return ranked

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Units that fit no theme well go to this explicit theme, ranked last whatever its size.
+OTHER_ID = "autres"
+OTHER_LABEL = "Autres"
+
 
 @dataclass(frozen=True)
 class Response:

@@ -67,7 +67,7 @@ def gold():
 
 @pytest.fixture(scope="session")
 def sample_clustered(sample_clean, sample_vectors, codebook, seeds):
-    from pipeline.cluster import find_themes
+    from pipeline.themes import find_themes
 
     return find_themes(sample_clean.units, sample_vectors, codebook, seeds)
 
@@ -130,7 +130,7 @@ def store(request, tmp_path):
     """An empty review store on each real database."""
     from sqlalchemy import text
 
-    from pipeline.store import Store
+    from review.store import Store
 
     if request.param == "sqlite":
         yield Store(str(tmp_path / "review.sqlite"))
@@ -146,7 +146,7 @@ def store(request, tmp_path):
 @pytest.fixture
 def recorded_run(store, sample_dataset, sample_clean, sample_clustered, codebook, tmp_path):
     """The sample analysed and recorded: (store, run id)."""
-    from pipeline.runs import record_run
+    from review.runs import record_run
 
     manifest = {"run_id": "run-sample", "input": {"file": "sample.csv"}, "parameters": {}, "question": codebook.question}
     record_run(

@@ -2,7 +2,8 @@ from collections import Counter
 
 import numpy as np
 
-from pipeline.cluster import OTHER_ID, ThemeModel, find_themes, theme_count
+from pipeline.records import OTHER_ID
+from pipeline.themes import ThemeModel, find_themes, theme_count
 
 
 def test_theme_count_follows_corpus_size():
@@ -67,10 +68,10 @@ def test_transform_places_new_units_in_the_learnt_themes(sample_clean, sample_ve
 def test_big_corpora_learn_on_a_seeded_sample_and_place_every_unit(monkeypatch, sample_clean, sample_vectors):
     """Agreement with learning on all units is measured at 213,520 units in bench/RESULTS.md: on a few
     hundred units two k-means seeds already disagree too much for a test to judge it."""
-    import pipeline.cluster
+    import pipeline.themes
 
     units = sample_clean.units
-    monkeypatch.setattr(pipeline.cluster, "FIT_SAMPLE", len(units) // 2)
+    monkeypatch.setattr(pipeline.themes, "FIT_SAMPLE", len(units) // 2)
     first = find_themes(units, sample_vectors)
     assert first.parameters["fit_sample"] == len(units) // 2
     assert [a.unit_id for a in first.assignments] == [u.unit_id for u in units]

@@ -41,8 +41,8 @@ def test_every_file_is_written_and_readable(tmp_path):
     paths = write_outputs(tmp_path, [theme], assignments, units, excluded, [Response("a", "", {"niveau": "x"})], manifest)
     write_manifest(tmp_path, manifest)
     rows = pd.read_csv(paths["assignments.csv"], dtype=str)
-    assert list(rows.columns[:7]) == ["id", "segment", "unit_id", "text", "theme_id", "theme_label", "score"]
-    assert rows.text[0].startswith("'=") and rows.segment.tolist() == ["1", "2"] and rows.niveau[0] == "x"
+    assert list(rows.columns[:7]) == ["id", "unit_no", "unit_id", "text", "theme_id", "theme_label", "score"]
+    assert rows.text[0].startswith("'=") and rows.unit_no.tolist() == ["1", "2"] and rows.niveau[0] == "x"
     assert pd.read_csv(paths["excluded.csv"]).to_dict("records") == [
         {"id": "b", "text": "RAS", "reason": 'non-answer ("RAS")'}
     ]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.main import app
 from tests.conftest import CODEBOOK, SAMPLE
 
 runner = CliRunner()
@@ -133,7 +133,7 @@ def test_help_explains_the_options():
 
 def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tmp_path):
     """A reviewer corrects the sample run, an admin retrains, an analyst classifies the next wave."""
-    from pipeline.store import Store
+    from review.store import Store
     from tests.test_retrain import review_like_the_gold
 
     _, out = sample_run

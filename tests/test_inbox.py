@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from pipeline.inbox import (
+from review.inbox import (
     MAX_ATTEMPTS,
     arrival,
     claim,

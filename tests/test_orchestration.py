@@ -21,6 +21,7 @@ from prefect_dask import DaskTaskRunner
 
 from flows.analyze import analyze_verbatims
 from flows.runtime import task_runner
+from pipeline import settings
 from pipeline.errors import InputError
 from tests.conftest import CODEBOOK, SAMPLE
 
@@ -117,8 +118,8 @@ def test_task_runner_settings(monkeypatch):
     assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 2
     assert os.environ["VERBATIMS_EMBED_THREADS"] == str(max(1, (os.cpu_count() or 1) // 2))
     assert task_runner("tcp://10.0.0.5:8786").address == "tcp://10.0.0.5:8786"
-    monkeypatch.setenv("VERBATIMS_TASK_RUNNER", "dask:3")
-    assert task_runner().cluster_kwargs["n_workers"] == 3
+    with settings.overridden(task_runner="dask:3"):
+        assert task_runner().cluster_kwargs["n_workers"] == 3
     with pytest.raises(InputError, match="unknown task runner 'fibres'"):
         task_runner("fibres")
     with pytest.raises(InputError, match="positive whole number"):

@@ -43,7 +43,7 @@ def test_a_respondent_counts_once_per_theme_and_shares_are_by_segment():
 
 
 def test_quotes_are_close_diverse_and_readable(sample_clean, sample_vectors, sample_dataset, codebook, seeds):
-    from pipeline.cluster import find_themes
+    from pipeline.themes import find_themes
 
     result = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
     ranked = rank_themes(

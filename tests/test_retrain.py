@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from pipeline.carryover import carry_themes, drop_off_topic, reviewed_labels
-from pipeline.classify import PROPOSED_PREFIX, add_share_changes, classify_units
 from pipeline.errors import InputError
-from pipeline.queue import review_queue
 from pipeline.rank import rank_themes
-from pipeline.registry import list_models, load_model, promote, promoted_version, rollback
-from pipeline.retrain import retrain
-from pipeline.review import correct, load_state
-from pipeline.runs import reviewed_shares
-from pipeline.store import Store
+from review.carryover import carry_themes, drop_off_topic, reviewed_labels
+from review.classify import PROPOSED_PREFIX, add_share_changes, classify_units
+from review.corrections import correct, load_state
+from review.model_registry import list_models, load_model, promote, promoted_version, rollback
+from review.queue import review_queue
+from review.retrain import retrain
+from review.runs import reviewed_shares
+from review.store import Store
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import threading
 import pandas as pd
 import pytest
 
-from pipeline.queue import review_queue
-from pipeline.review import ReviewError, StaleViewError, correct, history, load_state
-from pipeline.runs import OFF_TOPIC_REASON, export_reviewed, load_run
+from review.corrections import ReviewError, StaleViewError, correct, history, load_state
+from review.queue import review_queue
+from review.runs import OFF_TOPIC_REASON, export_reviewed, load_run
 
 
 def _two_themes(state):

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from pipeline.errors import InputError
-from pipeline.store import AssignmentRow, Base, RespondentRow, Store, UnitRow, database_url, text_key
+from review.store import AssignmentRow, Base, RespondentRow, Store, UnitRow, database_url, text_key
 
 
 def test_migrations_build_exactly_the_models_schema(store):

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.records import Assignment, ClusterResult, Dataset, IdeaUnit, Response, Theme
-from pipeline.review import load_state
-from pipeline.runs import record_run
-from pipeline.store import Store
-from pipeline.users import add_user
+from review.corrections import load_state
+from review.runs import record_run
+from review.store import Store
+from review.users import add_user
 from web import session as web_session
 from web.app import create_app
 
@@ -233,7 +233,7 @@ def test_admin_retrains_from_the_page_and_sees_the_outcome(site, gold):
 
 
 def test_admin_manages_users_and_promotes_models(site, gold):
-    from pipeline.retrain import retrain
+    from review.retrain import retrain
     from tests.test_retrain import review_like_the_gold
 
     store, run, client = site
@@ -311,7 +311,7 @@ def test_every_correction_from_the_page_forms(site):
 
 
 def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codebook, tmp_path):
-    from pipeline.retrain import retrain
+    from review.retrain import retrain
     from tests.conftest import SAMPLE
     from tests.test_retrain import review_like_the_gold
 

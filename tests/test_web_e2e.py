@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from pipeline.review import load_state
-from pipeline.store import Store
-from pipeline.users import add_user
+from review.corrections import load_state
+from review.store import Store
+from review.users import add_user
 from web.app import create_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -21,12 +21,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from pipeline.errors import InputError
-from pipeline.queue import review_queue
-from pipeline.registry import list_models, promote, rollback
-from pipeline.review import ReviewError, StaleViewError, correct
-from pipeline.runs import ReviewedRun, export_reviewed, reviewed_run
-from pipeline.store import EventRow, Run, Store
-from pipeline.users import ROLES, add_user, authenticate, can, list_users, user_role
+from pipeline.records import OTHER_ID
+from review.corrections import ReviewError, StaleViewError, correct
+from review.model_registry import list_models, promote, rollback
+from review.queue import review_queue
+from review.runs import ReviewedRun, export_reviewed, reviewed_run
+from review.store import EventRow, Run, Store
+from review.users import ROLES, add_user, authenticate, can, list_users, user_role
 from web.jobs import Jobs
 from web.session import COOKIE, SESSION_SECONDS, Session, SessionCodec, same_token
 
@@ -229,7 +230,7 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
             run=reviewed.stored.run,
             items=items,
             version=version,
-            themes=[t for t in reviewed.themes if t.theme_id != "autres"][:9],
+            themes=[t for t in reviewed.themes if t.theme_id != OTHER_ID][:9],
         )
 
     @app.get("/runs/{run_id}/report", response_class=HTMLResponse, include_in_schema=False)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.errors import InputError
-from pipeline.store import Store
+from pipeline.errors import NotFoundError
+from review.store import Store
 
 UPLOADS = Path("outputs/uploads")
 
@@ -35,7 +35,7 @@ class Jobs:
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
         if job is None:
-            raise InputError(f"no job '{job_id}' (jobs are kept until the server restarts)")
+            raise NotFoundError(f"no job '{job_id}' (jobs are kept until the server restarts)")
         return job
 
     def recent(self) -> list[Job]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from pipeline import settings
 
 COOKIE = "verbatims_session"
 SESSION_SECONDS = 8 * 3600  # a working day; then sign in again
@@ -22,7 +23,7 @@ class Session:
 class SessionCodec:
     def __init__(self, secret: str | None = None):
         # VERBATIMS_SECRET keeps sessions valid across restarts; without it each start signs everyone out
-        self._serializer = URLSafeTimedSerializer(secret or os.environ.get("VERBATIMS_SECRET") or secrets.token_hex(32))
+        self._serializer = URLSafeTimedSerializer(secret or settings.current().secret or secrets.token_hex(32))
 
     def load(self, cookie: str | None) -> Session:
         if cookie:

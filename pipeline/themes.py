@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -20,11 +19,9 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from pipeline.codebook import Codebook
-from pipeline.records import Assignment, ClusterResult, IdeaUnit, Theme
+from pipeline.codebook import Codebook, Seeds
+from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 
-OTHER_ID = "autres"
-OTHER_LABEL = "Autres"
 # Words every answer to a customer-culture question uses: they name no theme.
 DOMAIN_STOP_WORDS = {
     "client",
@@ -85,14 +82,6 @@ def theme_count(n_units: int) -> int:
 
 def min_theme_size(n_units: int) -> int:
     return max(2, round(0.004 * n_units))
-
-
-@dataclass(frozen=True)
-class Seeds:
-    """Codebook themes placed in the answers' space: their embeddings and lemmas."""
-
-    embeddings: np.ndarray
-    lemmas: list[str]
 
 
 class ThemeFeatures:

@@ -5,13 +5,12 @@ and upgraded by Alembic migrations (``pipeline/migrations``) whenever the store 
 database file keeps working after an upgrade of the product.
 
 Review events are append-only: the current state of a run is derived from its machine assignments and
-its events (``pipeline.review``), never by updating rows in place.
+its events (``review.corrections``), never by updating rows in place.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,9 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from pipeline.errors import InputError
+from pipeline import settings
+from pipeline.errors import InputError, NotFoundError
 
-DEFAULT_DB = Path("outputs/verbatims.sqlite")
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -177,7 +176,7 @@ class PromotionRow(Base):
 
 def database_url(value: str | None = None) -> str:
     """``VERBATIMS_DB`` as an SQLAlchemy URL: a file path or sqlite:// URL, or a postgresql:// URL."""
-    value = value or os.environ.get("VERBATIMS_DB") or str(DEFAULT_DB)
+    value = value or settings.current().db
     if value.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + value.split("://", 1)[1]
     if "://" in value:
@@ -238,7 +237,7 @@ class Store:
         if run is None:
             known = session.scalars(select(Run.run_id).order_by(Run.created_at.desc()).limit(5)).all()
             hint = f"; latest runs: {', '.join(known)}" if known else "; no run recorded yet (run verbatims analyze)"
-            raise InputError(f"unknown run '{run_id}'{hint}")
+            raise NotFoundError(f"unknown run '{run_id}'{hint}")
         return run
 
     def run_exists(self, run_id: str) -> None:
@@ -249,7 +248,7 @@ class Store:
         with self.session() as session:
             run_id = session.scalar(select(Run.run_id).order_by(Run.created_at.desc()).limit(1))
         if run_id is None:
-            raise InputError("no run recorded yet: run verbatims analyze first")
+            raise NotFoundError("no run recorded yet: run verbatims analyze first")
         return run_id
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert, select
 
-from pipeline.classify import add_share_changes
-from pipeline.cluster import OTHER_ID, keywords_by_cluster, stop_words_for
 from pipeline.embed import embed, load_embedder
 from pipeline.export import write_manifest, write_outputs
 from pipeline.rank import rank_themes
-from pipeline.records import Assignment, ClusterResult, Dataset, Excluded, IdeaUnit, Response, Theme
-from pipeline.review import RunState, load_state
-from pipeline.store import (
+from pipeline.records import OTHER_ID, Assignment, ClusterResult, Dataset, Excluded, IdeaUnit, Response, Theme
+from pipeline.themes import keywords_by_cluster, stop_words_for
+from review.classify import add_share_changes
+from review.corrections import RunState, load_state
+from review.store import (
     AssignmentRow,
     ExcludedRow,
     RespondentRow,

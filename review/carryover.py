@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from pipeline.records import Assignment, ClusterResult, Excluded, IdeaUnit, Theme
-from pipeline.review import load_state
-from pipeline.store import EventRow, Run, Store, UnitRow, text_key
+from review.corrections import load_state
+from review.store import EventRow, Run, Store, UnitRow, text_key
 
 # A new theme is the reviewed theme when at least this share of its known units were in it.
 MIN_THEME_AGREEMENT = 0.5

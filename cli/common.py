@@ -22,7 +22,7 @@ def skip_final_collection() -> None:
 
 def open_store(db: str | None = None):
     from pipeline.errors import InputError
-    from pipeline.store import Store
+    from review.store import Store
 
     try:
         return Store(db)

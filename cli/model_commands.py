@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_common import fail, open_store
+from cli.common import fail, open_store
 from pipeline.errors import InputError
 
 app = typer.Typer(help="Trained theme models: list, promote, roll back.", no_args_is_help=True)
@@ -17,7 +17,7 @@ Db = Annotated[str | None, typer.Option("--db", envvar="VERBATIMS_DB", help="Rev
 @app.command("list")
 def list_(db: Db = None) -> None:
     """Every trained model with its cross-validated macro-F1; * marks the promoted one."""
-    from pipeline.registry import list_models
+    from review.model_registry import list_models
 
     rows, promoted = list_models(open_store(db))
     if not rows:
@@ -34,7 +34,7 @@ def list_(db: Db = None) -> None:
 @app.command()
 def promote(version: str, db: Db = None) -> None:
     """Make VERSION the model that classify uses."""
-    from pipeline.registry import promote as promote_model
+    from review.model_registry import promote as promote_model
 
     try:
         promote_model(open_store(db), version, getpass.getuser(), reason="promoted by hand")
@@ -46,7 +46,7 @@ def promote(version: str, db: Db = None) -> None:
 @app.command()
 def rollback(db: Db = None) -> None:
     """Go back to the model promoted before the current one."""
-    from pipeline.registry import rollback as rollback_model
+    from review.model_registry import rollback as rollback_model
 
     try:
         version = rollback_model(open_store(db), getpass.getuser())

@@ -20,10 +20,10 @@ from sqlalchemy import select
 
 from pipeline.embed import embed, load_embedder
 from pipeline.records import IdeaUnit
-from pipeline.review import OFF_TOPIC, RunState, load_state
-from pipeline.runs import load_run
-from pipeline.store import AssignmentRow, Store
-from pipeline.train import ThemeClassifier
+from review.corrections import OFF_TOPIC, RunState, load_state
+from review.runs import load_run
+from review.store import AssignmentRow, Store
+from review.train import ThemeClassifier
 
 # The queue learns from reviews once this many units are settled, in at least two themes.
 MIN_REVIEWED_TO_LEARN = 40

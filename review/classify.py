@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.cluster import OTHER_ID, OTHER_LABEL, find_themes
-from pipeline.records import Assignment, ClusterResult, Excluded, IdeaUnit, Theme
-from pipeline.registry import SavedModel
-from pipeline.review import OFF_TOPIC
-from pipeline.train import CONFIDENT_PROBABILITY, SECOND_THEME_PROBABILITY
+from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, Excluded, IdeaUnit, Theme
+from pipeline.themes import find_themes
+from review.corrections import OFF_TOPIC
+from review.model_registry import SavedModel
+from review.train import CONFIDENT_PROBABILITY, SECOND_THEME_PROBABILITY
 
 # Fewer unsure units than this are too few to propose a theme from: they go to "Autres".
 MIN_UNSURE_FOR_NEW_THEMES = 10

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from flows import cli_models, cli_review
-from flows.cli_common import fail, open_store, skip_final_collection
-from flows.local_api import start_local_api, using, wait_for_api
+from cli import model_commands, review_commands
+from cli.common import fail, open_store, skip_final_collection
+from cli.prefect_server import start_local_api, using, wait_for_api
 from flows.runtime import TASK_RUNNER_HELP, task_runner
 from pipeline.embed import DEFAULT_EMBEDDER
 
@@ -170,7 +170,7 @@ def runs(db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1)] = 
     """Runs recorded in the review store, latest first."""
     from sqlalchemy import select
 
-    from pipeline.store import EventRow, Run
+    from review.store import EventRow, Run
 
     store = open_store(db)
     with store.session() as session:
@@ -218,7 +218,7 @@ def classify(
     answers are grouped into proposed new themes, and each share is compared with the previous wave."""
     from pipeline.errors import InputError
     from pipeline.ingest import ingest
-    from pipeline.registry import load_model
+    from review.model_registry import load_model
 
     try:
         ingest(input_file, text_col, id_col)
@@ -312,7 +312,7 @@ def users_add(
 ) -> None:
     """Add a user, or give an existing one a new password and role."""
     from pipeline.errors import InputError
-    from pipeline.users import add_user
+    from review.users import add_user
 
     try:
         add_user(open_store(db), username, password, role)
@@ -322,8 +322,8 @@ def users_add(
 
 
 app.add_typer(users_app, name="users")
-app.add_typer(cli_review.app, name="review")
-app.add_typer(cli_models.app, name="models")
+app.add_typer(review_commands.app, name="review")
+app.add_typer(model_commands.app, name="models")
 
 
 if __name__ == "__main__":

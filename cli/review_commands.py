@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_common import fail, open_store
+from cli.common import fail, open_store
 from pipeline.errors import InputError
 
 app = typer.Typer(
@@ -38,7 +38,7 @@ def _run_id(store, run: str) -> str:
 
 
 def _correct(db: str | None, run: str, reviewer: str | None, seen: int | None, action: str, **payload) -> None:
-    from pipeline.review import correct
+    from review.corrections import correct
 
     store = open_store(db)
     run_id = _run_id(store, run)
@@ -52,7 +52,7 @@ def _correct(db: str | None, run: str, reviewer: str | None, seen: int | None, a
 @app.command()
 def show(run: RunArg, db: Db = None) -> None:
     """The run's themes as reviewed now, with their number of units and the run version."""
-    from pipeline.review import load_state
+    from review.corrections import load_state
 
     store = open_store(db)
     run_id = _run_id(store, run)
@@ -74,8 +74,8 @@ def units(
     db: Db = None,
 ) -> None:
     """The idea units of a theme (ids to split, move or confirm)."""
-    from pipeline.review import load_state
-    from pipeline.runs import load_run
+    from review.corrections import load_state
+    from review.runs import load_run
 
     store = open_store(db)
     run_id = _run_id(store, run)
@@ -97,7 +97,7 @@ def queue(
     """Units most worth a look first. Before 40 units are reviewed: the units that say the most (they carry
     the most themes), least certain first among equals. Then: the units a model trained on the reviews so far
     is least sure of, weighed by how much they say."""
-    from pipeline.queue import review_queue
+    from review.queue import review_queue
 
     store = open_store(db)
     run_id = _run_id(store, run)
@@ -195,7 +195,7 @@ def undo(
 @app.command()
 def history(run: RunArg, db: Db = None) -> None:
     """Every correction of the run: who, when, what, before and after."""
-    from pipeline.review import history as events
+    from review.corrections import history as events
 
     store = open_store(db)
     run_id = _run_id(store, run)
@@ -213,7 +213,7 @@ def export(
     db: Db = None,
 ) -> None:
     """Write the run's files again as reviewed: ranks, shares and quotes recomputed."""
-    from pipeline.runs import export_reviewed
+    from review.runs import export_reviewed
 
     store = open_store(db)
     run_id = _run_id(store, run)

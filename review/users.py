@@ -7,7 +7,7 @@ from argon2.exceptions import VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
 from pipeline.errors import InputError
-from pipeline.store import Store, UserRow
+from review.store import Store, UserRow
 
 ROLES = ("viewer", "reviewer", "admin")  # each can do what the ones before it can
 _HASHER = PasswordHasher()

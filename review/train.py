@@ -17,8 +17,8 @@ from sklearn.model_selection import KFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 
-from pipeline.cluster import ThemeFeatures
 from pipeline.errors import InputError
+from pipeline.themes import ThemeFeatures
 
 # A further theme is given when the model is at least this sure of it.
 SECOND_THEME_PROBABILITY = 0.5

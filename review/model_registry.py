@@ -6,29 +6,28 @@ back to the one promoted before it, so rolling back twice goes two steps back in
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
 from sqlalchemy import func, select
 
-from pipeline.errors import InputError
-from pipeline.store import ModelRow, PromotionRow, Store
+from pipeline import settings
+from pipeline.errors import InputError, NotFoundError
+from review.store import ModelRow, PromotionRow, Store
 
-DEFAULT_MODELS_DIR = Path("models")
 ROLLBACK = "rollback"
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("VERBATIMS_MODELS", DEFAULT_MODELS_DIR))
+    return settings.current().models
 
 
 @dataclass
 class SavedModel:
     """What a trained model needs beside its weights to be applied to a new wave."""
 
-    classifier: object  # pipeline.train.ThemeClassifier
+    classifier: object  # review.train.ThemeClassifier
     theme_labels: dict[str, str]
     embedder: str
     training_keys: frozenset[str]  # text_key of every unit it learnt from: only other units can judge it fairly
@@ -84,7 +83,7 @@ def promoted_version(store: Store) -> str | None:
 def promote(store: Store, version: str, by: str, reason: str = "promoted") -> None:
     with store.session() as session:
         if session.get(ModelRow, version) is None:
-            raise InputError(f"unknown model '{version}': see `verbatims models list`")
+            raise NotFoundError(f"unknown model '{version}': see `verbatims models list`")
         stack = _stack(session)
         if stack and stack[-1] == version:
             raise InputError(f"model {version} is already the promoted one")
@@ -116,7 +115,7 @@ def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, Save
     with store.session() as session:
         row = session.get(ModelRow, version)
     if row is None:
-        raise InputError(f"unknown model '{version}': see `verbatims models list`")
+        raise NotFoundError(f"unknown model '{version}': see `verbatims models list`")
     if not Path(row.path).exists():
         raise InputError(f"model {version} file is missing: {row.path} (VERBATIMS_MODELS)")
     return row, joblib.load(row.path)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.ingest import SUFFIXES, file_sha256
-from pipeline.store import InboxFile, Store, now
+from pipeline.ingest import SUFFIXES, file_sha256, unsupported_type
+from review.store import InboxFile, Store, now
 
 INCOMING = Path("data/verbatims/incoming")
 # A file whose last write is younger than this may still be being copied in: it waits for the next look.
@@ -50,7 +50,7 @@ def ready_files(folder: Path, settle_seconds: float = SETTLE_SECONDS) -> list[Pa
 
 def unsupported_reason(path: Path) -> str | None:
     if path.suffix.lower() not in SUFFIXES:
-        return f"unsupported file type '{path.suffix}': use {', '.join(SUFFIXES)}"
+        return unsupported_type(path.suffix)
     return None
 
 

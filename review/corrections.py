@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.errors import InputError
-from pipeline.store import AssignmentRow, EventRow, Run, Store, ThemeRow, UnitRow
+from pipeline.errors import ConflictError, InputError, NotFoundError
+from review.store import AssignmentRow, EventRow, Run, Store, ThemeRow, UnitRow
 
 ACTIONS = ("rename", "merge", "split", "move", "add", "off_topic", "confirm", "undo")
 OFF_TOPIC = "hors-sujet"  # the label retraining learns for units a reviewer marked off-topic
@@ -27,7 +27,11 @@ class ReviewError(InputError):
     """A correction that cannot apply as asked; the message says what to change."""
 
 
-class StaleViewError(ReviewError):
+class UnknownItemError(ReviewError, NotFoundError):
+    """The correction names a theme or idea unit the run does not have."""
+
+
+class StaleViewError(ReviewError, ConflictError):
     """The reviewer's view is older than a correction that touched the same items."""
 
 
@@ -167,12 +171,12 @@ def _theme(state: RunState, theme_id: str) -> str:
         return theme_id
     if theme_id in state.merged_into:
         raise ReviewError(f"theme '{theme_id}' was merged into '{state.resolve(theme_id)}': use that one")
-    raise ReviewError(f"unknown theme '{theme_id}' in run {state.run_id}: see `verbatims review show {state.run_id}`")
+    raise UnknownItemError(f"unknown theme '{theme_id}' in run {state.run_id}: see `verbatims review show {state.run_id}`")
 
 
 def _unit(state: RunState, unit_id: str) -> str:
     if unit_id not in state.labels:
-        raise ReviewError(f"unknown idea unit '{unit_id}' in run {state.run_id} (unit ids are in assignments.csv)")
+        raise UnknownItemError(f"unknown idea unit '{unit_id}' in run {state.run_id} (unit ids are in assignments.csv)")
     return unit_id
 
 

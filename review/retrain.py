@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from pipeline.codebook import Codebook, codebook_seeds
 from pipeline.embed import embed, load_embedder
-from pipeline.errors import InputError
-from pipeline.registry import SavedModel, load_model, promote, promoted_version, save_model
-from pipeline.review import OFF_TOPIC, load_state
-from pipeline.store import EventRow, Run, Store, UnitRow, text_key
-from pipeline.train import ThemeClassifier, cross_validated_predictions, macro_f1, training_hash
+from pipeline.errors import InputError, NotFoundError
+from review.corrections import OFF_TOPIC, load_state
+from review.model_registry import SavedModel, load_model, promote, promoted_version, save_model
+from review.store import EventRow, Run, Store, UnitRow, text_key
+from review.train import ThemeClassifier, cross_validated_predictions, macro_f1, training_hash
 
 
 @dataclass
@@ -36,7 +36,7 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
         runs = list(session.scalars(query.order_by(Run.created_at)))
     if run_ids and len(runs) < len(set(run_ids)):
         missing = set(run_ids) - {r.run_id for r in runs}
-        raise InputError(f"unknown run(s): {', '.join(sorted(missing))}")
+        raise NotFoundError(f"unknown run(s): {', '.join(sorted(missing))}")
     if not runs:
         raise InputError("no reviewed run yet: correct or confirm some units with `verbatims review` first")
     if len({r.embedder for r in runs}) > 1:
