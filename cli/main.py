@@ -138,11 +138,11 @@ def analyze(
             )
     except InputError as exc:
         fail(str(exc))
-    counts = summary.manifest["counts"]
-    if not counts["units"]:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in counts["excluded_by_reason"].items())
+    counts = summary.manifest.counts
+    if not counts.units:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
         fail(
-            f"no answer left to analyse: all {counts['excluded']} were set aside ({reasons}); "
+            f"no answer left to analyse: all {counts.excluded} were set aside ({reasons}); "
             f"see {summary.out_dir}/excluded.csv"
         )
     print_summary(summary)
@@ -150,10 +150,10 @@ def analyze(
 
 
 def print_summary(summary) -> None:
-    counts = summary.manifest["counts"]
+    counts = summary.manifest.counts
     typer.echo("")
     typer.echo(
-        f"{counts['rows_in']} answers: {counts['respondents_kept']} analysed, {counts['excluded']} set aside "
+        f"{counts.rows_in} answers: {counts.respondents_kept} analysed, {counts.excluded} set aside "
         f"(see excluded.csv); {len(summary.themes)} themes."
     )
     for theme in summary.themes[:12]:

@@ -219,7 +219,7 @@ def export(
     run_id = _run_id(store, run)
     out = out or Path("outputs") / f"{run_id}-reviewed"
     themes, manifest = fail_on_error(export_reviewed, store, run_id, out)
-    typer.echo(f"run {run_id} as reviewed (version {manifest['review']['version']}): {len(themes)} themes")
+    typer.echo(f"run {run_id} as reviewed (version {manifest.review.version}): {len(themes)} themes")
     for theme in themes[:12]:
         typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}")
     typer.echo(f"\nResults: {out}/")

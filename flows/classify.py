@@ -22,7 +22,6 @@ from flows.analyze import (
 )
 from flows.params import DbUrl, InputFile, RunId
 from flows.runtime import RESUMABLE, stage_key, task_runner
-from pipeline.export import write_manifest
 from pipeline.ingest import file_sha256
 from pipeline.records import CleanResult, ClusterResult
 from review.classify import add_share_changes, classify_units
@@ -92,10 +91,10 @@ def classify_wave(
     manifest = build_manifest(
         run_id, input_path, dataset, cleaned, clustered, None, None, model.embedder, computed, timer.timings
     )
-    manifest.update({"model_version": row.version, "previous_run_id": previous_run})
+    manifest.model_version, manifest.previous_run_id = row.version, previous_run
     timer.run("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
     timer.run(
         "record", record_task, db, manifest, dataset, cleaned, clustered, model.embedder, out_dir, row.version, previous_run
     )
-    write_manifest(out_dir, manifest)
+    manifest.write(out_dir)
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.manifest import Manifest
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 
 # A spreadsheet runs a cell starting with one of these as a formula; verbatims are untrusted text.
@@ -95,19 +96,18 @@ def excluded_frame(excluded: list[Excluded]) -> pd.DataFrame:
     )
 
 
-def markdown_report(themes: list[Theme], manifest: dict, excluded: list[Excluded]) -> str:
-    counts = manifest["counts"]
-    title = manifest.get("question") or manifest["input"]["file"]
+def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excluded]) -> str:
+    counts = manifest.counts
     lines = [
-        f"# Thèmes : {title}",
+        f"# Thèmes : {manifest.title}",
         "",
-        f"{counts['respondents_kept']} répondants analysés sur {counts['rows_in']} réponses reçues "
-        f"({counts['units']} idées distinctes ; {counts['excluded']} réponses écartées). "
+        f"{counts.respondents_kept} répondants analysés sur {counts.rows_in} réponses reçues "
+        f"({counts.units} idées distinctes ; {counts.excluded} réponses écartées). "
         "La part d'un thème est celle des répondants analysés qui l'évoquent ; une réponse peut en évoquer plusieurs.",
         "",
     ]
     if any(t.change_pts is not None for t in themes):
-        previous = manifest.get("previous_run_id") or "la vague précédente"
+        previous = manifest.previous_run_id or "la vague précédente"
         lines += [
             f"Évolution en points par rapport à {_md(previous)} ; « nouveau » : thème proposé, à valider en revue.",
             "",
@@ -152,7 +152,7 @@ def write_outputs(
     units: list[IdeaUnit],
     excluded: list[Excluded],
     responses: list[Response],
-    manifest: dict,
+    manifest: Manifest,
 ) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -185,13 +185,7 @@ def write_outputs(
         segments_table.to_excel(book, sheet_name="Segments", index=False)
         assignments_table.to_excel(book, sheet_name="Idées", index=False)
         excluded_table.to_excel(book, sheet_name="Écartées", index=False)
-    document = {"run_id": manifest["run_id"], "themes": [asdict(t) for t in themes]}
+    document = {"run_id": manifest.run_id, "themes": [asdict(t) for t in themes]}
     paths["themes.json"].write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     paths["report.md"].write_text(markdown_report(themes, manifest, excluded), encoding="utf-8")
     return paths
-
-
-def write_manifest(out_dir: Path, manifest: dict) -> Path:
-    path = out_dir / "manifest.json"
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path

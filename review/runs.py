@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import insert, select
 
 from pipeline.embed import embed, load_embedder
-from pipeline.export import write_manifest, write_outputs
+from pipeline.export import write_outputs
+from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
 from pipeline.rank import rank_themes
 from pipeline.records import OTHER_ID, Assignment, ClusterResult, Dataset, Excluded, IdeaUnit, Response, Theme
 from pipeline.themes import keywords_by_cluster, stop_words_for
@@ -33,7 +32,7 @@ OFF_TOPIC_REASON = "off-topic (marked by a reviewer)"
 
 def record_run(
     store: Store,
-    manifest: dict,
+    manifest: Manifest,
     dataset: Dataset,
     units: list[IdeaUnit],
     excluded: list[Excluded],
@@ -45,18 +44,18 @@ def record_run(
     previous_run_id: str | None = None,
 ) -> None:
     """Store one run as the machine left it; corrections are events on top of it."""
-    run_id = manifest["run_id"]
+    run_id = manifest.run_id
     with store.session() as session:
         session.add(
             Run(
                 run_id=run_id,
                 kind=kind,
-                input_file=manifest["input"]["file"],
+                input_file=manifest.input.file,
                 input_sha256=dataset.input_sha256,
-                question=manifest.get("question", ""),
+                question=manifest.question,
                 embedder=embedder,
                 segment_columns=dataset.segment_columns,
-                parameters=manifest["parameters"],
+                parameters=manifest.parameters,
                 out_dir=str(out_dir),
                 model_version=model_version,
                 previous_run_id=previous_run_id,
@@ -220,29 +219,21 @@ def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
     return ReviewedRun(stored, state, themes, result, units, excluded)
 
 
-def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], dict]:
+def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], Manifest]:
     """Write the run's files again from its reviewed state: ranks, shares and quotes recomputed."""
     r = reviewed_run(store, run_id)
     run = r.stored.run
-    manifest = {
-        "run_id": run_id,
-        "previous_run_id": run.previous_run_id,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "question": run.question,
-        "input": {"file": run.input_file, "sha256": run.input_sha256, "segment_columns": run.segment_columns},
-        "parameters": run.parameters,
-        "review": {"version": r.state.version, "reviewed_units": len(r.state.reviewed), "off_topic": len(r.state.off_topic)},
-        "counts": {
-            "rows_in": len(r.stored.responses),
-            "respondents_kept": len({u.respondent_id for u in r.units}),
-            "units": len(r.units),
-            "excluded": len(r.excluded),
-            "excluded_by_reason": dict(Counter(e.kind for e in r.excluded)),
-            "themes": len(r.themes),
-        },
-    }
+    manifest = Manifest(
+        run_id=run_id,
+        previous_run_id=run.previous_run_id,
+        question=run.question,
+        input=InputInfo(file=run.input_file, sha256=run.input_sha256, segment_columns=run.segment_columns),
+        parameters=run.parameters,
+        review=ReviewInfo(version=r.state.version, reviewed_units=len(r.state.reviewed), off_topic=len(r.state.off_topic)),
+        counts=count(len(r.stored.responses), r.units, r.excluded, len(r.themes)),
+    )
     write_outputs(out_dir, r.themes, r.result.assignments, r.units, r.excluded, r.stored.responses, manifest)
-    write_manifest(out_dir, manifest)
+    manifest.write(out_dir)
     return r.themes, manifest
 
 

@@ -17,6 +17,7 @@ os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
 
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import sys  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -29,6 +30,53 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "verbatims"
 SAMPLE = DATA / "panorama_culture_client_2025.csv"
 CODEBOOK = DATA / "panorama_culture_client_2025.codebook.yaml"
 GOLD = DATA / "panorama_culture_client_2025.gold.csv"
+
+# `make test-fast` runs `pytest -m "not slow"`: everything but the tests below, marked `slow` here so the test
+# files need not say it. Slow: they start a Prefect flow or server, a browser, a PostgreSQL server, run the
+# `verbatims` command end to end, or take more than a couple of seconds (measured with `--durations=0`).
+SLOW_MODULES = {
+    "test_orchestration",  # Prefect flows, servers, Dask, `verbatims serve-flows`
+    "test_flow_cli",  # the `verbatims` command end to end, with its own Prefect server
+    "test_web_e2e",  # a browser against a served page
+}
+SLOW_FIXTURES = {
+    "postgres_url",  # a PostgreSQL server
+}
+SLOW_TESTS = {  # module::test name (without parameters)
+}
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    module = item.path.stem
+    name = getattr(item, "originalname", item.name)
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return (
+        module in SLOW_MODULES
+        or f"{module}::{name}" in SLOW_TESTS
+        or bool(SLOW_FIXTURES & set(getattr(item, "fixturenames", ())))
+        or params.get("store") == "postgresql"  # the `store` fixture asks for `postgres_url` only then
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_prefect_servers():
+    """Stop the temporary Prefect servers that flows started in this process while pytest still captures output.
+
+    Prefect stops them at exit (atexit) and logs "Stopping temporary server" to a stream pytest has closed by
+    then: a "--- Logging error ---" traceback after the results. Stopped here, the message goes where every
+    log of the session goes, and Prefect's atexit call finds nothing left to stop.
+    """
+    yield
+    server = sys.modules.get("prefect.server.api.server")  # not imported: no flow ran, no server to stop
+    if server is not None:
+        for instance in list(server.SubprocessASGIServer._instances.values()):
+            instance.stop()
 
 
 @pytest.fixture(scope="session")

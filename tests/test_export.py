@@ -2,7 +2,8 @@ import json
 
 import pandas as pd
 
-from pipeline.export import safe_cell, write_manifest, write_outputs
+from pipeline.export import safe_cell, write_outputs
+from pipeline.manifest import InputInfo, Manifest, count
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 
 
@@ -31,15 +32,16 @@ def test_every_file_is_written_and_readable(tmp_path):
         segments={"niveau": {"x": 1.0}},
     )
     assignments = [Assignment("a#1", "temps", 0.5), Assignment("a#2", "temps", 0.9)]
-    manifest = {
-        "run_id": "r1",
-        "question": "Q ?",
-        "input": {"file": "in.csv"},
-        "counts": {"respondents_kept": 1, "rows_in": 2, "units": 2, "excluded": 1},
-    }
     excluded = [Excluded("b", "RAS", 'non-answer ("RAS")')]
+    manifest = Manifest(
+        run_id="r1",
+        question="Q ?",
+        input=InputInfo(file="in.csv", sha256="0" * 64, segment_columns=["niveau"]),
+        parameters={},
+        counts=count(2, units, excluded, 1),
+    )
     paths = write_outputs(tmp_path, [theme], assignments, units, excluded, [Response("a", "", {"niveau": "x"})], manifest)
-    write_manifest(tmp_path, manifest)
+    manifest.write(tmp_path)
     rows = pd.read_csv(paths["assignments.csv"], dtype=str)
     assert list(rows.columns[:7]) == ["id", "unit_no", "unit_id", "text", "theme_id", "theme_label", "score"]
     assert rows.text[0].startswith("'=") and rows.unit_no.tolist() == ["1", "2"] and rows.niveau[0] == "x"
@@ -52,3 +54,4 @@ def test_every_file_is_written_and_readable(tmp_path):
     report = paths["report.md"].read_text()
     assert "| 1 | Temps | 1 | 100% |" in report and "&lt;b&gt;" in report and "<b>" not in report
     assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "r1"
+    assert Manifest.read(tmp_path) == manifest

@@ -95,7 +95,7 @@ def test_reviewed_export_recomputes_shares_and_ranks(recorded_run, tmp_path):
     assert after[0].theme_id == second.theme_id
     assert after[0].n_respondents > top.n_respondents
     assert top.theme_id not in {t.theme_id for t in after}
-    assert manifest["review"]["version"] == 1
+    assert manifest.review.version == 1
     themes = pd.read_csv(tmp_path / "after" / "themes.csv")
     assert themes.loc[0, "theme_id"] == second.theme_id and themes.loc[0, "rank"] == 1
 
