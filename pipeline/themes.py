@@ -1,5 +1,7 @@
 """Themes from idea units: BERTopic over size-adaptive KMeans on sentence + lemma TF-IDF features.
 
+The clustering step is a backend passed to ``ThemeModel`` (``pipeline/clusterers.py``); KMeans is the default.
+
 Why not BERTopic's defaults: UMAP + HDBSCAN collapsed a few hundred to a few thousand short answers
 into 2 to 4 topics, and HDBSCAN swung between 3 and 60 topics as ``min_cluster_size`` moved slightly.
 KMeans with k growing as the square root of the corpus was stable, and sentence embeddings joined
@@ -14,11 +16,12 @@ import math
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from sklearn.cluster import KMeans
+from sklearn.base import BaseEstimator
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from pipeline.clusterers import DEFAULT_CLUSTERER, ClusteringBackend, make_clusterer
 from pipeline.codebook import Codebook, Seeds
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 
@@ -112,24 +115,19 @@ class ThemeFeatures:
         return normalize(features, copy=False)
 
 
-def _seeded_centres(features: np.ndarray, seeds: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means++ that starts from the codebook themes instead of a random first centre."""
-    centres = list(seeds)
-    closest = 1 - np.max(features @ np.array(centres).T, axis=1) if centres else np.full(len(features), 1.0)
-    while len(centres) < k:
-        weights = np.clip(closest, 0, None) ** 2
-        pick = rng.choice(len(features), p=weights / weights.sum()) if weights.sum() > 0 else rng.integers(len(features))
-        centres.append(features[pick])
-        closest = np.minimum(closest, 1 - features @ features[pick])
-    return np.array(centres)
+class ThemeModel(BaseEstimator):
+    """fit: learn themes from units; transform: place new units in them (next wave, review).
 
+    ``clusterer`` is a registered backend name (``CLUSTERERS``) or an object with the ``ClusteringBackend``
+    protocol; it is resolved at ``fit`` into ``clusterer_``, scikit-learn style.
+    """
 
-class ThemeModel:
-    """fit: learn themes from units; transform: place new units in them (next wave, review)."""
-
-    def __init__(self, n_themes: int | None = None, random_state: int = 0):
+    def __init__(
+        self, n_themes: int | None = None, random_state: int = 0, clusterer: str | ClusteringBackend = DEFAULT_CLUSTERER
+    ):
         self.n_themes = n_themes
         self.random_state = random_state
+        self.clusterer = clusterer
 
     def fit(self, embeddings: np.ndarray, lemmas: list[str], seeds: Seeds | None = None) -> ThemeModel:
         if len(lemmas) > FIT_SAMPLE:
@@ -141,20 +139,15 @@ class ThemeModel:
         n_seeds = len(seeds.lemmas) if seeds else 0
         # Codebook themes take k-means centres of their own; the corpus still gets room for new themes.
         k = min(n, self.n_themes or theme_count(n) + (max(0, n_seeds - theme_count(n) // 2)))
-        if seeds:
-            seed_x = self.features_.transform(seeds.embeddings, seeds.lemmas)
-            init = _seeded_centres(x, seed_x, k, np.random.default_rng(self.random_state))
-            kmeans = KMeans(k, init=init, n_init=1, random_state=self.random_state).fit(x)
-        else:
-            # restarts matter less as the corpus grows; each is a full KMeans run (1.5 s at 18,000 units)
-            kmeans = KMeans(k, n_init=4 if n < 5000 else 1, random_state=self.random_state).fit(x)
-        centres = normalize(kmeans.cluster_centers_)
-        labels = kmeans.labels_.copy()
+        seed_x = self.features_.transform(seeds.embeddings, seeds.lemmas) if seeds else None
+        self.clusterer_ = make_clusterer(self.clusterer)
+        centres, labels = self.clusterer_.fit(x, k, seed_x, self.random_state)
+        centres, labels = normalize(centres), np.array(labels)  # a copy: the backend may keep its own
         centres, labels = self._drop_small(x, centres, labels, min_theme_size(n))
         self.centres_ = centres
         scores = np.einsum("ij,ij->i", x, centres[labels])
         self.cutoffs_ = np.array([self._cutoff(scores[labels == c]) for c in range(len(centres))])
-        self.codebook_match_ = self._match_codebook(seed_x, centres) if seeds else {}
+        self.codebook_match_ = self._match_codebook(seed_x, centres) if seed_x is not None else {}
         return self
 
     @staticmethod
@@ -280,10 +273,13 @@ def find_themes(
     codebook: Codebook | None = None,
     seeds: Seeds | None = None,
     n_themes: int | None = None,
+    clusterer: str | ClusteringBackend = DEFAULT_CLUSTERER,
 ) -> ClusterResult:
-    """Cluster the units and name each theme by its codebook entry, else by its keywords."""
+    """Cluster the units and name each theme by its codebook entry, else by its keywords.
+
+    ``clusterer``: a registered backend name (``pipeline.clusterers.CLUSTERERS``) or a backend object."""
     lemmas = [u.lemmas for u in units]
-    model = ThemeModel(n_themes=n_themes).fit(embeddings, lemmas, seeds)
+    model = ThemeModel(n_themes=n_themes, clusterer=clusterer).fit(embeddings, lemmas, seeds)
     similarity = model.similarities(embeddings, lemmas)
     labels, scores = model.assign(similarity)
     # clusters matched to one codebook theme become one theme, named after its first cluster

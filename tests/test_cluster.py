@@ -1,6 +1,7 @@
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from pipeline.records import OTHER_ID
 from pipeline.themes import ThemeModel, find_themes, theme_count
@@ -77,3 +78,46 @@ def test_big_corpora_learn_on_a_seeded_sample_and_place_every_unit(monkeypatch, 
     assert [a.unit_id for a in first.assignments] == [u.unit_id for u in units]
     assert Counter(a.theme_id for a in first.assignments)[OTHER_ID] < 0.15 * len(units)
     assert find_themes(units, sample_vectors).assignments == first.assignments
+
+
+class FirstRowsAsCentres:
+    """A toy backend: the first k rows are the centres, each row joins the nearest; it records its calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def fit(self, features, k, seed_centres, random_state):
+        self.calls.append((len(features), k, seed_centres is None, random_state))
+        centres = features[:k]
+        return centres, np.argmax(features @ centres.T, axis=1)
+
+
+def test_a_clustering_backend_passed_to_the_theme_model_is_used(sample_clean, sample_vectors):
+    units, vectors = sample_clean.units[:100], sample_vectors[:100]
+    lemmas = [u.lemmas for u in units]
+    backend = FirstRowsAsCentres()
+    model = ThemeModel(clusterer=backend).fit(vectors, lemmas)
+    assert model.clusterer_ is backend and backend.calls == [(100, theme_count(100), True, 0)]
+    first_rows = model.features_.transform(vectors[: theme_count(100)], lemmas[: theme_count(100)])
+    assert all(np.isclose(first_rows @ centre, 1, atol=1e-5).any() for centre in model.centres_)
+    result = find_themes(units, vectors, clusterer=backend)
+    assert len(backend.calls) == 2
+    assert result.parameters["n_clusters"] == len(model.centres_)
+
+
+def test_kmeans_by_name_or_as_an_object_is_the_default(sample_clean, sample_vectors, codebook, seeds, sample_clustered):
+    from pipeline.clusterers import CLUSTERERS, KMeansClusterer
+
+    assert CLUSTERERS["kmeans"] is KMeansClusterer
+    assert ThemeModel().get_params() == {"n_themes": None, "random_state": 0, "clusterer": "kmeans"}
+    by_name = find_themes(sample_clean.units, sample_vectors, codebook, seeds, clusterer="kmeans")
+    assert by_name.assignments == sample_clustered.assignments and by_name.themes == sample_clustered.themes
+    units, vectors = sample_clean.units[:100], sample_vectors[:100]
+    assert find_themes(units, vectors, clusterer=KMeansClusterer()).assignments == find_themes(units, vectors).assignments
+
+
+def test_an_unknown_clusterer_name_lists_the_known_ones(sample_clean, sample_vectors):
+    from pipeline.errors import InputError
+
+    with pytest.raises(InputError, match="unknown clusterer 'hdbscan': choose one of kmeans"):
+        find_themes(sample_clean.units[:20], sample_vectors[:20], clusterer="hdbscan")

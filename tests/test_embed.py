@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pipeline.embed import embed, load_embedder
+from pipeline.embed import Embedder, embed, load_embedder
 from pipeline.errors import InputError
 
 
@@ -32,3 +32,23 @@ def test_cache_embeds_only_new_texts_and_returns_the_same_vectors():
 def test_a_sentence_transformers_model_that_cannot_load_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="cannot load sentence-transformers model"):
         load_embedder(str(tmp_path / "no-such-model"))
+
+
+def test_an_embedder_registered_by_name_is_loaded_by_that_name():
+    from pipeline.embed import EMBEDDERS, embedder_id, register_embedder
+
+    loads = []
+
+    @register_embedder("toy-lengths", lambda: "toy-lengths@1")
+    def toy() -> Embedder:
+        loads.append(1)
+        return Embedder(name=embedder_id("toy-lengths"), encode=lambda texts: np.array([[len(t), 1.0] for t in texts]))
+
+    try:
+        assert embedder_id("toy-lengths") == "toy-lengths@1" and not loads, "the id is known without loading"
+        embedder = load_embedder("toy-lengths")
+        assert embedder.name == "toy-lengths@1" and load_embedder("toy-lengths") is embedder and loads == [1]
+        vectors, computed = embed(["abc", "a"], embedder)
+        assert computed == 2 and np.allclose(vectors[1], [np.sqrt(0.5), np.sqrt(0.5)])
+    finally:
+        del EMBEDDERS["toy-lengths"]
