@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -25,14 +26,9 @@ from pipeline.clusterers import DEFAULT_CLUSTERER, ClusteringBackend, make_clust
 from pipeline.codebook import Codebook, Seeds
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 
-# Words every answer to a customer-culture question uses: they name no theme.
-DOMAIN_STOP_WORDS = {
-    "client",
-    "clients",
-    "culture",
-    "manquer",
-    "manque",
-    "progresser",
+# French filler that names no theme in any survey; a question's own vocabulary ("client", "culture" for a
+# customer-culture survey) goes in its codebook's ``stop_words:`` or a ``--stop-words`` file.
+FILLER_WORDS = {
     "aujourd'hui",
     "aujourd",
     "hui",
@@ -51,9 +47,6 @@ DOMAIN_STOP_WORDS = {
     "bien",
     "bon",
     "nouveau",
-    "entreprise",
-    "niveau",
-    "sujet",
     "notamment",
     "etc",
 }
@@ -244,13 +237,14 @@ def keyword_label(keywords: list[str]) -> str:
     return " · ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
-def stop_words_for(codebook: Codebook | None) -> set[str]:
+def stop_words_for(domain: Iterable[str] = ()) -> set[str]:
+    """French stop words and filler, plus ``domain``: the words of the question itself, which every answer
+    repeats and which so name no theme."""
     from spacy.lang.fr.stop_words import STOP_WORDS
 
-    extra = set(codebook.stop_words) if codebook else set()
     # elided forms ("qu'", "l'") as the vectorizer tokenises them
     elided = {w.split("'")[0] for w in STOP_WORDS if "'" in w}
-    return set(STOP_WORDS) | elided | DOMAIN_STOP_WORDS | extra
+    return set(STOP_WORDS) | elided | FILLER_WORDS | set(domain)
 
 
 def _runner_up(similarity, labels, merged, theme_ids) -> tuple[list[str | None], list[float | None]]:
@@ -274,10 +268,13 @@ def find_themes(
     seeds: Seeds | None = None,
     n_themes: int | None = None,
     clusterer: str | ClusteringBackend = DEFAULT_CLUSTERER,
+    stop_words: Iterable[str] = (),
 ) -> ClusterResult:
     """Cluster the units and name each theme by its codebook entry, else by its keywords.
 
-    ``clusterer``: a registered backend name (``pipeline.clusterers.CLUSTERERS``) or a backend object."""
+    ``clusterer``: a registered backend name (``pipeline.clusterers.CLUSTERERS``) or a backend object.
+    ``stop_words``: the question's own vocabulary, kept out of keywords beside the codebook's ``stop_words``."""
+    domain_words = sorted({*(codebook.stop_words if codebook else ()), *stop_words})
     lemmas = [u.lemmas for u in units]
     model = ThemeModel(n_themes=n_themes, clusterer=clusterer).fit(embeddings, lemmas, seeds)
     similarity = model.similarities(embeddings, lemmas)
@@ -288,7 +285,7 @@ def find_themes(
         first_of_entry.setdefault(entry, cluster)
     merged = {cluster: first_of_entry[entry] for cluster, entry in model.codebook_match_.items()}
     labels = np.array([merged.get(c, c) for c in labels.tolist()])
-    keywords = keywords_by_cluster(lemmas, labels, stop_words_for(codebook))
+    keywords = keywords_by_cluster(lemmas, labels, stop_words_for(domain_words))
     theme_ids: dict[int, str] = {}
     themes: list[Theme] = []
     for cluster in sorted(set(labels.tolist())):
@@ -319,5 +316,6 @@ def find_themes(
         "svd_dimensions": SVD_DIMENSIONS,
         "codebook_themes": len(codebook.themes) if codebook else 0,
         "codebook_themes_found": len(first_of_entry),
+        "stop_words": domain_words,  # the reviewed export computes keywords again with them
     }
     return ClusterResult(themes=themes, assignments=assignments, parameters=parameters)

@@ -53,20 +53,20 @@ def classify_units(
         t: Theme(t, model.theme_labels.get(t, t), [], from_codebook=False)
         for t in dict.fromkeys(a.theme_id for a in assignments)
     }
-    proposed = _propose(units, vectors, unsure)
+    proposed = _propose(units, vectors, unsure, model.stop_words)
     for theme in proposed.themes:
         themes.setdefault(theme.theme_id, theme)
     parameters = {"model": version, "unsure_units": len(unsure), "proposed_themes": sum(t.proposed for t in themes.values())}
     return ClusterResult(list(themes.values()), assignments + proposed.assignments, parameters), keep, off_topic
 
 
-def _propose(units: list[IdeaUnit], vectors: np.ndarray, unsure: list[int]) -> ClusterResult:
+def _propose(units: list[IdeaUnit], vectors: np.ndarray, unsure: list[int], stop_words: tuple[str, ...]) -> ClusterResult:
     if not unsure:
         return ClusterResult([], [], {})
     if len(unsure) < MIN_UNSURE_FOR_NEW_THEMES:
         other = Theme(OTHER_ID, OTHER_LABEL, [])
         return ClusterResult([other], [Assignment(units[i].unit_id, OTHER_ID, 0.0) for i in unsure], {})
-    found = find_themes([units[i] for i in unsure], vectors[unsure])
+    found = find_themes([units[i] for i in unsure], vectors[unsure], stop_words=stop_words)
     renamed = {
         t.theme_id: (t.theme_id if t.theme_id == OTHER_ID else "p-" + t.theme_id.removeprefix("t-")) for t in found.themes
     }

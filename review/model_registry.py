@@ -31,6 +31,7 @@ class SavedModel:
     theme_labels: dict[str, str]
     embedder: str
     training_keys: frozenset[str]  # text_key of every unit it learnt from: only other units can judge it fairly
+    stop_words: tuple[str, ...] = ()  # the question's vocabulary, kept out of proposed themes' keywords
 
 
 def save_model(

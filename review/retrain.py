@@ -27,6 +27,7 @@ class TrainingSet:
     theme_labels: dict[str, str]
     runs: list[str]
     embedder: str
+    stop_words: list[str]  # the runs' question vocabulary, kept out of proposed themes' keywords
 
 
 def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
@@ -59,7 +60,8 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
     if not items:
         raise InputError("the runs have no reviewed unit yet: move, add or confirm units with `verbatims review`")
     texts, lemmas, label_sets = (list(column) for column in zip(*items.values(), strict=True))
-    return TrainingSet(texts, lemmas, label_sets, corpus, labels, [r.run_id for r in runs], runs[-1].embedder)
+    stop_words = sorted({w for run in runs for w in run.parameters.get("stop_words", ())})
+    return TrainingSet(texts, lemmas, label_sets, corpus, labels, [r.run_id for r in runs], runs[-1].embedder, stop_words)
 
 
 # The previous model is judged on reviews it never learnt from, when there are at least this many.
@@ -137,7 +139,13 @@ def retrain(
     }
     row = save_model(
         store,
-        SavedModel(classifier, theme_labels, data.embedder, frozenset(map(text_key, data.texts))),
+        SavedModel(
+            classifier,
+            theme_labels,
+            data.embedder,
+            frozenset(map(text_key, data.texts)),
+            tuple(sorted({*data.stop_words, *(codebook.stop_words if codebook else ())})),
+        ),
         metrics,
         training_hash(data.texts, data.label_sets),
         len(data.texts),
