@@ -1,16 +1,34 @@
-"""What every ``verbatims`` command shares: one-line errors and the review store."""
+"""What every ``verbatims`` command shares: one-line errors, the review store, a quick exit."""
 
 from __future__ import annotations
 
 import gc
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
+import click
 import typer
+from typer.core import TyperGroup
+
+from pipeline.errors import VerbatimsError
+
+if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
+    from review.store import Store
 
 
 def fail(message: object) -> NoReturn:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: an error the user can act on, raised by any command below it (sub-apps too,
+    since they run inside the root's ``invoke``), is one red ``error:`` line and exit code 2, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except VerbatimsError as exc:
+            fail(exc)
 
 
 def skip_final_collection() -> None:
@@ -20,11 +38,9 @@ def skip_final_collection() -> None:
     gc.freeze()
 
 
-def open_store(db: str | None = None):
-    from pipeline.errors import InputError
+def open_store() -> Store:
+    """The review store the settings name (``--db``, else ``VERBATIMS_DB``); SQLAlchemy is imported only here,
+    for the commands that need it, so that ``verbatims --help`` stays quick."""
     from review.store import Store
 
-    try:
-        return Store(db)
-    except InputError as exc:
-        fail(exc)
+    return Store()

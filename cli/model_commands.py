@@ -1,17 +1,33 @@
-"""``verbatims models ...``: the trained theme models, which one is promoted, and going back."""
+"""``verbatims retrain`` and ``verbatims models ...``: the trained theme models, which one is promoted, and
+going back."""
 
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import fail, open_store
-from pipeline.errors import InputError
+from cli.common import open_store
+from cli.options import Db
+from pipeline import settings
 
 app = typer.Typer(help="Trained theme models: list, promote, roll back.", no_args_is_help=True)
-Db = Annotated[str | None, typer.Option("--db", envvar="VERBATIMS_DB", help="Review store (file or postgresql:// URL).")]
+
+
+def retrain(
+    run: Annotated[
+        list[str] | None, typer.Option("--run", help="Train on these runs (default: every reviewed run).")
+    ] = None,
+    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook whose themes join the training.")] = None,
+    db: Db = None,
+) -> None:
+    """Train a theme model from reviewed units; promote it only if its cross-validated macro-F1 is not worse."""
+    from flows.retrain import retrain_from_reviews
+
+    report = retrain_from_reviews(run or None, codebook, settings.current().db, getpass.getuser())
+    typer.echo(report.summary)
 
 
 @app.command("list")
@@ -19,7 +35,7 @@ def list_(db: Db = None) -> None:
     """Every trained model with its cross-validated macro-F1; * marks the promoted one."""
     from review.model_registry import list_models
 
-    rows, promoted = list_models(open_store(db))
+    rows, promoted = list_models(open_store())
     if not rows:
         typer.echo("no model yet: review a run, then `verbatims retrain`")
     for row in rows:
@@ -36,10 +52,7 @@ def promote(version: str, db: Db = None) -> None:
     """Make VERSION the model that classify uses."""
     from review.model_registry import promote as promote_model
 
-    try:
-        promote_model(open_store(db), version, getpass.getuser(), reason="promoted by hand")
-    except InputError as exc:
-        fail(exc)
+    promote_model(open_store(), version, getpass.getuser(), reason="promoted by hand")
     typer.echo(f"model {version} promoted")
 
 
@@ -48,8 +61,5 @@ def rollback(db: Db = None) -> None:
     """Go back to the model promoted before the current one."""
     from review.model_registry import rollback as rollback_model
 
-    try:
-        version = rollback_model(open_store(db), getpass.getuser())
-    except InputError as exc:
-        fail(exc)
+    version = rollback_model(open_store(), getpass.getuser())
     typer.echo(f"rolled back: model {version} is promoted again")

@@ -1,15 +1,20 @@
-"""``verbatims review ...``: reviewers correct a run; every correction is an event that can be undone."""
+"""``verbatims review ...``: reviewers correct a run; every correction is an event that can be undone. And
+``verbatims runs``, the runs there are to review."""
 
 from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import fail, open_store
-from pipeline.errors import InputError
+from cli.options import Db, Reviewer, RunArg, Seen
+from pipeline import settings
+
+if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
+    from review.store import Store
 
 app = typer.Typer(
     help="Correct a run's themes: rename, merge, split, move, add a second theme, off-topic, confirm, undo. "
@@ -17,36 +22,38 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `verbatims runs`), or 'latest'.")]
-Reviewer = Annotated[
-    str | None,
-    typer.Option("--reviewer", envvar="VERBATIMS_REVIEWER", help="Who corrects (default: your login name)."),
-]
-Seen = Annotated[
-    int | None,
-    typer.Option(
-        "--seen",
-        help="Run version your view showed (printed by show/queue). A correction on a view older than another "
-        "reviewer's change to the same items is refused.",
-    ),
-]
-Db = Annotated[str | None, typer.Option("--db", envvar="VERBATIMS_DB", help="Review store (file or postgresql:// URL).")]
+
+def _open_run(run: str) -> tuple[Store, str]:
+    """The store and the run id that RUN names ('latest' is the run recorded last)."""
+    store = open_store()
+    return store, store.latest_run_id() if run == "latest" else run
 
 
-def _run_id(store, run: str) -> str:
-    return store.latest_run_id() if run == "latest" else run
-
-
-def _correct(db: str | None, run: str, reviewer: str | None, seen: int | None, action: str, **payload) -> None:
+def _correct(run: str, seen: int | None, action: str, **payload) -> None:
     from review.corrections import correct
 
-    store = open_store(db)
-    run_id = _run_id(store, run)
-    event = fail_on_error(lambda: correct(store, run_id, reviewer or getpass.getuser(), action, seen, **payload))
+    store, run_id = _open_run(run)
+    event = correct(store, run_id, settings.current().reviewer or getpass.getuser(), action, seen, **payload)
     typer.echo(
         f"#{event.seq} {action} saved; run {run_id} is now at version {event.seq}. Undo: verbatims review "
         f"undo {run_id} --event {event.seq}"
     )
+
+
+def runs(db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1)] = 20) -> None:
+    """Runs recorded in the review store, latest first."""
+    from sqlalchemy import select
+
+    from review.store import EventRow, Run
+
+    store = open_store()
+    with store.session() as session:
+        rows = session.scalars(select(Run).order_by(Run.created_at.desc()).limit(limit)).all()
+        reviewed = set(session.scalars(select(EventRow.run_id).distinct()))
+    for run in rows:
+        mark = "reviewed" if run.run_id in reviewed else ""
+        model = f"model {run.model_version}" if run.model_version else ""
+        typer.echo(f"{run.run_id:<36} {run.kind:<8} {run.created_at:%Y-%m-%d %H:%M}  {run.input_file:<30.30} {model} {mark}")
 
 
 @app.command()
@@ -54,9 +61,8 @@ def show(run: RunArg, db: Db = None) -> None:
     """The run's themes as reviewed now, with their number of units and the run version."""
     from review.corrections import load_state
 
-    store = open_store(db)
-    run_id = _run_id(store, run)
-    state = fail_on_error(load_state, store, run_id)
+    store, run_id = _open_run(run)
+    state = load_state(store, run_id)
     sizes = {t: len(state.members(t)) for t in state.themes}
     typer.echo(
         f"run {run_id}, version {state.version}: {len(state.themes)} themes, "
@@ -77,9 +83,8 @@ def units(
     from review.corrections import load_state
     from review.runs import load_run
 
-    store = open_store(db)
-    run_id = _run_id(store, run)
-    state = fail_on_error(load_state, store, run_id)
+    store, run_id = _open_run(run)
+    state = load_state(store, run_id)
     text_of = {u.unit_id: u.text for u in load_run(store, run_id).units}
     members = state.members(theme)
     if theme not in state.themes:
@@ -99,9 +104,8 @@ def queue(
     is least sure of, weighed by how much they say."""
     from review.queue import review_queue
 
-    store = open_store(db)
-    run_id = _run_id(store, run)
-    version, items = fail_on_error(review_queue, store, run_id, limit)
+    store, run_id = _open_run(run)
+    version, items = review_queue(store, run_id, limit)
     typer.echo(f"run {run_id}, version {version} (pass --seen {version} with your corrections)")
     for item in items:
         other = f" | or {item.runner_up_id} {item.runner_up_label}" if item.runner_up_id else ""
@@ -114,7 +118,7 @@ def queue(
 @app.command()
 def rename(run: RunArg, theme: str, label: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
     """Give THEME a new LABEL."""
-    _correct(db, run, reviewer, seen, "rename", theme=theme, label=label)
+    _correct(run, seen, "rename", theme=theme, label=label)
 
 
 @app.command()
@@ -127,7 +131,7 @@ def merge(
     db: Db = None,
 ) -> None:
     """Merge SOURCES into TARGET: their units join TARGET, which keeps its label."""
-    _correct(db, run, reviewer, seen, "merge", target=target, sources=sources)
+    _correct(run, seen, "merge", target=target, sources=sources)
 
 
 @app.command()
@@ -141,7 +145,7 @@ def split(
     db: Db = None,
 ) -> None:
     """Split THEME: UNITS move to a new theme called LABEL."""
-    _correct(db, run, reviewer, seen, "split", theme=theme, units=units, label=label)
+    _correct(run, seen, "split", theme=theme, units=units, label=label)
 
 
 @app.command()
@@ -158,26 +162,26 @@ def move(
     """Move UNIT to another theme (--to) or to a new one (--new)."""
     if bool(to) == bool(new):
         fail("give either --to THEME or --new LABEL")
-    _correct(db, run, reviewer, seen, "move", unit=unit, to=to, label=new, **{"from": source})
+    _correct(run, seen, "move", unit=unit, to=to, label=new, **{"from": source})
 
 
 @app.command()
 def add(run: RunArg, unit: str, theme: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
     """Give UNIT a further theme (an idea can belong to two themes)."""
-    _correct(db, run, reviewer, seen, "add", unit=unit, theme=theme)
+    _correct(run, seen, "add", unit=unit, theme=theme)
 
 
 @app.command("off-topic")
 def off_topic(run: RunArg, unit: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
     """Mark UNIT as off-topic: it leaves every theme and is listed in excluded.csv."""
-    _correct(db, run, reviewer, seen, "off_topic", unit=unit)
+    _correct(run, seen, "off_topic", unit=unit)
 
 
 @app.command()
 def confirm(run: RunArg, units: list[str], reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
     """Confirm the machine's themes for UNITS: they then count as reviewed for retraining."""
     for unit in units:
-        _correct(db, run, reviewer, seen, "confirm", unit=unit)
+        _correct(run, seen, "confirm", unit=unit)
 
 
 @app.command()
@@ -189,7 +193,7 @@ def undo(
     db: Db = None,
 ) -> None:
     """Undo a correction; the undo is itself recorded."""
-    _correct(db, run, reviewer, seen, "undo", event=event)
+    _correct(run, seen, "undo", event=event)
 
 
 @app.command()
@@ -197,9 +201,8 @@ def history(run: RunArg, db: Db = None) -> None:
     """Every correction of the run: who, when, what, before and after."""
     from review.corrections import history as events
 
-    store = open_store(db)
-    run_id = _run_id(store, run)
-    for e in fail_on_error(events, store, run_id):
+    store, run_id = _open_run(run)
+    for e in events(store, run_id):
         typer.echo(
             f"#{e.seq} {e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.action} {e.payload}\n    before {e.before}\n"
             f"    after  {e.after}"
@@ -215,18 +218,10 @@ def export(
     """Write the run's files again as reviewed: ranks, shares and quotes recomputed."""
     from review.runs import export_reviewed
 
-    store = open_store(db)
-    run_id = _run_id(store, run)
+    store, run_id = _open_run(run)
     out = out or Path("outputs") / f"{run_id}-reviewed"
-    themes, manifest = fail_on_error(export_reviewed, store, run_id, out)
+    themes, manifest = export_reviewed(store, run_id, out)
     typer.echo(f"run {run_id} as reviewed (version {manifest.review.version}): {len(themes)} themes")
     for theme in themes[:12]:
         typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}")
     typer.echo(f"\nResults: {out}/")
-
-
-def fail_on_error(function, *args):
-    try:
-        return function(*args)
-    except InputError as exc:
-        fail(exc)

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+# The conftest module pytest loaded: imported as ``tests.conftest`` it would run a second time and point
+# VERBATIMS_DB at a new folder, after this process's settings were read (the commands' stores would differ).
+from conftest import CODEBOOK, SAMPLE
 from typer.testing import CliRunner
 
 from cli.main import app
-from tests.conftest import CODEBOOK, SAMPLE
 
 runner = CliRunner()
 
@@ -91,11 +94,11 @@ def _processes_with(variable: str) -> list[int]:
     return pids
 
 
-def verbatims(*args: str) -> subprocess.CompletedProcess:
-    """The installed command in its own process, as an analyst runs it."""
+def verbatims(*args: str, **environ: str) -> subprocess.CompletedProcess:
+    """The installed command in its own process, as an analyst runs it, with ``environ`` set in its environment."""
     command = Path(sys.executable).with_name("verbatims")
     # a Prefect home of its own: two servers on one Prefect database (this one and the test harness's) lock it
-    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"] + "-cli"}
+    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"] + "-cli", **environ}
     return subprocess.run([str(command), *args], capture_output=True, text=True, timeout=600, env=env)
 
 
@@ -112,6 +115,29 @@ def test_bad_input_is_one_error_line_and_exit_2(args, message):
     assert result.returncode == 2
     assert result.stderr.strip().startswith(message) and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["review", "show", "nope"], ["analyze", "no/such/file.csv"], ["models", "promote", "v99"]],
+    ids=["unknown-run", "missing-file", "unknown-model"],
+)
+def test_every_command_says_an_error_in_one_line_and_exits_2(args):
+    """Errors the user can act on are handled in one place for every command, sub-commands included."""
+    result = verbatims(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_db_given_on_the_command_line_wins_over_verbatims_db(sample_run, tmp_path):
+    _, out = sample_run
+    run_id = json.loads((out / "manifest.json").read_text())["run_id"]
+    elsewhere = str(tmp_path / "elsewhere.sqlite")
+    assert verbatims("runs", VERBATIMS_DB=elsewhere).stdout == ""  # a new, empty store
+    listed = verbatims("runs", "--db", os.environ["VERBATIMS_DB"], VERBATIMS_DB=elsewhere)
+    assert listed.returncode == 0 and run_id in listed.stdout, listed.stderr
 
 
 def test_a_file_of_non_answers_only_is_a_clear_error(tmp_path):

