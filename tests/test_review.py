@@ -7,6 +7,7 @@ import threading
 import pandas as pd
 import pytest
 
+from review.actions import ACTIONS, Payload
 from review.corrections import ReviewError, StaleViewError, correct, history, load_state
 from review.queue import review_queue
 from review.runs import OFF_TOPIC_REASON, export_reviewed, load_run
@@ -129,6 +130,48 @@ def test_undo_refused_when_the_items_changed_since(recorded_run):
     correct(store, run, "bob", "move", unit=unit, to=a)
     with pytest.raises(ReviewError, match=f"cannot undo #{first.seq}.*#{first.seq + 1}"):
         correct(store, run, "alice", "undo", event=first.seq)
+
+
+def test_a_correction_missing_a_required_field_names_it(recorded_run):
+    store, run = recorded_run
+    a, b = _two_themes(load_state(store, run))
+    with pytest.raises(ReviewError, match="'merge' needs the field 'sources'"):
+        correct(store, run, "alice", "merge", target=a)
+    with pytest.raises(ReviewError, match="'rename' needs the field 'label'"):
+        correct(store, run, "alice", "rename", theme=a, label=None)  # None is "not given", as from the CLI
+    with pytest.raises(ReviewError, match="'sources'.*not valid"):
+        correct(store, run, "alice", "merge", target=a, sources=b)
+    with pytest.raises(ReviewError, match="unknown correction 'rename_all'; one of: rename, merge, split, move, add"):
+        correct(store, run, "alice", "rename_all", theme=a)
+    assert history(store, run) == []
+
+
+def test_every_registered_action_has_a_schema_and_replays(recorded_run):
+    assert list(ACTIONS) == ["rename", "merge", "split", "move", "add", "off_topic", "confirm", "undo"]
+    for name, action in ACTIONS.items():
+        assert action.name == name and issubclass(action.Payload, Payload)
+        assert action.fields() and all(field.description for field in action.fields().values())
+    assert ACTIONS["move"].fields()["from"].required is False and ACTIONS["merge"].fields()["sources"].required
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    units = state.members(a)
+    given = {
+        "rename": {"theme": b, "label": "Nouveau nom"},
+        "split": {"theme": a, "units": units[:2], "label": "Une partie"},
+        "move": {"unit": units[2], "label": "Ailleurs"},
+        "add": {"unit": units[3], "theme": b},
+        "off_topic": {"unit": units[4]},
+        "confirm": {"unit": units[5]},
+        "merge": {"target": a, "sources": [b]},
+        "undo": {},
+    }
+    assert set(given) == set(ACTIONS)  # a new action needs a line here
+    for name, payload in given.items():  # each correction's "after" is what replaying history gives
+        event = correct(store, run, "alice", name, **payload)
+        assert load_state(store, run).snapshot(event.touched) == event.after
+        assert load_state(store, run).version == event.seq
+    assert [e.action for e in history(store, run)] == list(given)
 
 
 def test_a_correction_on_a_stale_view_is_refused_not_overwritten(recorded_run):

@@ -1,0 +1,64 @@
+"""Checks and small transitions several review actions share: a theme or unit the run knows, a usable
+label, a fresh theme id, a theme swapped for another in a unit's list."""
+
+from __future__ import annotations
+
+import hashlib
+
+from pydantic import Field
+
+from review.actions.registry import Checked, Payload
+from review.actions.state import ReviewError, RunState, UnknownItemError
+
+
+class UnitPayload(Payload):
+    unit: str = Field(description="Idea unit id (as in assignments.csv)")
+
+
+def one_unit(state: RunState, payload: UnitPayload) -> Checked:
+    """The check and event of an action on one known unit and nothing else."""
+    unit = known_unit(state, payload.unit)
+    return Checked({"unit": unit}, [f"unit:{unit}"])
+
+
+def known_theme(state: RunState, theme_id: str) -> str:
+    if theme_id in state.themes:
+        return theme_id
+    if theme_id in state.merged_into:
+        raise ReviewError(f"theme '{theme_id}' was merged into '{state.resolve(theme_id)}': use that one")
+    raise UnknownItemError(f"unknown theme '{theme_id}' in run {state.run_id}: see `verbatims review show {state.run_id}`")
+
+
+def known_unit(state: RunState, unit_id: str) -> str:
+    if unit_id not in state.labels:
+        raise UnknownItemError(f"unknown idea unit '{unit_id}' in run {state.run_id} (unit ids are in assignments.csv)")
+    return unit_id
+
+
+def clean_label(label: str | None) -> str:
+    label = " ".join((label or "").split())
+    if not label:
+        raise ReviewError("a theme label cannot be empty")
+    if len(label) > 200:
+        raise ReviewError("a theme label must be under 200 characters")
+    return label
+
+
+def new_theme_id(state: RunState, label: str) -> str:
+    """A theme id derived from the run and label, so the same correction made again gets the same id."""
+    base = "r-" + hashlib.sha1(f"{state.run_id}:{label.casefold()}".encode()).hexdigest()[:8]
+    theme_id, n = base, 1
+    while theme_id in state.themes or theme_id in state.merged_into:
+        n += 1
+        theme_id = f"{base}-{n}"
+    return theme_id
+
+
+def replace_theme(themes: list[str], old: str, new: str) -> list[str]:
+    """``themes`` with ``old`` swapped for ``new`` in place (keeping the primary first), without duplicates."""
+    out: list[str] = []
+    for t in themes:
+        t = new if t == old else t
+        if t not in out:
+            out.append(t)
+    return out

@@ -1,0 +1,28 @@
+"""Rename a theme."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from review.actions.checks import clean_label, known_theme
+from review.actions.registry import Checked, Context, Payload, ReviewAction, register
+from review.actions.state import ReviewError, RunState
+
+
+class RenamePayload(Payload):
+    theme: str = Field(description="Theme id to rename")
+    label: str = Field(description="Its new label")
+
+
+@register("rename")
+class Rename(ReviewAction[RenamePayload]):
+    Payload = RenamePayload
+
+    def check(self, state: RunState, payload: RenamePayload, context: Context) -> Checked:
+        theme, label = known_theme(state, payload.theme), clean_label(payload.label)
+        if state.themes[theme].label == label:
+            raise ReviewError(f"theme '{theme}' is already called '{label}'")
+        return Checked({"theme": theme, "label": label}, [f"theme:{theme}"])
+
+    def apply(self, state: RunState, payload: dict) -> None:
+        state.themes[payload["theme"]].label = payload["label"]
