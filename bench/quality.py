@@ -22,10 +22,9 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.results_file import publish  # noqa: E402
-from pipeline.clean import clean  # noqa: E402
+from pipeline.analysis import Analysis  # noqa: E402
 from pipeline.embed import embed, load_embedder  # noqa: E402
 from pipeline.records import Dataset, Response  # noqa: E402
-from pipeline.themes import find_themes  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "elf_dev.csv"
 EXCLUDED = "(set aside)"
@@ -35,12 +34,10 @@ MIN_THEME_ANSWERS = 10  # macro-F1 over human themes carried by at least this ma
 def ours(frame: pd.DataFrame) -> dict[str, list[str]]:
     """Answer id -> our theme ids, in the order of its idea units (first = the longest unit's)."""
     dataset = Dataset([Response(i, t) for i, t in zip(frame.id, frame.text, strict=True)], "text", "id", [], [], "")
-    cleaned = clean(dataset)
-    vectors, _ = embed([u.text for u in cleaned.units], load_embedder())
-    result = find_themes(cleaned.units, vectors)
-    unit_theme = {a.unit_id: a.theme_id for a in result.assignments}
+    analysed = Analysis().run(dataset)
+    unit_theme = {a.unit_id: a.theme_id for a in analysed.clustered.assignments}
     themes: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for unit in cleaned.units:
+    for unit in analysed.cleaned.units:
         themes[unit.respondent_id].append((-len(unit.lemmas.split()), unit_theme[unit.unit_id]))
     return {rid: [theme for _, theme in sorted(pairs)] for rid, pairs in themes.items()}
 

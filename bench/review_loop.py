@@ -25,13 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.quality import DEFAULT_DATA  # noqa: E402
 from bench.results_file import publish  # noqa: E402
+from pipeline.analysis import Analysed, Analysis  # noqa: E402
 from pipeline.clean import lemmatize, normalize  # noqa: E402
-from pipeline.embed import embed, load_embedder  # noqa: E402
-from pipeline.records import Dataset, IdeaUnit, Response  # noqa: E402
-from pipeline.themes import find_themes  # noqa: E402
+from pipeline.records import CleanResult, Dataset, IdeaUnit, Response  # noqa: E402
 from review.corrections import ReviewError, correct  # noqa: E402
 from review.queue import review_queue  # noqa: E402
-from review.runs import record_run  # noqa: E402
+from review.runs import RunRecord, record_run  # noqa: E402
 from review.store import Store  # noqa: E402
 from review.train import ThemeClassifier, macro_f1  # noqa: E402
 
@@ -40,11 +39,13 @@ RANDOM_SEEDS = (1, 2, 3)
 MAX_REVIEWED_SHARE = 0.6  # leave at least 40% of the answers unreviewed to score on
 
 
-def record_machine_run(frame: pd.DataFrame, units: list[IdeaUnit], vectors: np.ndarray, store: Store, name: str):
-    result = find_themes(units, vectors)
+def record_machine_run(analysis: Analysis, units: list[IdeaUnit], vectors: np.ndarray, store: Store, name: str):
+    """The machine's themes of one unit per answer, recorded in the store as ``verbatims analyze`` records them."""
+    result = analysis.find_themes(units, vectors)
     dataset = Dataset([Response(u.respondent_id, u.text) for u in units], "text", "id", [], [], "bench")
-    manifest = {"run_id": name, "input": {"file": "elf_dev.csv"}, "parameters": {}}
-    record_run(store, manifest, dataset, units, [], result, "use-multilingual", Path("."))
+    analysed = Analysed(dataset, CleanResult(units, []), result)
+    manifest = analysis.manifest(name, Path("elf_dev.csv"), analysed, None, {})
+    record_run(store, RunRecord(manifest, dataset, analysed.cleaned, result, analysis.embedder, Path(".")))
     return len(result.themes)
 
 
@@ -112,10 +113,11 @@ def run_question(frame: pd.DataFrame, store: Store) -> tuple[list[dict], int]:
     texts = [normalize(t) for t in frame.text]
     lemmas = lemmatize(texts)
     units = [IdeaUnit(i, i, t, lem) for i, t, lem in zip(frame.id, texts, lemmas, strict=True)]
-    vectors, _ = embed(texts, load_embedder())
+    analysis = Analysis()
+    vectors, _ = analysis.embed(texts)
     gold = [labels.split("; ") for labels in frame.labels]
     position = {u.unit_id: i for i, u in enumerate(units)}
-    n_themes = record_machine_run(frame, units, vectors, store, question)
+    n_themes = record_machine_run(analysis, units, vectors, store, question)
     budget = min(max(PER_THEME) * n_themes, int(MAX_REVIEWED_SHARE * len(units)))
     by_queue = [
         position[u]

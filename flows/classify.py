@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from prefect import flow, get_run_logger, task
+from prefect import flow
+from prefect.utilities.annotations import quote
 
-from flows.analyze import (
+from flows.params import DbUrl, InputFile, RunId
+from flows.runtime import Timings, stage_key, task_runner
+from flows.tasks import (
     AnalysisSummary,
-    Timer,
-    build_manifest,
+    classify_task,
     clean_in_batches,
     default_out_dir,
     embed_in_batches,
@@ -20,28 +21,12 @@ from flows.analyze import (
     rank_task,
     record_task,
 )
-from flows.params import DbUrl, InputFile, RunId
-from flows.runtime import RESUMABLE, stage_key, task_runner
-from pipeline.ingest import file_sha256
-from pipeline.records import CleanResult, ClusterResult
-from review.classify import add_share_changes, classify_units
+from pipeline.analysis import Analysed, Analysis
+from pipeline.records import ClusterResult
+from review.classify import add_share_changes
 from review.model_registry import load_model
-from review.runs import reviewed_shares
+from review.runs import RunRecord, reviewed_shares
 from review.store import Store
-
-
-@task(name="classify", **RESUMABLE)
-def classify_task(key: str, model, version: str, cleaned: CleanResult, vectors: np.ndarray):
-    result, keep, off_topic = classify_units(model, version, cleaned.units, vectors)
-    get_run_logger().info(
-        "model %s: %d units in known themes, %d unsure (%d new themes proposed), %d off-topic",
-        version,
-        len(keep) - result.parameters["unsure_units"],
-        result.parameters["unsure_units"],
-        result.parameters["proposed_themes"],
-        len(off_topic),
-    )
-    return result, CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep]
 
 
 @flow(name="classify_wave", log_prints=True, task_runner=task_runner())
@@ -70,31 +55,39 @@ def classify_wave(
     row, model = load_model(store, model_version)
     previous_run = previous_run or row.runs[-1]
     store.run_exists(previous_run)
-    timer = Timer()
-    input_path = Path(input_path)
-    key = stage_key("ingest", file_sha256(input_path), text_col, id_col)
-    dataset = timer.run("ingest", ingest_task, key, input_path, text_col, id_col)
-    key = stage_key(key, "clean")
-    cleaned = timer.run("clean", clean_in_batches, key, dataset)
-    computed = 0
+    timings = Timings()
+    analysis = Analysis(model.embedder)
+    with timings("ingest"):
+        dataset = ingest_task(analysis, Path(input_path), text_col, id_col)
+    key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col), "clean")
+    with timings("clean"):
+        cleaned = clean_in_batches(key, analysis, dataset)
+    vectors, computed = None, 0
     clustered, themes = ClusterResult([], [], {"model": row.version}), []
     if cleaned.units:
         key = stage_key(key, "embed", model.embedder)
-        vectors, computed = timer.run("embed", embed_in_batches, key, [u.text for u in cleaned.units], model.embedder)
+        with timings("embed"):
+            vectors, computed = embed_in_batches(key, analysis, [u.text for u in cleaned.units])
         key = stage_key(key, "classify", row.version)
-        clustered, cleaned, vectors = timer.run("classify", classify_task, key, model, row.version, cleaned, vectors)
+        with timings("classify"):
+            clustered, cleaned, vectors = classify_task(key, quote(model), row.version, quote(cleaned), quote(vectors))
     if cleaned.units:
-        themes = timer.run("rank", rank_task, stage_key(key, "rank"), clustered, cleaned, vectors, dataset)
+        with timings("rank"):
+            themes = rank_task(
+                stage_key(key, "rank"), analysis, quote(clustered), quote(cleaned), quote(vectors), quote(dataset)
+            )
         add_share_changes(themes, reviewed_shares(store, previous_run))
+    analysed = Analysed(dataset, cleaned, clustered, themes, vectors, computed)
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
-    manifest = build_manifest(
-        run_id, input_path, dataset, cleaned, clustered, None, None, model.embedder, computed, timer.timings
-    )
+    manifest = analysis.manifest(run_id, Path(input_path), analysed, None, timings.seconds)
     manifest.model_version, manifest.previous_run_id = row.version, previous_run
-    timer.run("export", export_task, out_dir, themes, clustered, cleaned, dataset, manifest)
-    timer.run(
-        "record", record_task, db, manifest, dataset, cleaned, clustered, model.embedder, out_dir, row.version, previous_run
-    )
+    with timings("export"):
+        export_task(out_dir, quote(analysed.bundle(manifest)))
+    with timings("record"):
+        record = RunRecord(
+            manifest, dataset, cleaned, clustered, model.embedder, out_dir, "classify", row.version, previous_run
+        )
+        record_task(db, quote(record))
     manifest.write(out_dir)
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -107,3 +110,19 @@ def _code_version() -> str:
         if path.suffix in {".py", ".txt", ".yaml", ".json"} and path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+class Timings:
+    """Seconds per stage, for the manifest's ``timings_s``: ``with timings("clean"): ...``.
+
+    ``seconds`` is one dict for the whole run: a manifest built before the last stages holds their times too.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[stage] = round(time.perf_counter() - start, 2)

@@ -1,11 +1,10 @@
-"""Write a run's results in the forms report writers and other tools pick up."""
+"""What a run's files say: its tables (one row per theme, segment, idea unit, set-aside answer) and its report.
+
+Which files hold them, by format name, is ``pipeline.exporters``."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import asdict
-from pathlib import Path
 
 import pandas as pd
 
@@ -22,7 +21,7 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda column: column.map(safe_cell))
 
 
@@ -143,49 +142,3 @@ def _change(theme: Theme) -> str:
 def _md(text: str) -> str:
     """Verbatims are untrusted: no HTML and no table breaks once the Markdown is rendered."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
-
-
-def write_outputs(
-    out_dir: Path,
-    themes: list[Theme],
-    assignments: list[Assignment],
-    units: list[IdeaUnit],
-    excluded: list[Excluded],
-    responses: list[Response],
-    manifest: Manifest,
-) -> dict[str, Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        name: out_dir / name
-        for name in (
-            "themes.csv",
-            "themes.json",
-            "themes.xlsx",
-            "segments.csv",
-            "assignments.csv",
-            "excluded.csv",
-            "report.md",
-        )
-    }
-    themes_table = _safe(themes_frame(themes))
-    segments_table = _safe(segments_frame(themes))
-    assignments_table = _safe(assignments_frame(assignments, units, themes, responses))
-    excluded_table = _safe(excluded_frame(excluded))
-    themes_table.to_csv(paths["themes.csv"], index=False, encoding="utf-8-sig")  # BOM: Excel opens accents right
-    segments_table.to_csv(paths["segments.csv"], index=False, encoding="utf-8-sig")
-    assignments_table.to_csv(paths["assignments.csv"], index=False, encoding="utf-8-sig")
-    excluded_table.to_csv(paths["excluded.csv"], index=False, encoding="utf-8-sig")
-    with pd.ExcelWriter(
-        paths["themes.xlsx"],
-        engine="xlsxwriter",
-        # verbatims stay text: no cell becomes a formula or a link, whatever it starts with
-        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
-    ) as book:
-        themes_table.to_excel(book, sheet_name="Thèmes", index=False)
-        segments_table.to_excel(book, sheet_name="Segments", index=False)
-        assignments_table.to_excel(book, sheet_name="Idées", index=False)
-        excluded_table.to_excel(book, sheet_name="Écartées", index=False)
-    document = {"run_id": manifest.run_id, "themes": [asdict(t) for t in themes]}
-    paths["themes.json"].write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
-    paths["report.md"].write_text(markdown_report(themes, manifest, excluded), encoding="utf-8")
-    return paths

@@ -23,75 +23,6 @@ _ID_NAME = re.compile(
 MAX_SEGMENT_VALUES = 30
 
 
-def _read_delimited(path: Path) -> pd.DataFrame:
-    return _read_csv(path.read_bytes())
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    return pd.read_excel(path, dtype=str)
-
-
-def _read_json_lines(path: Path) -> pd.DataFrame:
-    return pd.read_json(path, lines=True, dtype=False)
-
-
-# Readers by file suffix: the one list of what the product reads (the CLI, the flows' parameters and the
-# watched folder all check against it).
-READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
-    ".csv": _read_delimited,
-    ".tsv": _read_delimited,
-    ".txt": _read_delimited,
-    ".xlsx": _read_excel,
-    ".xlsm": _read_excel,
-    ".jsonl": _read_json_lines,
-    ".ndjson": _read_json_lines,
-    ".parquet": pd.read_parquet,
-}
-SUFFIXES = tuple(READERS)
-
-
-def unsupported_type(suffix: str) -> str:
-    return f"unsupported file type '{suffix}': use {', '.join(SUFFIXES)}"
-
-
-def file_sha256(path: Path) -> str:
-    """The file's identity by content, read in chunks so that a large file is never held twice."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Every column as text, so ids such as 007 and answers such as "1" keep their form."""
-    if not path.exists():
-        raise NotFoundError(f"input file not found: {path}")
-    if path.is_dir():
-        raise InputError(f"input is a folder, not a file: {path}")
-    suffix = path.suffix.lower()
-    if suffix not in READERS:
-        raise InputError(unsupported_type(suffix))
-    try:
-        frame = READERS[suffix](path)
-    except InputError:
-        raise
-    except Exception as exc:  # a corrupt file of any format: say which file and why, not a traceback
-        raise InputError(f"could not read {path.name}: {exc}") from exc
-    if frame.empty or len(frame.columns) == 0:
-        raise InputError(f"input file has no rows: {path}")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.map(_as_text))
-
-
-def _as_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _read_csv(raw: bytes) -> pd.DataFrame:
     if not raw.strip():
         raise InputError("input file is empty")
@@ -109,6 +40,78 @@ def _read_csv(raw: bytes) -> pd.DataFrame:
     except csv.Error:
         delimiter = max(_DELIMITERS, key=lambda d: sample.split("\n", 1)[0].count(d))
     return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+
+
+def _read_excel(raw: bytes) -> pd.DataFrame:
+    return pd.read_excel(io.BytesIO(raw), dtype=str)
+
+
+def _read_json_lines(raw: bytes) -> pd.DataFrame:
+    return pd.read_json(io.BytesIO(raw), lines=True, dtype=False)
+
+
+def _read_parquet(raw: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(raw))
+
+
+# Readers by file suffix: the one list of what the product reads (the CLI, the flows' parameters and the
+# watched folder all check against it). Each parses the file's bytes, read once: the same bytes give the
+# file's content hash, which the flows' cache keys start from.
+READERS: dict[str, Callable[[bytes], pd.DataFrame]] = {
+    ".csv": _read_csv,
+    ".tsv": _read_csv,
+    ".txt": _read_csv,
+    ".xlsx": _read_excel,
+    ".xlsm": _read_excel,
+    ".jsonl": _read_json_lines,
+    ".ndjson": _read_json_lines,
+    ".parquet": _read_parquet,
+}
+SUFFIXES = tuple(READERS)
+
+
+def unsupported_type(suffix: str) -> str:
+    return f"unsupported file type '{suffix}': use {', '.join(SUFFIXES)}"
+
+
+def file_sha256(path: Path) -> str:
+    """The file's identity by content, read in chunks so that a large file is never held twice."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame, str]:
+    """Every column as text, so ids such as 007 and answers such as "1" keep their form; and the file's
+    SHA-256, from the same bytes (a run used to read its input five times, hashing it apart)."""
+    if not path.exists():
+        raise NotFoundError(f"input file not found: {path}")
+    if path.is_dir():
+        raise InputError(f"input is a folder, not a file: {path}")
+    suffix = path.suffix.lower()
+    if suffix not in READERS:
+        raise InputError(unsupported_type(suffix))
+    raw = path.read_bytes()
+    try:
+        frame = READERS[suffix](raw)
+    except InputError:
+        raise
+    except Exception as exc:  # a corrupt file of any format: say which file and why, not a traceback
+        raise InputError(f"could not read {path.name}: {exc}") from exc
+    if frame.empty or len(frame.columns) == 0:
+        raise InputError(f"input file has no rows: {path}")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda col: col.map(_as_text)), hashlib.sha256(raw).hexdigest()
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def guess_text_column(frame: pd.DataFrame) -> str:
@@ -141,7 +144,7 @@ def _check_column(frame: pd.DataFrame, name: str, option: str) -> None:
 
 def ingest(path: Path, text_column: str | None = None, id_column: str | None = None) -> Dataset:
     """Load answers; guessed columns are reported in ``notes`` so a wrong guess is visible."""
-    frame = read_table(path)
+    frame, sha256 = read_table(path)
     notes: list[str] = []
     if text_column:
         _check_column(frame, text_column, "--text-col")
@@ -173,5 +176,5 @@ def ingest(path: Path, text_column: str | None = None, id_column: str | None = N
         id_column=id_column,
         segment_columns=segment_columns,
         notes=notes,
-        input_sha256=file_sha256(path),
+        input_sha256=sha256,
     )

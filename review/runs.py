@@ -9,10 +9,20 @@ import numpy as np
 from sqlalchemy import insert, select
 
 from pipeline.embed import embed, load_embedder
-from pipeline.export import write_outputs
+from pipeline.exporters import Bundle, write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
 from pipeline.rank import rank_themes
-from pipeline.records import OTHER_ID, Assignment, ClusterResult, Dataset, Excluded, IdeaUnit, Response, Theme
+from pipeline.records import (
+    OTHER_ID,
+    Assignment,
+    CleanResult,
+    ClusterResult,
+    Dataset,
+    Excluded,
+    IdeaUnit,
+    Response,
+    Theme,
+)
 from pipeline.themes import keywords_by_cluster, stop_words_for
 from review.classify import add_share_changes
 from review.corrections import RunState, load_state
@@ -30,98 +40,107 @@ from review.store import (
 OFF_TOPIC_REASON = "off-topic (marked by a reviewer)"
 
 
-def record_run(
-    store: Store,
-    manifest: Manifest,
-    dataset: Dataset,
-    units: list[IdeaUnit],
-    excluded: list[Excluded],
-    clustered: ClusterResult,
-    embedder: str,
-    out_dir: Path,
-    kind: str = "analyze",
-    model_version: str | None = None,
-    previous_run_id: str | None = None,
-) -> None:
+@dataclass
+class RunRecord:
+    """One run as the machine left it: what ``record_run`` stores."""
+
+    manifest: Manifest
+    dataset: Dataset
+    cleaned: CleanResult
+    clustered: ClusterResult
+    embedder: str
+    out_dir: Path
+    kind: str = "analyze"  # or "classify": a wave placed in a trained model's themes
+    model_version: str | None = None
+    previous_run_id: str | None = None
+
+
+def record_run(store: Store, record: RunRecord) -> None:
     """Store one run as the machine left it; corrections are events on top of it."""
+    manifest, dataset = record.manifest, record.dataset
     run_id = manifest.run_id
     with store.session() as session:
         session.add(
             Run(
                 run_id=run_id,
-                kind=kind,
+                kind=record.kind,
                 input_file=manifest.input.file,
                 input_sha256=dataset.input_sha256,
                 question=manifest.question,
-                embedder=embedder,
+                embedder=record.embedder,
                 segment_columns=dataset.segment_columns,
                 parameters=manifest.parameters,
-                out_dir=str(out_dir),
-                model_version=model_version,
-                previous_run_id=previous_run_id,
+                out_dir=str(record.out_dir),
+                model_version=record.model_version,
+                previous_run_id=record.previous_run_id,
             )
         )
         session.flush()
-        segments = {r.respondent_id: r.segments for r in reversed(dataset.responses)}  # a repeated id: first row wins
-        _bulk(
-            session,
-            RespondentRow,
-            [{"run_id": run_id, "respondent_id": rid, "segments": seg} for rid, seg in reversed(segments.items())],
-        )
-        _bulk(
-            session,
-            UnitRow,
-            [
-                {
-                    "run_id": run_id,
-                    "unit_id": u.unit_id,
-                    "position": i,
-                    "respondent_id": u.respondent_id,
-                    "text": u.text,
-                    "lemmas": u.lemmas,
-                    "text_key": text_key(u.text),
-                }
-                for i, u in enumerate(units)
-            ],
-        )
-        _bulk(
-            session,
-            ExcludedRow,
-            [
-                {"run_id": run_id, "position": i, "respondent_id": e.respondent_id, "text": e.text, "reason": e.reason}
-                for i, e in enumerate(excluded)
-            ],
-        )
-        _bulk(
-            session,
-            ThemeRow,
-            [
-                {
-                    "run_id": run_id,
-                    "theme_id": t.theme_id,
-                    "label": t.label,
-                    "keywords": t.keywords,
-                    "from_codebook": t.from_codebook,
-                    "proposed": t.proposed,
-                }
-                for t in clustered.themes
-            ],
-        )
-        _bulk(
-            session,
-            AssignmentRow,
-            [
-                {
-                    "run_id": run_id,
-                    "unit_id": a.unit_id,
-                    "theme_id": a.theme_id,
-                    "score": a.score,
-                    "runner_up_id": a.runner_up_id,
-                    "runner_up_score": a.runner_up_score,
-                }
-                for a in clustered.assignments
-            ],
-        )
+        _add_rows(session, run_id, record)
+
+
+def _add_rows(session, run_id: str, record: RunRecord) -> None:
+    dataset, clustered, units, excluded = record.dataset, record.clustered, record.cleaned.units, record.cleaned.excluded
+    segments = {r.respondent_id: r.segments for r in reversed(dataset.responses)}  # a repeated id: first row wins
+    _bulk(
+        session,
+        RespondentRow,
+        [{"run_id": run_id, "respondent_id": rid, "segments": seg} for rid, seg in reversed(segments.items())],
+    )
+    _bulk(
+        session,
+        UnitRow,
+        [
+            {
+                "run_id": run_id,
+                "unit_id": u.unit_id,
+                "position": i,
+                "respondent_id": u.respondent_id,
+                "text": u.text,
+                "lemmas": u.lemmas,
+                "text_key": text_key(u.text),
+            }
+            for i, u in enumerate(units)
+        ],
+    )
+    _bulk(
+        session,
+        ExcludedRow,
+        [
+            {"run_id": run_id, "position": i, "respondent_id": e.respondent_id, "text": e.text, "reason": e.reason}
+            for i, e in enumerate(excluded)
+        ],
+    )
+    _bulk(
+        session,
+        ThemeRow,
+        [
+            {
+                "run_id": run_id,
+                "theme_id": t.theme_id,
+                "label": t.label,
+                "keywords": t.keywords,
+                "from_codebook": t.from_codebook,
+                "proposed": t.proposed,
+            }
+            for t in clustered.themes
+        ],
+    )
+    _bulk(
+        session,
+        AssignmentRow,
+        [
+            {
+                "run_id": run_id,
+                "unit_id": a.unit_id,
+                "theme_id": a.theme_id,
+                "score": a.score,
+                "runner_up_id": a.runner_up_id,
+                "runner_up_score": a.runner_up_score,
+            }
+            for a in clustered.assignments
+        ],
+    )
 
 
 def _bulk(session, table, rows: list[dict], batch: int = 5000) -> None:
@@ -175,7 +194,7 @@ def reviewed_result(
     keywords = keywords_by_cluster(
         [u.lemmas for u in units],
         np.array([number[t] if t != OTHER_ID else -1 for t in primary]),
-        stop_words_for(None),
+        stop_words_for(stored.run.parameters.get("stop_words", ())),
     )
     themes = []
     for theme_id in sorted(members):
@@ -232,7 +251,7 @@ def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Them
         review=ReviewInfo(version=r.state.version, reviewed_units=len(r.state.reviewed), off_topic=len(r.state.off_topic)),
         counts=count(len(r.stored.responses), r.units, r.excluded, len(r.themes)),
     )
-    write_outputs(out_dir, r.themes, r.result.assignments, r.units, r.excluded, r.stored.responses, manifest)
+    write_outputs(out_dir, Bundle(r.themes, r.result.assignments, r.units, r.excluded, r.stored.responses, manifest))
     manifest.write(out_dir)
     return r.themes, manifest
 

@@ -1,8 +1,10 @@
 import json
 
 import pandas as pd
+import pytest
 
-from pipeline.export import safe_cell, write_outputs
+from pipeline.export import safe_cell
+from pipeline.exporters import EXPORTERS, Bundle, downloads, write_outputs
 from pipeline.manifest import InputInfo, Manifest, count
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 
@@ -18,19 +20,23 @@ def test_formula_cells_are_neutralised():
     ]
 
 
-def test_every_file_is_written_and_readable(tmp_path):
+@pytest.fixture
+def bundle() -> Bundle:
     units = [IdeaUnit("a#1", "a", '=HYPERLINK("http://x")', "x"), IdeaUnit("a#2", "a", "Du <b>temps</b>", "temps")]
-    theme = Theme(
-        "temps",
-        "Temps",
-        ["temps"],
-        rank=1,
-        n_units=2,
-        n_respondents=1,
-        share=1.0,
-        quotes=["Du <b>temps</b>"],
-        segments={"niveau": {"x": 1.0}},
-    )
+    themes = [
+        Theme(
+            "temps",
+            "Temps",
+            ["temps"],
+            rank=1,
+            n_units=2,
+            n_respondents=1,
+            share=1.0,
+            quotes=["Du <b>temps</b>", "=1+1"],
+            segments={"niveau": {"x": 1.0}},
+        ),
+        Theme("autres", "Autres", ["x"], rank=2, n_units=1, n_respondents=1, share=0.5, quotes=["Rien"]),
+    ]
     assignments = [Assignment("a#1", "temps", 0.5), Assignment("a#2", "temps", 0.9)]
     excluded = [Excluded("b", "RAS", 'non-answer ("RAS")')]
     manifest = Manifest(
@@ -38,10 +44,15 @@ def test_every_file_is_written_and_readable(tmp_path):
         question="Q ?",
         input=InputInfo(file="in.csv", sha256="0" * 64, segment_columns=["niveau"]),
         parameters={},
-        counts=count(2, units, excluded, 1),
+        counts=count(2, units, excluded, 2),
     )
-    paths = write_outputs(tmp_path, [theme], assignments, units, excluded, [Response("a", "", {"niveau": "x"})], manifest)
-    manifest.write(tmp_path)
+    return Bundle(themes, assignments, units, excluded, [Response("a", "", {"niveau": "x"})], manifest)
+
+
+def test_every_file_is_written_and_readable(tmp_path, bundle):
+    paths = write_outputs(tmp_path, bundle)
+    bundle.manifest.write(tmp_path)
+    assert set(paths) == set(EXPORTERS) and all(p.exists() for p in paths.values())
     rows = pd.read_csv(paths["assignments.csv"], dtype=str)
     assert list(rows.columns[:7]) == ["id", "unit_no", "unit_id", "text", "theme_id", "theme_label", "score"]
     assert rows.text[0].startswith("'=") and rows.unit_no.tolist() == ["1", "2"] and rows.niveau[0] == "x"
@@ -50,8 +61,29 @@ def test_every_file_is_written_and_readable(tmp_path):
     ]
     book = pd.read_excel(paths["themes.xlsx"], sheet_name=None)
     assert list(book) == ["Thèmes", "Segments", "Idées", "Écartées"] and book["Thèmes"].label[0] == "Temps"
-    assert json.loads(paths["themes.json"].read_text())["themes"][0]["quotes"] == ["Du <b>temps</b>"]
+    assert json.loads(paths["themes.json"].read_text())["themes"][0]["quotes"] == ["Du <b>temps</b>", "=1+1"]
     report = paths["report.md"].read_text()
     assert "| 1 | Temps | 1 | 100% |" in report and "&lt;b&gt;" in report and "<b>" not in report
     assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "r1"
-    assert Manifest.read(tmp_path) == manifest
+    assert Manifest.read(tmp_path) == bundle.manifest
+
+
+def test_parquet_holds_the_themes_table_of_the_csv(tmp_path, bundle):
+    paths = write_outputs(tmp_path, bundle)
+    parquet, csv = pd.read_parquet(paths["themes.parquet"]), pd.read_csv(paths["themes.csv"])
+    pd.testing.assert_frame_equal(parquet, csv, check_dtype=False)
+    assert parquet.share.dtype == float and parquet.from_codebook.dtype == bool  # typed, unlike the CSV
+    assert parquet.quote_2.isna().tolist() == [False, True]
+
+
+def test_a_run_with_no_theme_still_writes_every_file(tmp_path, bundle):
+    bundle.themes, bundle.assignments, bundle.units = [], [], []
+    paths = write_outputs(tmp_path, bundle)
+    assert pd.read_parquet(paths["themes.parquet"]).empty and all(p.exists() for p in paths.values())
+
+
+def test_downloads_are_offered_by_format_name():
+    offered = downloads()
+    assert list(offered) == ["csv", "xlsx", "json", "parquet"]
+    assert offered["parquet"].file_name == "themes.parquet" and offered["csv"].media_type == "text/csv"
+    assert "report.md" in EXPORTERS and "md" not in offered  # written, not offered as a download

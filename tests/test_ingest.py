@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.ingest import ingest
+from pipeline.ingest import file_sha256, ingest
 
 ROWS = [
     {"ID": "a1", "Niveau": "naissante", "Réponse": "Un vrai sponsor à la direction générale, c'est essentiel"},
@@ -42,6 +42,7 @@ def test_xlsx_jsonl_and_parquet_give_the_same_answers(tmp_path):
         data = ingest(tmp_path / name)
         assert [r.text for r in data.responses] == texts, name
         assert data.id_column == "ID"
+        assert data.input_sha256 == file_sha256(tmp_path / name), "hashed from the bytes it parsed"
 
 
 def test_numeric_ids_keep_their_form_and_explicit_columns_are_used(tmp_path):

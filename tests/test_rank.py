@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from pipeline.analysis import Analysis
 from pipeline.rank import QUOTES_PER_THEME, rank_themes, trim_quote
 from pipeline.records import Assignment, IdeaUnit, Response, Theme
 
@@ -42,10 +44,19 @@ def test_a_respondent_counts_once_per_theme_and_shares_are_by_segment():
     assert ranked[0].quotes == ["Du budget", "Des moyens"]
 
 
-def test_quotes_are_close_diverse_and_readable(sample_clean, sample_vectors, sample_dataset, codebook, seeds):
+@pytest.fixture(scope="module")
+def analysed(sample_dataset, codebook):
+    """The sample through every stage in this process, as benchmarks run it."""
+    return Analysis(codebook=codebook).run(sample_dataset)
+
+
+def test_the_composition_chains_the_stages(analysed, sample_clean, sample_vectors, sample_dataset, codebook, seeds):
     from pipeline.themes import find_themes
 
+    assert analysed.cleaned == sample_clean and np.array_equal(analysed.vectors, sample_vectors)
     result = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+    assert analysed.clustered.assignments == result.assignments  # (ranking filled in its themes' figures)
+    assert analysed.clustered.parameters == result.parameters
     ranked = rank_themes(
         result.themes,
         result.assignments,
@@ -54,6 +65,11 @@ def test_quotes_are_close_diverse_and_readable(sample_clean, sample_vectors, sam
         sample_dataset.responses,
         sample_dataset.segment_columns,
     )
+    assert analysed.themes == ranked
+
+
+def test_quotes_are_close_diverse_and_readable(analysed):
+    ranked = analysed.themes
     for theme in ranked:
         if theme.n_units >= 5:
             assert 3 <= len(theme.quotes) <= QUOTES_PER_THEME, theme.label

@@ -1,0 +1,219 @@
+"""The Prefect tasks of ``analyze_verbatims`` and ``classify_wave``: each calls a stage of ``pipeline.analysis``.
+
+Cleaning and embedding run as batches of tasks, so a Dask task runner spreads them over worker processes.
+Stages are cached under keys chained from the input's content hash (``flows.runtime``): a run that failed
+half-way, run again, finds the finished stages in Prefect's result storage and goes on from there.
+
+Callers wrap big arguments in ``quote``: Prefect would otherwise walk every unit of every argument.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from prefect import get_run_logger, task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+
+from flows.runtime import RESUMABLE, RETRIES
+from pipeline import settings
+from pipeline.analysis import Analysis, Matrix
+from pipeline.export import markdown_report
+from pipeline.exporters import Bundle, write_outputs
+from pipeline.manifest import Manifest
+from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
+from review.carryover import carry_themes, drop_off_topic, reviewed_labels
+from review.classify import classify_units
+from review.runs import RunRecord, record_run
+from review.store import Store
+
+
+@dataclass
+class AnalysisSummary:
+    run_id: str
+    out_dir: Path
+    themes: list[Theme]
+    manifest: Manifest
+
+
+class Progress:
+    """A log line every tenth of a stage, not every batch."""
+
+    def __init__(self, stage: str, unit: str):
+        self.stage, self.unit, self.last = stage, unit, -1.0
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        if share - self.last >= 0.1 or done == total:
+            self.last = share
+            get_run_logger().info("%s: %d/%d %s (%.0f%%)", self.stage, done, total, self.unit, 100 * share)
+
+
+@task(name="ingest", cache_policy=NONE, **RETRIES)
+def ingest_task(analysis: Analysis, input_path: Path, text_col: str | None, id_col: str | None) -> Dataset:
+    """Never cached: the file is read once, and its content hash, taken from the same bytes, starts the keys
+    of the stages after it (hashing the file apart for this stage's key read it once more)."""
+    dataset = analysis.ingest(input_path, text_col, id_col)
+    logger = get_run_logger()
+    for note in dataset.notes:
+        logger.info(note)
+    logger.info("read %d answers; segments: %s", len(dataset.responses), ", ".join(dataset.segment_columns) or "none")
+    return dataset
+
+
+@task(name="clean-batch", **RESUMABLE, **RETRIES)
+def clean_batch_task(key: str, analysis: Analysis, texts: list[str]) -> list[dict]:
+    return analysis.analyse(texts)
+
+
+@task(name="embed-batch", **RESUMABLE, **RETRIES)
+def embed_batch_task(key: str, analysis: Analysis, texts: list[str]) -> tuple[np.ndarray, int]:
+    vectors, computed = analysis.embed_texts(texts)
+    get_run_logger().info("embedded %d texts (%d new, %d from cache)", len(texts), computed, len(texts) - computed)
+    return vectors, computed
+
+
+def clean_in_batches(key: str, analysis: Analysis, dataset: Dataset) -> CleanResult:
+    """Batches go to the task runner at once; results are taken in order, so the output does not depend on it.
+
+    Batch arguments are not quoted: Dask would unpack the quote (a tuple) on its way to the worker.
+    """
+    futures = [
+        clean_batch_task.submit(f"{key}-{n}", analysis, texts)
+        for n, (_, texts) in enumerate(analysis.clean_batches(dataset))
+    ]
+    analysed: list[dict] = []
+    progress = Progress("clean", "answers")
+    for future in futures:
+        analysed.extend(future.result())
+        progress(len(analysed), len(dataset.responses))
+    cleaned = analysis.assemble(dataset, analysed)
+    get_run_logger().info("kept %d idea units; set aside %d answers", len(cleaned.units), len(cleaned.excluded))
+    return cleaned
+
+
+def embed_in_batches(key: str, analysis: Analysis, texts: list[str]) -> tuple[np.ndarray, int]:
+    """One matrix filled batch by batch, as ``Analysis.embed`` fills it in one process."""
+    starts = [start for start, _ in analysis.embed_batches(texts)]
+    futures = [
+        embed_batch_task.submit(f"{key}-{n}", analysis, part) for n, (_, part) in enumerate(analysis.embed_batches(texts))
+    ]
+    matrix, progress = Matrix(len(texts)), Progress("embed", "texts")
+    for start in starts:
+        future = futures.pop(0)  # popped: the batch's vectors go once copied
+        vectors, new = future.result()
+        matrix.put(start, vectors, 0 if future.state.name == "Cached" else new)  # cached: an earlier run's work
+        progress(matrix.filled, len(texts))
+    return matrix.result()
+
+
+@task(name="recall-reviews", cache_policy=NONE, **RETRIES)
+def recall_reviews_task(db: str | None, cleaned: CleanResult, vectors: np.ndarray):
+    """What reviewers said about the same texts in earlier runs; their off-topic units are set aside.
+
+    Never cached: reviews keep coming, and the next stages' keys include what this found.
+    """
+    carried = reviewed_labels(Store(db), cleaned.units)
+    keep, off_topic = drop_off_topic(cleaned.units, carried)
+    if carried:
+        get_run_logger().info(
+            "%d units were reviewed in earlier runs; %d set aside as off-topic", len(carried), len(off_topic)
+        )
+    if not off_topic:  # the usual case: no copy of the vectors (400 MB at 200,000 units)
+        return cleaned, vectors, carried
+    return CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep], carried
+
+
+@task(name="cluster", **RESUMABLE)
+def cluster_task(key: str, analysis: Analysis, cleaned: CleanResult, vectors: np.ndarray, carried: dict) -> ClusterResult:
+    result = analysis.find_themes(cleaned.units, vectors)
+    if carried:
+        result, stats = carry_themes(result, cleaned.units, carried)
+        result.parameters["carried_over"] = stats
+        get_run_logger().info(
+            "carried over reviews: %d themes matched, %d units placed as reviewers did",
+            stats["themes_matched"],
+            stats["units_set_by_reviewer"],
+        )
+    get_run_logger().info("found %d themes", len(result.themes))
+    return result
+
+
+@task(name="classify", **RESUMABLE)
+def classify_task(key: str, model, version: str, cleaned: CleanResult, vectors: np.ndarray):
+    result, keep, off_topic = classify_units(model, version, cleaned.units, vectors)
+    get_run_logger().info(
+        "model %s: %d units in known themes, %d unsure (%d new themes proposed), %d off-topic",
+        version,
+        len(keep) - result.parameters["unsure_units"],
+        result.parameters["unsure_units"],
+        result.parameters["proposed_themes"],
+        len(off_topic),
+    )
+    return result, CleanResult([cleaned.units[i] for i in keep], cleaned.excluded + off_topic), vectors[keep]
+
+
+@task(name="rank", **RESUMABLE)
+def rank_task(
+    key: str, analysis: Analysis, clustered: ClusterResult, cleaned: CleanResult, vectors: np.ndarray, dataset: Dataset
+) -> list[Theme]:
+    return analysis.rank(clustered, cleaned.units, vectors, dataset)
+
+
+@task(name="export", cache_policy=NONE, **RETRIES)
+def export_task(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
+    paths = write_outputs(out_dir, bundle)
+    publish_artifacts(bundle, out_dir)
+    return paths
+
+
+def publish_artifacts(bundle: Bundle, out_dir: Path) -> None:
+    """What an analyst sees on the flow run's page: the ranked table, the report, and where to read it."""
+    run_id = bundle.manifest.run_id
+    create_table_artifact(
+        key="ranked-themes-table",
+        table=[
+            {
+                "rank": t.rank,
+                "theme": t.label,
+                "share": f"{t.share:.1%}",
+                "respondents": t.n_respondents,
+                "keywords": ", ".join(t.keywords[:6]),
+                "change (pts)": "" if t.change_pts is None else f"{t.change_pts:+.1f}",
+            }
+            for t in bundle.themes
+        ],
+        description=f"Ranked themes of run {run_id}",
+    )
+    create_markdown_artifact(
+        key="ranked-themes",
+        markdown=markdown_report(bundle.themes, bundle.manifest, bundle.excluded),
+        description=f"Report of run {run_id}",
+    )
+    create_link_artifact(key="report-link", link=report_link(run_id, out_dir), link_text=f"Report of run {run_id}")
+
+
+def report_link(run_id: str, out_dir: Path) -> str:
+    """The web page's report when ``VERBATIMS_WEB_URL`` says where it is served, else the report file."""
+    web = settings.current().web_url.rstrip("/")
+    return f"{web}/runs/{run_id}/report" if web else (Path(out_dir) / "report.md").resolve().as_uri()
+
+
+@task(name="record", cache_policy=NONE, **RETRIES)
+def record_task(db: str | None, record: RunRecord) -> None:
+    store = Store(db)
+    record_run(store, record)
+    get_run_logger().info("recorded run %s in the review store %s", record.manifest.run_id, store.shown_url)
+
+
+def default_out_dir(run_id: str) -> Path:
+    return Path("outputs") / run_id
+
+
+def new_run_id(input_sha256: str) -> str:
+    """Sortable, names its input, and unique even for two runs of one file in the same second."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{input_sha256[:8]}-{uuid.uuid4().hex[:4]}"

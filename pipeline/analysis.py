@@ -1,0 +1,182 @@
+"""One composition of the analysis: answers file -> idea units -> vectors -> themes -> ranked themes.
+
+``Analysis`` holds the settings (scikit-learn style: hyperparameters in ``__init__``, nothing learned there)
+and has one method per stage. ``run`` chains them in this process, for benchmarks and tests; the Prefect
+flows (``flows/``) call the same stage methods from their tasks, batch by batch, with caching and retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.clean import analyse_texts, assemble
+from pipeline.codebook import Codebook, Seeds, codebook_seeds
+from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
+from pipeline.exporters import Bundle
+from pipeline.ingest import ingest
+from pipeline.manifest import Manifest, count, input_info, versions
+from pipeline.rank import rank_themes
+from pipeline.records import CleanResult, ClusterResult, Dataset, IdeaUnit, Theme
+from pipeline.themes import find_themes
+
+CLEAN_BATCH = 2000  # answers per cleaning batch: about 20 s of spaCy on one core
+EMBED_BATCH = 4096  # texts per embedding batch
+
+
+@dataclass
+class Analysed:
+    """What one run produced, stage by stage: what the manifest, the exports and the store are made from."""
+
+    dataset: Dataset
+    cleaned: CleanResult
+    clustered: ClusterResult = field(default_factory=lambda: ClusterResult(themes=[], assignments=[], parameters={}))
+    themes: list[Theme] = field(default_factory=list)
+    vectors: np.ndarray | None = None
+    embedded_new: int = 0  # vectors computed, not found in the cache
+
+    def bundle(self, manifest: Manifest) -> Bundle:
+        """What the run's files are written from."""
+        cleaned = self.cleaned
+        return Bundle(
+            self.themes, self.clustered.assignments, cleaned.units, cleaned.excluded, self.dataset.responses, manifest
+        )
+
+
+class Matrix:
+    """One matrix filled batch by batch: a batch's vectors can be dropped once copied, so none is held twice."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.n_rows, self.filled, self.computed = n_rows, 0, 0
+        self.matrix: np.ndarray | None = None
+
+    def put(self, start: int, vectors: np.ndarray, computed: int) -> None:
+        if self.matrix is None:
+            self.matrix = np.empty((self.n_rows, vectors.shape[1]), dtype=np.float32)
+        self.matrix[start : start + len(vectors)] = vectors
+        self.filled, self.computed = start + len(vectors), self.computed + computed
+
+    def result(self) -> tuple[np.ndarray, int]:
+        matrix = self.matrix if self.matrix is not None else np.empty((0, 0), dtype=np.float32)
+        return matrix, self.computed
+
+
+def batches(items: list, size: int) -> Iterator[tuple[int, list]]:
+    """(start, slice) pairs of ``size`` items, in order."""
+    for start in range(0, len(items), size):
+        yield start, items[start : start + size]
+
+
+class Analysis:
+    """French answers to ranked themes.
+
+    Args:
+        embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
+        codebook: expected themes, which name the themes found near them; None finds themes from the answers.
+        n_themes: clusters to look for; None grows them with the square root of the units.
+        clean_batch, embed_batch: answers per cleaning batch and texts per embedding batch.
+        **theme_options: anything else ``pipeline.themes.find_themes`` takes (e.g. ``clusterer``).
+    """
+
+    def __init__(
+        self,
+        embedder: str = DEFAULT_EMBEDDER,
+        codebook: Codebook | None = None,
+        n_themes: int | None = None,
+        clean_batch: int = CLEAN_BATCH,
+        embed_batch: int = EMBED_BATCH,
+        **theme_options: object,
+    ) -> None:
+        self.embedder = embedder
+        self.codebook = codebook
+        self.n_themes = n_themes
+        self.clean_batch = clean_batch
+        self.embed_batch = embed_batch
+        self.theme_options = theme_options
+
+    def __repr__(self) -> str:
+        """Every setting: the flows key the theme stage's cached result on it."""
+        options = "".join(f", {name}={value!r}" for name, value in sorted(self.theme_options.items()))
+        return (
+            f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
+            f"clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
+        )
+
+    # -- stages ---------------------------------------------------------------------------------------
+
+    def ingest(self, path: Path, text_col: str | None = None, id_col: str | None = None) -> Dataset:
+        return ingest(Path(path), text_col, id_col)
+
+    def clean_batches(self, dataset: Dataset) -> Iterator[tuple[int, list[str]]]:
+        return batches([r.text for r in dataset.responses], self.clean_batch)
+
+    def analyse(self, texts: list[str]) -> list[dict]:
+        """Cleaning's costly, order-free part, for one batch: it can run in any process."""
+        return analyse_texts(texts)
+
+    def assemble(self, dataset: Dataset, analysed: list[dict]) -> CleanResult:
+        """Cleaning's last part, over every batch at once: duplicates are judged across batches."""
+        return assemble(dataset.responses, analysed)
+
+    def clean(self, dataset: Dataset) -> CleanResult:
+        return self.assemble(dataset, [row for _, texts in self.clean_batches(dataset) for row in self.analyse(texts)])
+
+    def embed_batches(self, texts: list[str]) -> Iterator[tuple[int, list[str]]]:
+        return batches(texts, self.embed_batch)
+
+    def embed_texts(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        """One batch's unit vectors, and how many were computed (the rest came from the cache)."""
+        return embed(texts, load_embedder(self.embedder))
+
+    def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
+        matrix = Matrix(len(texts))
+        for start, part in self.embed_batches(texts):
+            matrix.put(start, *self.embed_texts(part))
+        return matrix.result()
+
+    def seeds(self) -> Seeds | None:
+        return codebook_seeds(self.codebook, load_embedder(self.embedder)) if self.codebook else None
+
+    def find_themes(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
+        return find_themes(units, vectors, self.codebook, self.seeds(), self.n_themes, **self.theme_options)
+
+    def rank(self, clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
+        return rank_themes(
+            clustered.themes, clustered.assignments, units, vectors, dataset.responses, dataset.segment_columns
+        )
+
+    # -- in one process -------------------------------------------------------------------------------
+
+    def run(self, dataset: Dataset) -> Analysed:
+        """Every stage after ingest, here and now: what a flow run computes, without Prefect."""
+        cleaned = self.clean(dataset)
+        if not cleaned.units:
+            return Analysed(dataset, cleaned)
+        vectors, computed = self.embed([u.text for u in cleaned.units])
+        clustered = self.find_themes(cleaned.units, vectors)
+        themes = self.rank(clustered, cleaned.units, vectors, dataset)
+        return Analysed(dataset, cleaned, clustered, themes, vectors, computed)
+
+    def manifest(
+        self, run_id: str, input_path: Path, analysed: Analysed, codebook_path: Path | None, timings: dict[str, float]
+    ) -> Manifest:
+        """``timings`` is kept, not copied: stages timed after this call (export, record) still land in it."""
+        dataset, cleaned, clustered = analysed.dataset, analysed.cleaned, analysed.clustered
+        return Manifest(
+            run_id=run_id,
+            question=self.codebook.question if self.codebook else "",
+            input=input_info(Path(input_path), dataset),
+            parameters={
+                "embedder": embedder_id(self.embedder),
+                "codebook": str(codebook_path) if codebook_path else None,
+                **clustered.parameters,
+            },
+            versions=versions(),
+            counts=count(
+                len(dataset.responses), cleaned.units, cleaned.excluded, len(clustered.themes), analysed.embedded_new
+            ),
+            timings_s=timings,
+        )

@@ -1,0 +1,145 @@
+"""A run's files by name, turftopic-style: each output format is one registered writer.
+
+Adding a format is one decorated function here: ``write_outputs`` writes every registered file, and the web
+offers those marked ``download`` (``downloads()``), by format name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
+from pipeline.manifest import Manifest
+from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
+from pipeline.registry import Registry
+
+CSV = {"index": False, "encoding": "utf-8-sig"}  # BOM: Excel opens accents right
+
+
+@dataclass
+class Bundle:
+    """Everything a run's files are written from. Tables are built once, on first use, and shared by the
+    formats that hold them (themes.csv, themes.xlsx and themes.parquet hold one table)."""
+
+    themes: list[Theme]
+    assignments: list[Assignment]
+    units: list[IdeaUnit]
+    excluded: list[Excluded]
+    responses: list[Response]
+    manifest: Manifest
+
+    @cached_property
+    def themes_table(self) -> pd.DataFrame:
+        return safe_frame(themes_frame(self.themes))
+
+    @cached_property
+    def segments_table(self) -> pd.DataFrame:
+        return safe_frame(segments_frame(self.themes))
+
+    @cached_property
+    def assignments_table(self) -> pd.DataFrame:
+        return safe_frame(assignments_frame(self.assignments, self.units, self.themes, self.responses))
+
+    @cached_property
+    def excluded_table(self) -> pd.DataFrame:
+        return safe_frame(excluded_frame(self.excluded))
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """One output file: its name, its media type when served, whether the web offers it for download."""
+
+    file_name: str
+    media_type: str | None
+    download: bool
+    writer: Callable[[Path, Bundle], None]
+
+    @property
+    def format(self) -> str:
+        return Path(self.file_name).suffix.lstrip(".")
+
+    def write(self, out_dir: Path, bundle: Bundle) -> Path:
+        path = Path(out_dir) / self.file_name
+        self.writer(path, bundle)
+        return path
+
+
+EXPORTERS: Registry[Exporter] = Registry("output file")
+
+
+def exporter(file_name: str, media_type: str | None = None, download: bool = False):
+    """Decorator: register ``writer(path, bundle)`` as the writer of ``file_name``."""
+
+    def add(writer: Callable[[Path, Bundle], None]) -> Callable[[Path, Bundle], None]:
+        EXPORTERS.register(file_name)(Exporter(file_name, media_type, download, writer))
+        return writer
+
+    return add
+
+
+def write_outputs(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
+    """Every registered file, in ``out_dir``; ``manifest.json`` is ``Manifest.write``'s."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return {name: entry.write(out_dir, bundle) for name, entry in EXPORTERS.items()}
+
+
+def downloads() -> dict[str, Exporter]:
+    """The files the web offers, by format name (csv, xlsx, json, parquet)."""
+    return {entry.format: entry for entry in EXPORTERS.values() if entry.download}
+
+
+@exporter("themes.csv", "text/csv", download=True)
+def _themes_csv(path: Path, bundle: Bundle) -> None:
+    bundle.themes_table.to_csv(path, **CSV)
+
+
+@exporter("themes.xlsx", download=True)
+def _themes_xlsx(path: Path, bundle: Bundle) -> None:
+    with pd.ExcelWriter(
+        path,
+        engine="xlsxwriter",
+        # verbatims stay text: no cell becomes a formula or a link, whatever it starts with
+        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
+    ) as book:
+        bundle.themes_table.to_excel(book, sheet_name="Thèmes", index=False)
+        bundle.segments_table.to_excel(book, sheet_name="Segments", index=False)
+        bundle.assignments_table.to_excel(book, sheet_name="Idées", index=False)
+        bundle.excluded_table.to_excel(book, sheet_name="Écartées", index=False)
+
+
+@exporter("themes.json", "application/json", download=True)
+def _themes_json(path: Path, bundle: Bundle) -> None:
+    document = {"run_id": bundle.manifest.run_id, "themes": [asdict(t) for t in bundle.themes]}
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+@exporter("themes.parquet", "application/vnd.apache.parquet", download=True)
+def _themes_parquet(path: Path, bundle: Bundle) -> None:
+    """The themes table, typed, for tools that read Parquet (pandas, Polars, DuckDB, Power BI)."""
+    bundle.themes_table.to_parquet(path, index=False)
+
+
+@exporter("segments.csv")
+def _segments_csv(path: Path, bundle: Bundle) -> None:
+    bundle.segments_table.to_csv(path, **CSV)
+
+
+@exporter("assignments.csv")
+def _assignments_csv(path: Path, bundle: Bundle) -> None:
+    bundle.assignments_table.to_csv(path, **CSV)
+
+
+@exporter("excluded.csv")
+def _excluded_csv(path: Path, bundle: Bundle) -> None:
+    bundle.excluded_table.to_csv(path, **CSV)
+
+
+@exporter("report.md")
+def _report(path: Path, bundle: Bundle) -> None:
+    path.write_text(markdown_report(bundle.themes, bundle.manifest, bundle.excluded), encoding="utf-8")
