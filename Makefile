@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SAMPLE := data/verbatims/panorama_culture_client_2025
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run test serve-flows bench lint clean-cache
+.PHONY: run test test-fast serve-flows bench lint clean-cache
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# The unit layer, under a minute: no Prefect flow or server, no browser, no PostgreSQL, no end-to-end command
+# (the tests marked `slow` in tests/conftest.py). `make test` runs everything.
+test-fast: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # A local Prefect server (UI on http://127.0.0.1:4200) and the scheduled deployments; Ctrl-C stops both.
 serve-flows: $(STAMP)

@@ -15,6 +15,7 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"  # flows 
 os.environ["VERBATIMS_DB"] = str(_STATE / "verbatims.sqlite")
 os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
 
+import inspect  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -42,7 +43,15 @@ SLOW_MODULES = {
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server
 }
-SLOW_TESTS = {  # module::test name (without parameters)
+SLOW_TESTS = {  # module::test name (without parameters): each trains a model (tens of seconds)
+    "test_retrain::test_first_model_is_trained_scored_and_promoted",
+    "test_retrain::test_retraining_on_the_same_reviews_is_not_worse_and_is_promoted",
+    "test_retrain::test_the_previous_model_is_judged_on_reviews_it_never_saw",
+    "test_retrain::test_promote_and_rollback_go_back_step_by_step",
+    "test_retrain::test_next_wave_keeps_known_themes_and_proposes_new_ones",
+    "test_web::test_admin_retrains_from_the_page_and_sees_the_outcome",  # and runs a Prefect flow
+    "test_web::test_admin_manages_users_and_promotes_models",
+    "test_web::test_admin_applies_the_model_to_a_new_wave_from_the_page",  # and runs a Prefect flow
 }
 
 
@@ -70,13 +79,31 @@ def _stop_prefect_servers():
 
     Prefect stops them at exit (atexit) and logs "Stopping temporary server" to a stream pytest has closed by
     then: a "--- Logging error ---" traceback after the results. Stopped here, the message goes where every
-    log of the session goes, and Prefect's atexit call finds nothing left to stop.
+    log of the session goes, and Prefect's atexit call finds nothing left to stop. As `prefect_test_harness`
+    does, the logs and events still queued for the server are sent first ("--- Error logging to API ---").
     """
     yield
     server = sys.modules.get("prefect.server.api.server")  # not imported: no flow ran, no server to stop
-    if server is not None:
-        for instance in list(server.SubprocessASGIServer._instances.values()):
-            instance.stop()
+    if server is None or not server.SubprocessASGIServer._instances:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:  # as prefect.testing.utilities.prefect_test_harness does
+        try:
+            drained = APILogWorker.instance().drain()
+            if inspect.isawaitable(drained):
+                await drained
+        except RuntimeError:  # the worker never started
+            pass
+        drained = EventsWorker.drain_all()
+        if inspect.isawaitable(drained):
+            await drained
+
+    run_coro_as_sync(drain())
+    for instance in list(server.SubprocessASGIServer._instances.values()):
+        instance.stop()
 
 
 @pytest.fixture(scope="session")
@@ -194,17 +221,17 @@ def store(request, tmp_path):
 @pytest.fixture
 def recorded_run(store, sample_dataset, sample_clean, sample_clustered, codebook, tmp_path):
     """The sample analysed and recorded: (store, run id)."""
-    from review.runs import record_run
+    from pipeline.manifest import InputInfo, Manifest, count
+    from review.runs import RunRecord, record_run
 
-    manifest = {"run_id": "run-sample", "input": {"file": "sample.csv"}, "parameters": {}, "question": codebook.question}
-    record_run(
-        store,
-        manifest,
-        sample_dataset,
-        sample_clean.units,
-        sample_clean.excluded,
-        sample_clustered,
-        "use-multilingual",
-        tmp_path,
+    manifest = Manifest(
+        run_id="run-sample",
+        question=codebook.question,
+        input=InputInfo(
+            file="sample.csv", sha256=sample_dataset.input_sha256, segment_columns=sample_dataset.segment_columns
+        ),
+        parameters={},
+        counts=count(len(sample_dataset.responses), sample_clean.units, sample_clean.excluded, len(sample_clustered.themes)),
     )
+    record_run(store, RunRecord(manifest, sample_dataset, sample_clean, sample_clustered, "use-multilingual", tmp_path))
     return store, "run-sample"
