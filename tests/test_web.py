@@ -3,18 +3,22 @@
 import io
 import re
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.records import Assignment, ClusterResult, Dataset, IdeaUnit, Response, Theme
-from review.corrections import load_state
-from review.runs import record_run
+from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from pipeline.manifest import InputInfo, Manifest, count
+from pipeline.records import Assignment, CleanResult, ClusterResult, Dataset, IdeaUnit, Response, Theme
+from review.corrections import ReviewError, StaleViewError, UnknownItemError, load_state
+from review.runs import RunRecord, record_run
 from review.store import Store
 from review.users import add_user
 from web import session as web_session
 from web.app import create_app
+from web.errors import status_of
 
 PASSWORD = "correct horse battery"
 ATTACKS = ['<script>alert("x")</script>', "<img src=x onerror=alert(1)>", "javascript:alert(1)", '=HYPERLINK("http://x")']
@@ -114,12 +118,12 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
             "post",
             "/api/runs/run-sample/corrections",
             {"action": "rename", "theme": "nope", "label": "x"},
-            400,
+            404,  # UnknownItemError is a NotFoundError
             "unknown theme 'nope'",
         ),
         ("post", "/api/runs/run-sample/corrections", {"action": "rename"}, 400, "needs the field 'theme'"),
         ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "malformed request"),
-        ("get", "/api/jobs/nope", None, 400, "no job 'nope'"),
+        ("get", "/api/jobs/nope", None, 404, "no job 'nope'"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx(site, method, path, body, status, message):
@@ -169,16 +173,14 @@ def hostile_run(store):
     theme = Theme("t-hostile", "<img src=x onerror=alert(2)>", ["<b>"])
     result = ClusterResult([theme], [Assignment(u.unit_id, theme.theme_id, 0.9) for u in units], {})
     dataset = Dataset([Response(u.respondent_id, u.text, {"<seg>": "<v>"}) for u in units], "t", "id", ["<seg>"], [], "x")
-    record_run(
-        store,
-        {"run_id": "hostile", "input": {"file": "<x>.csv"}, "parameters": {}, "question": "<q>"},
-        dataset,
-        units,
-        [],
-        result,
-        "use-multilingual",
-        ".",
+    manifest = Manifest(
+        run_id="hostile",
+        question="<q>",
+        input=InputInfo(file="<x>.csv", sha256="x", segment_columns=["<seg>"]),
+        parameters={},
+        counts=count(len(units), units, [], 1),
     )
+    record_run(store, RunRecord(manifest, dataset, CleanResult(units, []), result, "use-multilingual", Path(".")))
     add_user(store, "viewer", PASSWORD, "viewer")
     return TestClient(create_app(store, secret="s"))
 
@@ -254,7 +256,7 @@ def test_admin_manages_users_and_promotes_models(site, gold):
     headers = {"X-CSRF-Token": token}
     assert client.post("/api/models/rollback", headers=headers).json() == {"promoted": "v1"}
     assert client.post("/api/models/v2/promote", headers=headers).json() == {"promoted": "v2"}
-    assert client.post("/api/models/v7/promote", headers=headers).status_code == 400
+    assert client.post("/api/models/v7/promote", headers=headers).status_code == 404  # unknown model: NotFoundError
     page = client.get("/").text
     assert "v2 (en service)" in page and "nina (viewer)" in page
     job_id = client.post("/api/retrain", headers=headers).json()["job"]
@@ -336,3 +338,19 @@ def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codeboo
     assert any(t["change_pts"] is not None for t in themes)
     report = client.get(f"/runs/{job['run_id']}/report").text
     assert "Évolution" in report and " pt" in report
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (UnknownItemError("unknown theme 'x'"), 404),  # a ReviewError and a NotFoundError: the more specific wins
+        (StaleViewError("your view is out of date"), 409),
+        (ReviewError("unknown run 'x'"), 400),  # the message does not matter, only the type
+        (NotFoundError("bad"), 404),
+        (ConflictError("bad"), 409),
+        (InputError("bad"), 400),
+        (ForbiddenError("bad"), 403),
+    ],
+)
+def test_errors_are_answered_by_type(error, status):
+    assert status_of(error) == status

@@ -1,0 +1,92 @@
+"""The JSON API under /api: the same runs, themes, queue, corrections and models as the pages.
+
+Changing calls send the session's CSRF token in the X-CSRF-Token header.
+"""
+
+from fastapi import APIRouter, Request
+
+from pipeline.errors import InputError, NotFoundError
+from review.model_registry import list_models, promote, rollback
+from review.queue import review_queue
+from web.corrections import Correction, apply_correction
+from web.deps import Admin, Reviewer, Viewer, Web, csrf_header
+from web.views import containing, model_dict, run_dict, runs_list, theme_dict, theme_units, unit_dict
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/runs", tags=["runs"])
+def api_runs(web: Web, _: Viewer) -> list[dict]:
+    """Recorded runs, latest first."""
+    return runs_list(web.store)
+
+
+@router.get("/runs/{run_id}", tags=["runs"])
+def api_run(run_id: str, web: Web, _: Viewer) -> dict:
+    reviewed = web.ranked.get(run_id)
+    return {
+        **run_dict(reviewed.stored.run),
+        "version": reviewed.state.version,
+        "reviewed_units": len(reviewed.state.reviewed),
+        "themes": len(reviewed.themes),
+    }
+
+
+@router.get("/runs/{run_id}/themes", tags=["runs"])
+def api_themes(run_id: str, web: Web, _: Viewer) -> list[dict]:
+    """Ranked themes as reviewed: share of respondents, keywords, quotes, segment shares, change."""
+    return [theme_dict(t) for t in web.ranked.get(run_id).themes]
+
+
+@router.get("/runs/{run_id}/themes/{theme_id}/units", tags=["runs"])
+def api_units(run_id: str, theme_id: str, web: Web, _: Viewer, q: str = "") -> list[dict]:
+    reviewed = web.ranked.get(run_id)
+    if theme_id not in reviewed.state.themes:
+        raise NotFoundError(f"no theme '{theme_id}' in run {run_id}")
+    return [unit_dict(u) for u in containing(theme_units(reviewed, theme_id), q)]
+
+
+@router.get("/runs/{run_id}/queue", tags=["review"])
+def api_queue(run_id: str, web: Web, _: Reviewer, limit: int = 20) -> dict:
+    if not 1 <= limit <= 1000:
+        raise InputError("limit must be between 1 and 1000")
+    version, items = review_queue(web.store, run_id, limit)
+    return {"version": version, "items": [vars(i) for i in items]}
+
+
+@router.post("/runs/{run_id}/corrections", tags=["review"])
+def api_correct(request: Request, run_id: str, body: Correction, web: Web, username: Reviewer) -> dict:
+    """Save one correction. Send the session's CSRF token in the X-CSRF-Token header."""
+    csrf_header(request)
+    saved = apply_correction(web.store, run_id, username, body)
+    return {"event": saved.seq, "version": saved.seq, "action": saved.action, "payload": saved.payload}
+
+
+@router.get("/models", tags=["models"])
+def api_models(web: Web, _: Viewer) -> dict:
+    rows, promoted = list_models(web.store)
+    return {"promoted": promoted, "models": [model_dict(r) for r in rows]}
+
+
+@router.post("/retrain", tags=["models"])
+def api_retrain(request: Request, web: Web, username: Admin) -> dict:
+    csrf_header(request)
+    return {"job": web.jobs.start_retrain(username)}
+
+
+@router.post("/models/{version}/promote", tags=["models"])
+def api_promote(request: Request, version: str, web: Web, username: Admin) -> dict:
+    csrf_header(request)
+    promote(web.store, version, username, reason="promoted through the API")
+    return {"promoted": version}
+
+
+@router.post("/models/rollback", tags=["models"])
+def api_rollback(request: Request, web: Web, username: Admin) -> dict:
+    csrf_header(request)
+    return {"promoted": rollback(web.store, username)}
+
+
+@router.get("/jobs/{job_id}", tags=["models"])
+def api_job(job_id: str, web: Web, _: Viewer) -> dict:
+    return vars(web.jobs.get(job_id))

@@ -1,0 +1,94 @@
+"""The pages people read: runs, a run's ranked themes, a theme's verbatims, the review queue, the report, a job."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from pipeline.errors import InputError, NotFoundError
+from pipeline.records import OTHER_ID
+from review.model_registry import list_models
+from review.queue import review_queue
+from review.users import ROLES, list_users
+from web.deps import Reviewer, Viewer, Web
+from web.views import containing, report_context, runs_list, segment_values, theme_units
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def runs_page(request: Request, web: Web, _: Viewer, message: str = ""):
+    users = list_users(web.store) if request.state.role == "admin" else []
+    return web.page(
+        request,
+        "runs.html",
+        runs=runs_list(web.store),
+        models=list_models(web.store),
+        users=users,
+        roles=ROLES,
+        message=message,
+    )
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: str, web: Web, _: Viewer, segment: str = "", message: str = ""):
+    reviewed = web.ranked.get(run_id)
+    column, _, value = segment.partition("=")
+    if segment and (column not in reviewed.stored.run.segment_columns):
+        raise InputError(f"unknown segment column '{column}'")
+    return web.page(
+        request,
+        "run.html",
+        run=reviewed.stored.run,
+        themes=reviewed.themes,
+        version=reviewed.state.version,
+        segment_column=column,
+        segment_value=value,
+        segment_values=segment_values(reviewed),
+        message=message,
+        jobs=web.jobs.recent(),
+    )
+
+
+@router.get("/runs/{run_id}/themes/{theme_id}", response_class=HTMLResponse)
+def theme_page(request: Request, run_id: str, theme_id: str, web: Web, _: Viewer, q: str = "", message: str = ""):
+    reviewed = web.ranked.get(run_id)
+    theme = next((t for t in reviewed.themes if t.theme_id == theme_id), None)
+    if theme is None:
+        raise NotFoundError(f"no theme '{theme_id}' in run {run_id}")
+    members = theme_units(reviewed, theme_id)
+    return web.page(
+        request,
+        "theme.html",
+        run=reviewed.stored.run,
+        theme=theme,
+        units=containing(members, q),
+        total=len(members),
+        q=q,
+        themes=reviewed.themes,
+        version=reviewed.state.version,
+        labels=reviewed.state.labels,
+        message=message,
+    )
+
+
+@router.get("/runs/{run_id}/queue", response_class=HTMLResponse)
+def queue_page(request: Request, run_id: str, web: Web, _: Reviewer):
+    version, items = review_queue(web.store, run_id, limit=100)
+    reviewed = web.ranked.get(run_id)
+    return web.page(
+        request,
+        "queue.html",
+        run=reviewed.stored.run,
+        items=items,
+        version=version,
+        themes=[t for t in reviewed.themes if t.theme_id != OTHER_ID][:9],
+    )
+
+
+@router.get("/runs/{run_id}/report", response_class=HTMLResponse)
+def report_page(request: Request, run_id: str, web: Web, _: Viewer):
+    return web.page(request, "report.html", **report_context(web.ranked.get(run_id)), standalone=False)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str, web: Web, _: Viewer):
+    return web.page(request, "job.html", job=web.jobs.get(job_id))
