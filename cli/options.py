@@ -13,11 +13,7 @@ from typing import Annotated
 import typer
 
 from pipeline import settings
-
-try:  # the task runners' description, without importing Prefect (seconds) for `verbatims --help`
-    from pipeline.settings import TASK_RUNNER_HELP
-except ImportError:  # until it moves from flows.runtime to the settings it describes
-    from flows.runtime import TASK_RUNNER_HELP
+from pipeline.settings import TASK_RUNNER_HELP
 
 
 def _applied(field: str) -> Callable[[str | None], str | None]:

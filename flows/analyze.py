@@ -10,7 +10,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
-from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile
+from flows.params import CodebookFile, DbUrl, EmbedderName, InputFile, TextFile
 from flows.runtime import Timings, stage_key, task_runner
 from flows.tasks import (
     AnalysisSummary,
@@ -26,7 +26,7 @@ from flows.tasks import (
     record_task,
 )
 from pipeline.analysis import Analysed, Analysis
-from pipeline.codebook import load_codebook
+from pipeline.codebook import load_codebook, load_stop_words
 from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.records import ClusterResult
 from review.runs import RunRecord
@@ -43,6 +43,7 @@ def analyze_verbatims(
     embedder: EmbedderName = DEFAULT_EMBEDDER,
     out_dir: Path | None = None,
     db: DbUrl | None = None,
+    stop_words_path: TextFile | None = None,
 ) -> AnalysisSummary:
     """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store.
 
@@ -54,9 +55,14 @@ def analyze_verbatims(
         embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
         out_dir: Folder for the results; default outputs/<run id>/.
         db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
+        stop_words_path: Text file of the question's own words (one per line), kept out of theme keywords.
     """
     timings = Timings()
-    analysis = Analysis(embedder, load_codebook(Path(codebook_path)) if codebook_path else None)
+    analysis = Analysis(
+        embedder,
+        load_codebook(Path(codebook_path)) if codebook_path else None,
+        stop_words=load_stop_words(Path(stop_words_path)) if stop_words_path else (),
+    )
     with timings("ingest"):
         dataset = ingest_task(analysis, Path(input_path), text_col, id_col)
     key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col), "clean")

@@ -42,6 +42,7 @@ def _database(value: str) -> str:
 # What each parameter means is in the flows' docstrings, which Prefect shows beside the field in the UI.
 InputFile = Annotated[Path, AfterValidator(_answers_file)]
 CodebookFile = Annotated[Path, AfterValidator(_yaml_file)]
+TextFile = Annotated[Path, AfterValidator(_existing_file)]
 EmbedderName = Annotated[str, Field(min_length=1)]
 DbUrl = Annotated[str, AfterValidator(_database)]
 RunId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$")]

@@ -20,11 +20,7 @@ from prefect.tasks import exponential_backoff
 import pipeline
 from pipeline import settings
 from pipeline.errors import InputError
-
-TASK_RUNNER_HELP = (
-    "threads (one machine, default), dask (a local Dask cluster, one worker process per core), "
-    "dask:N (N local workers), or tcp://host:port (an existing Dask scheduler whose workers have verbatims installed)"
-)
+from pipeline.settings import TASK_RUNNER_HELP
 
 # Cleaning and embedding take turns on a lock (spaCy is not thread-safe; the embedder uses every core), so a
 # second thread only prepares the next batch. Prefect's default, a thread per submitted batch, gave each

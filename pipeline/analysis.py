@@ -77,6 +77,7 @@ class Analysis:
         embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
         codebook: expected themes, which name the themes found near them; None finds themes from the answers.
         n_themes: clusters to look for; None grows them with the square root of the units.
+        stop_words: the question's own vocabulary, kept out of keywords (beside the codebook's ``stop_words``).
         clean_batch, embed_batch: answers per cleaning batch and texts per embedding batch.
         **theme_options: anything else ``pipeline.themes.find_themes`` takes (e.g. ``clusterer``).
     """
@@ -86,6 +87,7 @@ class Analysis:
         embedder: str = DEFAULT_EMBEDDER,
         codebook: Codebook | None = None,
         n_themes: int | None = None,
+        stop_words: tuple[str, ...] = (),
         clean_batch: int = CLEAN_BATCH,
         embed_batch: int = EMBED_BATCH,
         **theme_options: object,
@@ -93,6 +95,7 @@ class Analysis:
         self.embedder = embedder
         self.codebook = codebook
         self.n_themes = n_themes
+        self.stop_words = stop_words
         self.clean_batch = clean_batch
         self.embed_batch = embed_batch
         self.theme_options = theme_options
@@ -102,7 +105,7 @@ class Analysis:
         options = "".join(f", {name}={value!r}" for name, value in sorted(self.theme_options.items()))
         return (
             f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
-            f"clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
+            f"stop_words={self.stop_words!r}, clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
         )
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -141,7 +144,9 @@ class Analysis:
         return codebook_seeds(self.codebook, load_embedder(self.embedder)) if self.codebook else None
 
     def find_themes(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
-        return find_themes(units, vectors, self.codebook, self.seeds(), self.n_themes, **self.theme_options)
+        return find_themes(
+            units, vectors, self.codebook, self.seeds(), self.n_themes, stop_words=self.stop_words, **self.theme_options
+        )
 
     def rank(self, clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
         return rank_themes(

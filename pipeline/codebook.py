@@ -75,6 +75,19 @@ def load_codebook(path: Path) -> Codebook:
     )
 
 
+def load_stop_words(path: Path) -> tuple[str, ...]:
+    """A question's own vocabulary, kept out of theme keywords: words separated by lines, spaces or commas;
+    ``#`` starts a comment."""
+    if not path.is_file():
+        raise NotFoundError(f"stop-words file not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"stop-words file {path.name} is not UTF-8 text: {exc}") from exc
+    words = (w for line in text.splitlines() for w in line.split("#", 1)[0].replace(",", " ").split())
+    return tuple(dict.fromkeys(w.casefold() for w in words))
+
+
 def codebook_seeds(codebook: Codebook, embedder: Embedder) -> Seeds:
     """Embed and lemmatise each theme's label, description and seed words like an answer."""
     from pipeline.clean import lemmatize

@@ -15,6 +15,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PREFIX = "VERBATIMS_"
+TASK_RUNNER_HELP = (
+    "threads (one machine, default), dask (a local Dask cluster, one worker process per core), "
+    "dask:N (N local workers), or tcp://host:port (an existing Dask scheduler whose workers have verbatims installed)"
+)
 
 
 @dataclass(frozen=True)

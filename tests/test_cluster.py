@@ -3,6 +3,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from pipeline.codebook import load_stop_words
+from pipeline.errors import NotFoundError
 from pipeline.records import OTHER_ID
 from pipeline.themes import ThemeModel, find_themes, theme_count
 
@@ -121,3 +123,20 @@ def test_an_unknown_clusterer_name_lists_the_known_ones(sample_clean, sample_vec
 
     with pytest.raises(InputError, match="unknown clusterer 'hdbscan': choose one of kmeans"):
         find_themes(sample_clean.units[:20], sample_vectors[:20], clusterer="hdbscan")
+
+
+def test_a_questions_own_words_stay_out_of_keywords_and_only_there(tmp_path, sample_clean, sample_vectors):
+    plain = find_themes(sample_clean.units, sample_vectors)
+    words = Counter(w for t in plain.themes for w in t.keywords[:5] if " " not in w)
+    common = words.most_common(1)[0][0]  # a keyword several themes share: the kind a question repeats
+    listed = tmp_path / "stop_words.txt"
+    listed.write_text(f"# the question's words\n{common.upper()}, chose\n\n", encoding="utf-8")
+    assert load_stop_words(listed) == (common, "chose")
+    told = find_themes(sample_clean.units, sample_vectors, stop_words=load_stop_words(listed))
+    assert all(common not in t.keywords for t in told.themes)
+    assert told.parameters["stop_words"] == sorted([common, "chose"])
+    # the same themes: stop words name themes, they do not move units
+    assert [a.unit_id for a in told.assignments] == [a.unit_id for a in plain.assignments]
+    assert len(told.themes) == len(plain.themes)
+    with pytest.raises(NotFoundError, match="stop-words file not found"):
+        load_stop_words(tmp_path / "missing.txt")

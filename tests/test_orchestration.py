@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import CODEBOOK, SAMPLE  # the module pytest loaded: as tests.conftest it would run again
 from prefect.exceptions import ParameterTypeError
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
@@ -23,7 +24,6 @@ from flows.analyze import analyze_verbatims
 from flows.runtime import task_runner
 from pipeline import settings
 from pipeline.errors import InputError
-from tests.conftest import CODEBOOK, SAMPLE
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -106,6 +106,8 @@ def test_parameters_are_checked_before_a_run_starts():
         analyze_verbatims.validate_parameters({"input_path": "notes.pdf"})
     with pytest.raises(ParameterTypeError, match="a codebook is a .yaml file"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(SAMPLE)})
+    with pytest.raises(ParameterTypeError, match="no such file"):
+        analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "stop_words_path": "missing.txt"})
     with pytest.raises(ParameterTypeError, match="postgresql:// URL"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "db": "mysql://host/db"})
 

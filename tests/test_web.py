@@ -313,8 +313,9 @@ def test_every_correction_from_the_page_forms(site):
 
 
 def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codebook, tmp_path):
+    from conftest import SAMPLE
+
     from review.retrain import retrain
-    from tests.conftest import SAMPLE
     from tests.test_retrain import review_like_the_gold
 
     store, run, client = site

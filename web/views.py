@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from pipeline.exporters import downloads
 from pipeline.records import IdeaUnit
 from review.runs import ReviewedRun
 from review.store import EventRow, Run, Store
@@ -77,6 +78,7 @@ def report_context(reviewed: ReviewedRun) -> dict:
         "themes": reviewed.themes,
         "version": reviewed.state.version,
         "excluded": len(reviewed.excluded),
+        "formats": list(downloads()),
     }
 
 

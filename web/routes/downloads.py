@@ -1,4 +1,5 @@
-"""A run's report and tables as files: the standalone HTML report, and the reviewed run as CSV, Excel or JSON."""
+"""A run's report and tables as files: the standalone HTML report, and the reviewed run in every format the
+exporter registry offers for download (``pipeline.exporters.downloads``)."""
 
 import tempfile
 from pathlib import Path
@@ -7,11 +8,10 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse
 
 from pipeline.errors import NotFoundError
+from pipeline.exporters import downloads
 from review.runs import export_reviewed
 from web.deps import Viewer, Web, WebContext
 from web.views import report_context
-
-DOWNLOADS = {"csv": ("themes.csv", "text/csv"), "xlsx": ("themes.xlsx", None), "json": ("themes.json", "application/json")}
 
 router = APIRouter(include_in_schema=False)
 
@@ -20,12 +20,14 @@ router = APIRouter(include_in_schema=False)
 def download(run_id: str, fmt: str, web: Web, _: Viewer):
     if fmt == "html":
         return standalone_report(web, run_id)
-    if fmt not in DOWNLOADS:
-        raise NotFoundError(f"no '{fmt}' export: choose html, csv, xlsx or json")
-    name, media = DOWNLOADS[fmt]
+    exporter = downloads().get(fmt)
+    if exporter is None:
+        raise NotFoundError(f"no '{fmt}' export: choose html, {', '.join(downloads())}")
     folder = Path(tempfile.mkdtemp(prefix="verbatims-export-"))
     export_reviewed(web.store, run_id, folder)
-    return FileResponse(folder / name, media_type=media, filename=f"{run_id}-{name}")
+    return FileResponse(
+        folder / exporter.file_name, media_type=exporter.media_type, filename=f"{run_id}-{exporter.file_name}"
+    )
 
 
 def standalone_report(web: WebContext, run_id: str) -> HTMLResponse:
