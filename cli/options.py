@@ -7,7 +7,6 @@ the flows and the store then read ``settings.current()``. So a command declares 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -16,47 +15,37 @@ from pipeline import settings
 from pipeline.settings import TASK_RUNNER_HELP
 
 
-def _applied(field: str) -> Callable[[str | None], str | None]:
-    """An option callback that gives the flag, when given, to the settings field of that name."""
+def _setting(flag: str, field: str, help: str) -> object:
+    """An option whose value, when given, goes to the settings field ``field`` as soon as it is parsed."""
 
     def apply(value: str | None) -> str | None:
         settings.configure(**{field: value})
         return value
 
-    return apply
+    return typer.Option(flag, help=help, callback=apply)
 
 
 Db = Annotated[
     str | None,
-    typer.Option(
+    _setting(
         "--db",
-        help="Review store: a file or a postgresql:// URL (default: VERBATIMS_DB, else outputs/verbatims.sqlite).",
-        callback=_applied("db"),
+        "db",
+        "Review store: a file or a postgresql:// URL (default: VERBATIMS_DB, else outputs/verbatims.sqlite).",
     ),
 ]
 Runner = Annotated[
     str | None,
-    typer.Option(
+    _setting(
         "--task-runner",
-        help=f"Where tasks run: {TASK_RUNNER_HELP}. Default: VERBATIMS_TASK_RUNNER, else threads.",
-        callback=_applied("task_runner"),
+        "task_runner",
+        f"Where tasks run: {TASK_RUNNER_HELP}. Default: VERBATIMS_TASK_RUNNER, else threads.",
     ),
 ]
 Reviewer = Annotated[
-    str | None,
-    typer.Option(
-        "--reviewer",
-        help="Who corrects (default: VERBATIMS_REVIEWER, else your login name).",
-        callback=_applied("reviewer"),
-    ),
+    str | None, _setting("--reviewer", "reviewer", "Who corrects (default: VERBATIMS_REVIEWER, else your login name).")
 ]
 Password = Annotated[
-    str | None,
-    typer.Option(
-        "--password",
-        help="Default: VERBATIMS_PASSWORD, else asked for (hidden, twice).",
-        callback=_applied("password"),
-    ),
+    str | None, _setting("--password", "password", "Default: VERBATIMS_PASSWORD, else asked for (hidden, twice).")
 ]
 Seen = Annotated[
     int | None,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from review.corrections import correct
+from review.corrections import ACTIONS, correct
 from review.store import EventRow, Store
 
 
 class Correction(BaseModel):
-    """One correction, as the queue page and API clients send it."""
+    """One correction, as the queue page and API clients send it. The fields below are those of today's actions,
+    for the API's schema; any other field is passed on too, so an action registered later (``review.actions``)
+    needs no change here: its own schema checks its fields."""
 
-    action: str = Field(description="rename, merge, split, move, add, off_topic, confirm or undo")
+    model_config = ConfigDict(extra="allow")
+
+    action: str = Field(description=f"one of: {', '.join(ACTIONS)}")
     seen: int | None = Field(None, description="Run version the reviewer's view showed (stale-view check)")
     theme: str | None = None
     label: str | None = None
