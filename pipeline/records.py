@@ -80,6 +80,10 @@ class Theme:
     from_codebook: bool = False
     proposed: bool = False  # a new theme from units the trained model was unsure of, for review
     change_pts: float | None = None  # share change against the previous wave, in percentage points
+    net_id: str = ""  # the net (broader theme) this code rolls up into, as coders build code frames
+    net_label: str = ""
+    coherence: float | None = None  # how tightly its units agree, relative to the corpus
+    mixed: bool = False  # still incoherent after refinement: ranked below every coherent theme
 
 
 @dataclass(frozen=True)
