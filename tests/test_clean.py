@@ -86,6 +86,32 @@ def test_non_french_answers_are_set_aside():
     assert result.excluded[0].reason == "not French (detected: en)"
 
 
+# Each was set aside as not French by the langdetect rule used before (elf_dev.csv, FI7, FI8, DC13).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FAIRE PAYER PLUS LES HAUTS REVENUS ET LES SOCIETES ETRANGERES A GROS BENEFICES",  # capitals, no accents
+        "l'impot sert a payer els interets de la dette",  # typos
+        "PRINCIPES DE LAICITE A RESPECTER PAR TOUS SANS EXCEPTION",
+        "BAISSER LA TVA SUR LES PRODUITS DE PREMIERE NECESSITE",
+    ],
+)
+def test_french_in_capitals_without_accents_or_with_typos_is_kept(text):
+    assert run(text).excluded == []
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("Necesitamos más transparencia sobre cómo se gasta el dinero de los impuestos", "es"),
+        ("Wir brauchen mehr Transparenz darüber, wie die Steuern ausgegeben werden", "de"),
+        ("Serve più trasparenza su come vengono spese le tasse dei cittadini", "it"),
+    ],
+)
+def test_answers_in_other_languages_are_set_aside_with_the_language(text, language):
+    assert run(text).excluded[0].reason == f"not French (detected: {language})"
+
+
 def test_duplicates_are_set_aside_and_short_shared_answers_kept():
     long = "Un engagement de la direction générale qui doit se traduire par des moyens humains et financiers durables"
     result = run("Du temps", "Du temps", "Du temps", long, long, ids=["a", "a", "b", "c", "d"])
