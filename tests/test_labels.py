@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.labels import is_word_form, label_problems
+from pipeline.records import OTHER_LABEL
+
+CODEBOOKS = sorted((Path(__file__).resolve().parent.parent / "data" / "verbatims").glob("*.codebook.yaml"))
+CODEBOOK_LABELS = [theme["label"] for path in CODEBOOKS for theme in yaml.safe_load(path.read_text())["themes"]]
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Transparence · transparence transparence · transparence total", "Trop · spot · presse", "Manqu · np", "Temps temps"],
+)
+def test_keyword_lists_from_the_issue_are_flagged(label):
+    assert label_problems(label)
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Bilan annuel des dépenses", "Cour des comptes", "Sponsoring de la direction", OTHER_LABEL, *CODEBOOK_LABELS],
+)
+def test_coders_codes_are_not_flagged(label):
+    assert label_problems(label) == []
+
+
+def test_codebook_labels_were_found():
+    assert len(CODEBOOK_LABELS) >= 9
+
+
+def test_each_problem_is_named():
+    (separator, foreign) = label_problems("Manqu · np")
+    assert "·" in separator and foreign.endswith("Manqu, np")
+    assert label_problems("Temps temps") == ["mot répété : temps"]
+    assert label_problems("Transparence") == ["1 mot(s) : un code tient en 2 à 6 mots"]
+    assert label_problems("Baisser les impôts des ménages les plus modestes du pays")[0].startswith("10 mot(s)")
+
+
+def test_stop_words_may_repeat_but_content_words_may_not():
+    assert label_problems("Cour des comptes et des régions") == []
+    assert label_problems("Impôts justes et impôts simples") == ["mot répété : impôts"]
+
+
+@pytest.mark.parametrize("token", ["nombre", "liste", "TVA", "ISF", "Allemagne", "peut-être", "impôts", "priorisation"])
+def test_french_words_acronyms_and_proper_nouns_are_word_forms(token):
+    assert is_word_form(token)
+
+
+@pytest.mark.parametrize("token", ["manqu", "np", "fiscalit", "impot", "homm", "hopitau"])
+def test_stems_abbreviations_and_missing_accents_are_not(token):
+    assert not is_word_form(token)
+
+
+def test_elisions_and_hyphens_are_read_as_french():
+    assert label_problems("Rétablir l'ISF") == []
+    assert label_problems("Lorsqu'on paie trop") == []
+    assert label_problems("Suppression de l'impot")[0].endswith(": impot")
