@@ -161,7 +161,10 @@ def classify_task(key: str, model, version: str, cleaned: CleanResult, vectors: 
 def rank_task(
     key: str, analysis: Analysis, clustered: ClusterResult, cleaned: CleanResult, vectors: np.ndarray, dataset: Dataset
 ) -> list[Theme]:
-    return analysis.rank(clustered, cleaned.units, vectors, dataset)
+    """Codes ranked, then rolled up into nets: one stage, as nets reorder the ranks."""
+    themes = analysis.nets(analysis.rank(clustered, cleaned.units, vectors, dataset), clustered, cleaned.units, vectors)
+    get_run_logger().info("%d themes in %d nets", len(themes), len({t.net_id for t in themes}))
+    return themes
 
 
 @task(name="export", cache_policy=NONE, **RETRIES)
@@ -179,6 +182,7 @@ def publish_artifacts(bundle: Bundle, out_dir: Path) -> None:
         table=[
             {
                 "rank": t.rank,
+                "net": t.net_label,
                 "theme": t.label,
                 "share": f"{t.share:.1%}",
                 "respondents": t.n_respondents,
@@ -191,7 +195,7 @@ def publish_artifacts(bundle: Bundle, out_dir: Path) -> None:
     )
     create_markdown_artifact(
         key="ranked-themes",
-        markdown=markdown_report(bundle.themes, bundle.manifest, bundle.excluded),
+        markdown=markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets),
         description=f"Report of run {run_id}",
     )
     create_link_artifact(key="report-link", link=report_link(run_id, out_dir), link_text=f"Report of run {run_id}")

@@ -19,6 +19,7 @@ from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
 from pipeline.exporters import Bundle
 from pipeline.ingest import ingest
 from pipeline.manifest import Manifest, count, input_info, versions
+from pipeline.nets import NET_DISTANCE, add_nets, count_nets
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, IdeaUnit, Theme
 from pipeline.themes import find_themes
@@ -78,6 +79,7 @@ class Analysis:
         codebook: expected themes, which name the themes found near them; None finds themes from the answers.
         n_themes: clusters to look for; None grows them with the square root of the units.
         stop_words: the question's own vocabulary, kept out of keywords (beside the codebook's ``stop_words``).
+        net_distance: codes closer than this (cosine, average linkage of their centres) share a net.
         clean_batch, embed_batch: answers per cleaning batch and texts per embedding batch.
         **theme_options: anything else ``pipeline.themes.find_themes`` takes (e.g. ``clusterer``).
     """
@@ -88,6 +90,7 @@ class Analysis:
         codebook: Codebook | None = None,
         n_themes: int | None = None,
         stop_words: tuple[str, ...] = (),
+        net_distance: float = NET_DISTANCE,
         clean_batch: int = CLEAN_BATCH,
         embed_batch: int = EMBED_BATCH,
         **theme_options: object,
@@ -96,6 +99,7 @@ class Analysis:
         self.codebook = codebook
         self.n_themes = n_themes
         self.stop_words = stop_words
+        self.net_distance = net_distance
         self.clean_batch = clean_batch
         self.embed_batch = embed_batch
         self.theme_options = theme_options
@@ -105,7 +109,8 @@ class Analysis:
         options = "".join(f", {name}={value!r}" for name, value in sorted(self.theme_options.items()))
         return (
             f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
-            f"stop_words={self.stop_words!r}, clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
+            f"stop_words={self.stop_words!r}, net_distance={self.net_distance!r}, clean_batch={self.clean_batch}, "
+            f"embed_batch={self.embed_batch}{options})"
         )
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -153,6 +158,14 @@ class Analysis:
             clustered.themes, clustered.assignments, units, vectors, dataset.responses, dataset.segment_columns
         )
 
+    def codebook_nets(self) -> dict[str, str]:
+        """Theme id -> net label, from the codebook's ``net:`` entries."""
+        return self.codebook.nets if self.codebook else {}
+
+    def nets(self, themes: list[Theme], clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> list[Theme]:
+        """Ranked codes rolled up into nets: ranked nets first, then the codes inside each."""
+        return add_nets(themes, clustered.assignments, units, vectors, self.codebook_nets(), self.net_distance)
+
     # -- in one process -------------------------------------------------------------------------------
 
     def run(self, dataset: Dataset) -> Analysed:
@@ -162,7 +175,7 @@ class Analysis:
             return Analysed(dataset, cleaned)
         vectors, computed = self.embed([u.text for u in cleaned.units])
         clustered = self.find_themes(cleaned.units, vectors)
-        themes = self.rank(clustered, cleaned.units, vectors, dataset)
+        themes = self.nets(self.rank(clustered, cleaned.units, vectors, dataset), clustered, cleaned.units, vectors)
         return Analysed(dataset, cleaned, clustered, themes, vectors, computed)
 
     def manifest(
@@ -178,10 +191,17 @@ class Analysis:
                 "embedder": embedder_id(self.embedder),
                 "codebook": str(codebook_path) if codebook_path else None,
                 **clustered.parameters,
+                "net_distance": self.net_distance,
+                **({"codebook_nets": self.codebook_nets()} if self.codebook_nets() else {}),  # for the reviewed export
             },
             versions=versions(),
             counts=count(
-                len(dataset.responses), cleaned.units, cleaned.excluded, len(clustered.themes), analysed.embedded_new
+                len(dataset.responses),
+                cleaned.units,
+                cleaned.excluded,
+                len(clustered.themes),
+                analysed.embedded_new,
+                nets=count_nets(analysed.themes),
             ),
             timings_s=timings,
         )

@@ -22,6 +22,7 @@ class CodebookTheme:
     label: str
     description: str = ""
     seed_words: tuple[str, ...] = ()
+    net: str = ""  # the net (broader theme) this code rolls up into, by its label; empty: grouped automatically
 
     @property
     def document(self) -> str:
@@ -43,9 +44,16 @@ class Codebook:
     question: str = ""
     stop_words: tuple[str, ...] = field(default=())
 
+    @property
+    def nets(self) -> dict[str, str]:
+        """Theme id -> the net label its ``net:`` names, for the themes that name one."""
+        return {theme.theme_id: theme.net for theme in self.themes if theme.net}
+
 
 def load_codebook(path: Path) -> Codebook:
-    """YAML with ``themes: [{id, label, description, seed_words}]`` and optional ``question``, ``stop_words``."""
+    """YAML with ``themes: [{id, label, description, seed_words, net}]`` and optional ``question``, ``stop_words``.
+
+    ``net`` (optional) is the label of the net the theme rolls up into; themes naming one label share a net."""
     if not path.exists():
         raise NotFoundError(f"codebook not found: {path}")
     try:
@@ -65,9 +73,8 @@ def load_codebook(path: Path) -> Codebook:
         seeds = item.get("seed_words") or []
         if not isinstance(seeds, list):
             raise InputError(f"codebook {path.name}: 'seed_words' of theme '{theme_id}' must be a list")
-        themes.append(
-            CodebookTheme(theme_id, str(item["label"]), str(item.get("description") or ""), tuple(map(str, seeds)))
-        )
+        description, net = str(item.get("description") or ""), str(item.get("net") or "").strip()
+        themes.append(CodebookTheme(theme_id, str(item["label"]), description, tuple(map(str, seeds)), net))
     return Codebook(
         themes=tuple(themes),
         question=str(raw.get("question") or ""),

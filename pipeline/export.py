@@ -9,6 +9,7 @@ from collections import Counter
 import pandas as pd
 
 from pipeline.manifest import Manifest
+from pipeline.nets import Net
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 
 # A spreadsheet runs a cell starting with one of these as a formula; verbatims are untrusted text.
@@ -25,11 +26,19 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda column: column.map(safe_cell))
 
 
-def themes_frame(themes: list[Theme]) -> pd.DataFrame:
+def themes_frame(themes: list[Theme], nets: list[Net]) -> pd.DataFrame:
+    """One row per code, in rank order (nets first, then codes inside each), with its net's rank and figures."""
+    net_of = {code: net for net in nets for code in net.code_ids}
     rows = []
     for t in themes:
+        net = net_of[t.theme_id]
         row = {
             "rank": t.rank,
+            "net_rank": net.rank,
+            "net_id": net.net_id,
+            "net_label": net.label,
+            "net_respondents": net.n_respondents,
+            "net_share": round(net.share, 4),
             "theme_id": t.theme_id,
             "label": t.label,
             "n_respondents": t.n_respondents,
@@ -69,6 +78,7 @@ def assignments_frame(
     columns)."""
     unit_of = {u.unit_id: u for u in units}
     label_of = {t.theme_id: t.label for t in themes}
+    net_of = {t.theme_id: (t.net_id or t.theme_id, t.net_label or t.label) for t in themes}
     segments_of = {r.respondent_id: r.segments for r in responses}
     rows = []
     for a in assignments:
@@ -83,6 +93,8 @@ def assignments_frame(
                 "theme_id": a.theme_id,
                 "theme_label": label_of[a.theme_id],
                 "score": a.score,
+                "net_id": net_of[a.theme_id][0],
+                "net_label": net_of[a.theme_id][1],
                 **segments_of.get(unit.respondent_id, {}),
             }
         )
@@ -95,42 +107,80 @@ def excluded_frame(excluded: list[Excluded]) -> pd.DataFrame:
     )
 
 
-def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excluded]) -> str:
+def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excluded], nets: list[Net]) -> str:
+    """Nets (« thèmes ») ranked, then the codes inside each (« sous-thèmes »), as a code frame numbers them:
+    net 1, its codes 1.1, 1.2. A net of one code is shown as that code."""
     counts = manifest.counts
     lines = [
         f"# Thèmes : {manifest.title}",
         "",
         f"{counts.respondents_kept} répondants analysés sur {counts.rows_in} réponses reçues "
         f"({counts.units} idées distinctes ; {counts.excluded} réponses écartées). "
-        "La part d'un thème est celle des répondants analysés qui l'évoquent ; une réponse peut en évoquer plusieurs.",
+        "La part d'un thème est celle des répondants analysés qui l'évoquent ; une réponse peut en évoquer plusieurs. "
+        "Un thème regroupe des sous-thèmes proches et compte une seule fois le répondant qui en évoque plusieurs.",
         "",
     ]
-    if any(t.change_pts is not None for t in themes):
-        previous = manifest.previous_run_id or "la vague précédente"
-        lines += [
-            f"Évolution en points par rapport à {_md(previous)} ; « nouveau » : thème proposé, à valider en revue.",
-            "",
-            "| Rang | Thème | Répondants | Part | Évolution |",
-            "|---:|---|---:|---:|---:|",
-        ]
-        lines += [f"| {t.rank} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} | {_change(t)} |" for t in themes]
-    else:
-        lines += ["| Rang | Thème | Répondants | Part |", "|---:|---|---:|---:|"]
-        lines += [f"| {t.rank} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} |" for t in themes]
-    for t in themes:
-        lines += ["", f"## {t.rank}. {_md(t.label)} ({t.share:.0%})", ""]
-        lines.append(f"{t.n_respondents} répondants, {t.n_units} idées. Mots-clés : {_md(', '.join(t.keywords[:8]))}.")
-        lines.append("")
-        lines += [f"> « {_md(q)} »\n" for q in t.quotes]
-        for column, values in t.segments.items():
-            cells = ", ".join(f"{_md(value)} {share:.0%}" for value, share in values.items())
-            lines.append(f"*Par {_md(column)} :* {cells}  ")
+    codes = {t.theme_id: t for t in themes}
+    waves = any(t.change_pts is not None for t in themes)
+    lines += _summary_table(nets, codes, manifest if waves else None)
+    for net in nets:
+        inside = [codes[c] for c in net.code_ids]
+        if len(inside) == 1:
+            lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", "", *_code_body(inside[0])]
+            continue
+        lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", ""]
+        lines.append(f"{net.n_respondents} répondants, {len(inside)} sous-thèmes.")
+        for n, t in enumerate(inside, start=1):
+            lines += ["", f"### {net.rank}.{n}. {_md(t.label)} ({t.share:.0%})", "", *_code_body(t)]
     if excluded:
         lines += ["", "## Réponses écartées", "", "| Raison | Nombre |", "|---|---:|"]
         reasons = Counter(e.kind for e in excluded)
         lines += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
         lines += ["", "Le détail est dans `excluded.csv`."]
     return "\n".join(lines) + "\n"
+
+
+def _summary_table(nets: list[Net], codes: dict[str, Theme], waves: Manifest | None) -> list[str]:
+    """One row per net (in bold when it has several sous-thèmes, each on a row of its own below it)."""
+    lines = []
+    if waves:
+        previous = waves.previous_run_id or "la vague précédente"
+        lines += [
+            f"Évolution en points par rapport à {_md(previous)} ; « nouveau » : thème proposé, à valider en revue.",
+            "",
+        ]
+    extra = " Évolution |" if waves else ""
+    lines += ["| Rang | Thème | Répondants | Part |" + extra, "|---:|---|---:|---:|" + ("---:|" if waves else "")]
+    for net in nets:
+        inside = [codes[c] for c in net.code_ids]
+        if len(inside) == 1:
+            t = inside[0]
+            lines.append(f"| {net.rank} | {_md(net.label)} | {t.n_respondents} | {t.share:.0%} |" + _cell(t, waves))
+            continue
+        lines.append(f"| {net.rank} | **{_md(net.label)}** | {net.n_respondents} | {net.share:.0%} |" + _blank(waves))
+        lines += [
+            f"| {net.rank}.{n} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} |" + _cell(t, waves)
+            for n, t in enumerate(inside, start=1)
+        ]
+    return lines
+
+
+def _cell(theme: Theme, waves: Manifest | None) -> str:
+    return f" {_change(theme)} |" if waves else ""
+
+
+def _blank(waves: Manifest | None) -> str:
+    return "  |" if waves else ""
+
+
+def _code_body(t: Theme) -> list[str]:
+    """A code's figures, keywords, quotes and shares by segment."""
+    lines = [f"{t.n_respondents} répondants, {t.n_units} idées. Mots-clés : {_md(', '.join(t.keywords[:8]))}.", ""]
+    lines += [f"> « {_md(q)} »\n" for q in t.quotes]
+    for column, values in t.segments.items():
+        cells = ", ".join(f"{_md(value)} {share:.0%}" for value, share in values.items())
+        lines.append(f"*Par {_md(column)} :* {cells}  ")
+    return lines
 
 
 def _change(theme: Theme) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
 from pipeline.manifest import Manifest
+from pipeline.nets import Net, summarise_nets
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.registry import Registry
 
@@ -35,8 +36,13 @@ class Bundle:
     manifest: Manifest
 
     @cached_property
+    def nets(self) -> list[Net]:
+        """The nets the themes roll up into, ranked, each counting a respondent once."""
+        return summarise_nets(self.themes, self.assignments, self.units)
+
+    @cached_property
     def themes_table(self) -> pd.DataFrame:
-        return safe_frame(themes_frame(self.themes))
+        return safe_frame(themes_frame(self.themes, self.nets))
 
     @cached_property
     def segments_table(self) -> pd.DataFrame:
@@ -115,7 +121,12 @@ def _themes_xlsx(path: Path, bundle: Bundle) -> None:
 
 @exporter("themes.json", "application/json", download=True)
 def _themes_json(path: Path, bundle: Bundle) -> None:
-    document = {"run_id": bundle.manifest.run_id, "themes": [asdict(t) for t in bundle.themes]}
+    rank_of = {code: net.rank for net in bundle.nets for code in net.code_ids}
+    document = {
+        "run_id": bundle.manifest.run_id,
+        "nets": [asdict(net) for net in bundle.nets],
+        "themes": [{**asdict(t), "net_rank": rank_of[t.theme_id]} for t in bundle.themes],
+    }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
@@ -142,4 +153,4 @@ def _excluded_csv(path: Path, bundle: Bundle) -> None:
 
 @exporter("report.md")
 def _report(path: Path, bundle: Bundle) -> None:
-    path.write_text(markdown_report(bundle.themes, bundle.manifest, bundle.excluded), encoding="utf-8")
+    path.write_text(markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets), encoding="utf-8")

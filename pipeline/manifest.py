@@ -52,6 +52,7 @@ class Counts:
     embedded_new: int = 0
     embedded_from_cache: int = 0
     themes: int
+    nets: int = 0  # nets the themes roll up into (0 in manifests written before nets)
 
 
 @dataclass
@@ -107,7 +108,12 @@ class Manifest:
 
 
 def count(
-    rows_in: int, units: list[IdeaUnit], excluded: list[Excluded], themes: int, embedded_new: int | None = None
+    rows_in: int,
+    units: list[IdeaUnit],
+    excluded: list[Excluded],
+    themes: int,
+    embedded_new: int | None = None,
+    nets: int = 0,
 ) -> Counts:
     """``embedded_new`` is None where nothing was embedded for this manifest (a reviewed export)."""
     return Counts(
@@ -117,6 +123,7 @@ def count(
         excluded=len(excluded),
         excluded_by_reason=dict(Counter(e.kind for e in excluded)),
         themes=themes,
+        nets=nets,
         embedded_new=embedded_new or 0,
         embedded_from_cache=0 if embedded_new is None else len(units) - embedded_new,
     )

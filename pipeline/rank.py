@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from pipeline.clean import PLACEHOLDERS
 from pipeline.records import OTHER_ID, Assignment, IdeaUnit, Response, Theme
 
 QUOTES_PER_THEME = 5
@@ -24,9 +25,17 @@ def trim_quote(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
     return cut + " …"
 
 
+def masked(text: str) -> bool:
+    """Whether cleaning masked personal data in the text: "[NOM] m'a aidé" is no quote for a report."""
+    return any(placeholder in text for placeholder in PLACEHOLDERS.values())
+
+
 def pick_quotes(indices: np.ndarray, scores: np.ndarray, vectors: np.ndarray, texts: list[str]) -> list[str]:
-    """Up to QUOTES_PER_THEME units close to the theme's centre and different from each other."""
+    """Up to QUOTES_PER_THEME units close to the theme's centre and different from each other; a unit with a
+    masked token only when the theme has nothing else to quote."""
     chosen: list[int] = []
+    clean = np.array([i for i in indices if not masked(texts[i])], dtype=int)
+    indices = clean if len(clean) else indices
     order = indices[np.argsort(-scores[indices], kind="stable")][:200]  # the closest are the candidates
     seen_texts: set[str] = set()
     while len(chosen) < QUOTES_PER_THEME:

@@ -34,6 +34,8 @@ def bundle() -> Bundle:
             share=1.0,
             quotes=["Du <b>temps</b>", "=1+1"],
             segments={"niveau": {"x": 1.0}},
+            net_id="temps",
+            net_label="Temps",
         ),
         Theme("autres", "Autres", ["x"], rank=2, n_units=1, n_respondents=1, share=0.5, quotes=["Rien"]),
     ]
@@ -66,6 +68,28 @@ def test_every_file_is_written_and_readable(tmp_path, bundle):
     assert "| 1 | Temps | 1 | 100% |" in report and "&lt;b&gt;" in report and "<b>" not in report
     assert json.loads((tmp_path / "manifest.json").read_text())["run_id"] == "r1"
     assert Manifest.read(tmp_path) == bundle.manifest
+
+
+def test_exports_carry_nets_and_the_report_ranks_nets_then_their_codes(tmp_path, bundle):
+    shared = "n-0000"
+    bundle.units.append(IdeaUnit("c#1", "c", "Des délais", "délai"))
+    bundle.assignments.append(Assignment("c#1", "delais", 0.8))
+    bundle.themes.insert(1, Theme("delais", "Délais", ["délai"], rank=2, n_units=1, n_respondents=1, share=0.5))
+    for theme in bundle.themes[:2]:
+        theme.net_id, theme.net_label = shared, "Temps et délais"
+    paths = write_outputs(tmp_path, bundle)
+    table = pd.read_csv(paths["themes.csv"])
+    assert list(table.columns[:6]) == ["rank", "net_rank", "net_id", "net_label", "net_respondents", "net_share"]
+    assert table.net_id.tolist() == [shared, shared, "autres"] and table.net_rank.tolist() == [1, 1, 2]
+    assert table.net_respondents.tolist()[:2] == [2, 2]  # a and c, each once
+    assert pd.read_parquet(paths["themes.parquet"]).net_label[0] == "Temps et délais"
+    document = json.loads(paths["themes.json"].read_text())
+    assert document["nets"][0]["code_ids"] == ["temps", "delais"] and document["themes"][1]["net_rank"] == 1
+    rows = pd.read_csv(paths["assignments.csv"])
+    assert rows.net_id.tolist() == [shared, shared, shared] and rows.net_label[2] == "Temps et délais"
+    report = paths["report.md"].read_text()
+    assert "| 1 | **Temps et délais** | 2 | " in report and "| 1.2 | Délais | 1 | 50% |" in report
+    assert "## 1. Temps et délais" in report and "### 1.1. Temps (100%)" in report and "## 2. Autres" in report
 
 
 def test_parquet_holds_the_themes_table_of_the_csv(tmp_path, bundle):

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from pipeline.analysis import Analysis
-from pipeline.rank import QUOTES_PER_THEME, rank_themes, trim_quote
+from pipeline.nets import add_nets
+from pipeline.rank import QUOTES_PER_THEME, pick_quotes, rank_themes, trim_quote
 from pipeline.records import Assignment, IdeaUnit, Response, Theme
 
 
@@ -65,7 +66,7 @@ def test_the_composition_chains_the_stages(analysed, sample_clean, sample_vector
         sample_dataset.responses,
         sample_dataset.segment_columns,
     )
-    assert analysed.themes == ranked
+    assert analysed.themes == add_nets(ranked, result.assignments, sample_clean.units, sample_vectors, codebook.nets)
 
 
 def test_quotes_are_close_diverse_and_readable(analysed):
@@ -79,6 +80,14 @@ def test_quotes_are_close_diverse_and_readable(analysed):
     assert sum(any(w in q.lower() for w in ("moyen", "budget", "ressource")) for q in moyens.quotes) >= 3
     assert set(moyens.segments) == {"maturite", "secteur"}
     assert "naissante" in moyens.segments["maturite"]
+
+
+def test_no_quote_holds_a_masked_token_while_the_theme_has_another_candidate():
+    texts = ["Appelez [NOM] au [TÉLÉPHONE]", "Écrire à [EMAIL]", "Un vrai suivi des réclamations", "Voir [URL]"]
+    vectors = np.eye(4)
+    scores = np.array([0.99, 0.98, 0.5, 0.97])
+    assert pick_quotes(np.arange(4), scores, vectors, texts) == ["Un vrai suivi des réclamations"]
+    assert pick_quotes(np.array([1]), scores, vectors, texts) == ["Écrire à [EMAIL]"]  # nothing else to quote
 
 
 def test_long_quotes_are_trimmed_at_a_word():
