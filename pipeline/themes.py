@@ -24,6 +24,7 @@ from sklearn.preprocessing import normalize
 
 from pipeline.clusterers import DEFAULT_CLUSTERER, ClusteringBackend, make_clusterer
 from pipeline.codebook import Codebook, Seeds
+from pipeline.naming import PhraseLabeller
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 
 # French filler that names no theme in any survey; a question's own vocabulary ("client", "culture" for a
@@ -230,13 +231,6 @@ def stable_theme_id(keywords: list[str]) -> str:
     return "t-" + hashlib.sha1(" ".join(sorted(keywords[:5])).encode()).hexdigest()[:8]
 
 
-def keyword_label(keywords: list[str]) -> str:
-    if not keywords:
-        return "Thème sans mot-clé"
-    words = keywords[:3]
-    return " · ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
-
-
 def stop_words_for(domain: Iterable[str] = ()) -> set[str]:
     """French stop words and filler, plus ``domain``: the words of the question itself, which every answer
     repeats and which so name no theme."""
@@ -270,7 +264,7 @@ def find_themes(
     clusterer: str | ClusteringBackend = DEFAULT_CLUSTERER,
     stop_words: Iterable[str] = (),
 ) -> ClusterResult:
-    """Cluster the units and name each theme by its codebook entry, else by its keywords.
+    """Cluster the units and name each theme by its codebook entry, else by its most characteristic phrase.
 
     ``clusterer``: a registered backend name (``pipeline.clusterers.CLUSTERERS``) or a backend object.
     ``stop_words``: the question's own vocabulary, kept out of keywords beside the codebook's ``stop_words``."""
@@ -286,6 +280,8 @@ def find_themes(
     merged = {cluster: first_of_entry[entry] for cluster, entry in model.codebook_match_.items()}
     labels = np.array([merged.get(c, c) for c in labels.tolist()])
     keywords = keywords_by_cluster(lemmas, labels, stop_words_for(domain_words))
+    unnamed = [c for c in set(labels.tolist()) if c != -1 and not (codebook and c in model.codebook_match_)]
+    phrase_labels = PhraseLabeller().label(units, labels, scores, unnamed)
     theme_ids: dict[int, str] = {}
     themes: list[Theme] = []
     for cluster in sorted(set(labels.tolist())):
@@ -299,7 +295,7 @@ def find_themes(
             theme_id = stable_theme_id(words)
             while theme_id in theme_ids.values():  # same keywords twice: keep ids distinct, deterministically
                 theme_id += "x"
-            theme = Theme(theme_id, keyword_label(words), words)
+            theme = Theme(theme_id, phrase_labels[cluster], words)
         theme_ids[cluster] = theme.theme_id
         themes.append(theme)
     runner_up, runner_up_score = _runner_up(similarity, labels, merged, theme_ids)

@@ -1,0 +1,197 @@
+"""Phrase labels for themes no codebook names: a short French phrase a coder would write, not a keyword list.
+
+A theme is named after the noun or verb phrase its answers use that is most characteristic of it: the share
+of its idea units holding the phrase's content lemmas, weighed against the share of all other units holding
+them. Phrases are read from the theme's most central units with the tagger the cleaning step already loaded
+(part-of-speech patterns: spaCy's French ``noun_chunks`` needs the parser, which cleaning leaves out for
+speed), and each phrase is written in the surface form those units use most, accents and all.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from pipeline.labels import MAX_WORDS, is_word_form, label_problems
+from pipeline.records import IdeaUnit
+
+# One letter per token, so that phrase shapes are regular expressions over the letters. Adjectives that are
+# stop words ("autres", "telle", "même": letter "a") stand before their noun only: "laïcité telle [que]" is cut.
+PREPOSITIONS = {"de", "d'", "des", "du", "à", "au", "aux", "en", "sur", "pour", "contre", "par", "entre", "avec", "sans"}
+ARTICLES = {"le", "la", "l'", "les", "un", "une"}
+# "de" + article in one word: the tagger calls them ADP or DET from one answer to the next.
+CONTRACTIONS = {"des", "du", "au", "aux"}
+MAX_ACRONYM = 5  # letters: GAFAM, CICE, ISF; longer words in capitals in elf_dev are shouted words
+# "plus de transparence", "moins de clientélisme", "pas de prêche": how coders write a wish for more or less.
+QUANTITIES = {"plus", "moins", "davantage", "pas"}
+# Verbs that say nothing without what follows the noun: "rendre l'impôt [plus juste]", "mettre en place".
+LIGHT_VERBS = {"rendre", "faire", "mettre", "avoir", "être", "donner", "prendre", "aller", "pouvoir", "devoir"}
+_CORE = r"[Aa]?NN?A{0,2}"  # a noun with its adjectives or an apposed noun: "bilan annuel", "site internet"
+_NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}"  # "bilan annuel des dépenses", "cour des comptes"
+_VERB_PHRASE = rf"V[DP]?(?:{_CORE}|A)(?:PD?{_CORE})?"  # "supprimer les niches fiscales", "taxer les riches"
+_QUANTITY_PHRASE = rf"QP{_CORE}(?:PD?{_CORE})?"
+PHRASE_SHAPE = re.compile(rf"{_NOUN_PHRASE}|{_VERB_PHRASE}|{_QUANTITY_PHRASE}")
+
+
+def _letter(token) -> str:
+    lower = token.lower_
+    if not token.is_alpha or len(token) < 2:
+        return "P" if lower in PREPOSITIONS else "D" if lower in ARTICLES else "x"
+    if token.pos_ in ("NOUN", "PROPN"):
+        return "N"
+    if token.pos_ == "ADJ":
+        return "a" if token.is_stop else "A"
+    if lower in QUANTITIES:
+        return "Q"
+    if lower in CONTRACTIONS or (token.pos_ == "ADP" and lower in PREPOSITIONS):
+        return "P"
+    if token.pos_ == "DET" and lower in ARTICLES:
+        return "D"
+    if token.pos_ == "VERB" and "Inf" in token.morph.get("VerbForm") and token.lemma_ not in LIGHT_VERBS:
+        return "V"
+    return "x"
+
+
+def _is_content(token) -> bool:
+    """The rule the cleaning step keeps a lemma by, so that a phrase's lemmas can be looked up in units."""
+    return token.is_alpha and not token.is_stop and len(token) > 1
+
+
+def _acronym(word: str) -> bool:
+    """ "TVA", "ISF", "GAFAM": short capitals that are no word in lower case ("TOUS", "LAICITE" are shouting)."""
+    return word.isupper() and 1 < len(word) <= MAX_ACRONYM and not is_word_form(word.lower())
+
+
+def _surface(span) -> str:
+    """Lower case but for words in capitals and proper nouns ("ISF", "Europe"), the writer's accents kept."""
+    words = [t.text if (t.pos_ == "PROPN" and not t.is_upper) or _acronym(t.text) else t.lower_ for t in span]
+    return "".join(w + t.whitespace_ for w, t in zip(words, span, strict=True)).strip()
+
+
+def best_form(counts: Counter) -> str | None:
+    """The form most units write that reads as a code: "TVA sur les produits" rather than "tva sur ...",
+    "payer tous" rather than a shouted "payer TOUS"; None when no form passes ``label_problems``."""
+    by_lower: dict[str, Counter] = defaultdict(Counter)
+    for form, n in counts.items():
+        by_lower[form.lower()][form] = n
+    for variants in sorted(by_lower.values(), key=lambda v: (-v.total(), len(next(iter(v))), sorted(v))):
+        valid = [form for form in sorted(variants, key=lambda f: (-variants[f], f)) if not label_problems(form)]
+        if valid:
+            return valid[0]
+    return None
+
+
+def phrases(doc, max_words: int = MAX_WORDS) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(content lemmas, surface form) of every span of ``doc`` shaped as a noun, verb or quantity phrase."""
+    letters = "".join(_letter(t) for t in doc)
+    longest = max_words + 3  # elided articles ("l'") are tokens but not words
+    for start in range(len(doc)):
+        if letters[start] not in "ANVQ":
+            continue
+        for end in range(start + 2, min(len(doc), start + longest) + 1):
+            if PHRASE_SHAPE.fullmatch(letters, start, end):
+                span = doc[start:end]
+                key = tuple(dict.fromkeys(t.lemma_.lower() for t in span if _is_content(t)))
+                if key:
+                    yield key, _surface(span)
+
+
+class LemmaIndex:
+    """Which units hold every lemma of a phrase, answered from one inverted index over all units."""
+
+    def __init__(self, lemmas: Sequence[str]) -> None:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(lemmas):
+            for lemma in set(text.split()):
+                postings[lemma].append(i)
+        self.postings = {lemma: np.array(rows) for lemma, rows in postings.items()}
+        self.empty = np.array([], dtype=int)
+
+    def holding(self, key: Iterable[str]) -> np.ndarray:
+        rows: np.ndarray | None = None
+        for lemma in key:
+            found = self.postings.get(lemma, self.empty)
+            rows = found if rows is None else np.intersect1d(rows, found, assume_unique=True)
+        return self.empty if rows is None else rows
+
+
+class PhraseLabeller:
+    """Names each theme after its most characteristic phrase; no two themes get the same label.
+
+    ``n_central``: the units nearest the theme's centre that phrases are read from (parsing every unit of a
+    large theme costs time and adds nothing: its wording repeats). ``min_support``: how many of them must use
+    a phrase (a label one respondent wrote is not a code). ``specificity``: weight given to each extra content
+    word ("bilan annuel des dépenses" over "bilan annuel" when nearly as characteristic).
+    """
+
+    def __init__(self, n_central: int = 50, min_support: int = 2, specificity: float = 0.3) -> None:
+        self.n_central = n_central
+        self.min_support = min_support
+        self.specificity = specificity
+
+    def label(
+        self, units: Sequence[IdeaUnit], clusters: np.ndarray, scores: np.ndarray, to_name: Iterable[int]
+    ) -> dict[int, str]:
+        """A label for each cluster of ``to_name``; ``clusters`` and ``scores`` give each unit's cluster and
+        its similarity to that cluster's centre. Bigger themes choose first."""
+        clusters = np.asarray(clusters)
+        sizes = Counter(clusters.tolist())
+        order = sorted(to_name, key=lambda c: (-sizes[c], c))
+        central = {c: self._central(clusters, np.asarray(scores), c) for c in order}
+        docs = iter(self._parse([units[i].text for c in order for i in central[c]]))
+        index = LemmaIndex([u.lemmas for u in units])
+        labels: dict[int, str] = {}
+        taken: set = set()
+        for c in order:
+            theme_docs = [next(docs) for _ in central[c]]
+            ranked = self.ranked(theme_docs, index, clusters == c)
+            free = ((k, s) for k, s in ranked if k not in taken and s.lower() not in taken)
+            key, surface = next(free, (None, None))
+            surface = surface or self._fallback(theme_docs, taken)
+            taken.update({key, surface.lower()})
+            labels[c] = surface[:1].upper() + surface[1:]
+        return labels
+
+    def ranked(self, docs, index: LemmaIndex, inside: np.ndarray) -> list[tuple[frozenset[str], str]]:
+        """(lemmas, surface form) of the phrases of ``docs``, most characteristic of the ``inside`` units first."""
+        forms: dict[frozenset[str], Counter] = defaultdict(Counter)
+        for doc in docs:
+            for key, surface in set(phrases(doc)):
+                forms[frozenset(key)][surface] += 1
+        n_in = int(inside.sum())
+        n_out = len(inside) - n_in
+        scored = []
+        for key, counts in forms.items():
+            if counts.total() < self.min_support:
+                continue
+            rows = index.holding(key)
+            k_in = int(inside[rows].sum())
+            share_in, share_out = k_in / n_in, (len(rows) - k_in + 0.5) / (n_out + 1)
+            surface = best_form(counts) if share_in > share_out else None
+            if surface:
+                score = share_in * math.log(share_in / share_out) * (1 + self.specificity * (len(key) - 1))
+                scored.append((-score, surface, key))
+        return [(key, surface) for _, surface, key in sorted(scored, key=lambda t: t[:2])]
+
+    def _central(self, clusters: np.ndarray, scores: np.ndarray, cluster: int) -> list[int]:
+        rows = np.flatnonzero(clusters == cluster)
+        return rows[np.argsort(-scores[rows], kind="stable")][: self.n_central].tolist()
+
+    @staticmethod
+    def _parse(texts: list[str]) -> list:
+        from pipeline.clean import load_spacy
+
+        return list(load_spacy().pipe(texts, batch_size=256, disable=["ner", "senter"]))
+
+    @staticmethod
+    def _fallback(docs, taken: set) -> str:
+        """The most central unit short enough to be a label (a theme too scattered to share a phrase)."""
+        for doc in docs:
+            text = doc.text.strip(" .!?…,;:\"'-")
+            if not label_problems(text) and text.lower() not in taken:
+                return text
+        return "Thème sans nom commun"

@@ -1,0 +1,75 @@
+import re
+import unicodedata
+
+import numpy as np
+import pytest
+
+from pipeline.clean import lemmatize
+from pipeline.labels import label_problems
+from pipeline.naming import PhraseLabeller
+from pipeline.records import OTHER_ID, OTHER_LABEL, IdeaUnit
+from pipeline.themes import find_themes
+
+
+def _units(texts: list[str], prefix: str) -> list[IdeaUnit]:
+    lemmas = lemmatize(texts)
+    return [IdeaUnit(f"{prefix}{i}", f"{prefix}{i}", t, lem) for i, (t, lem) in enumerate(zip(texts, lemmas, strict=True))]
+
+
+def _plain(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+
+@pytest.fixture(scope="module")
+def sample_themes(sample_clean, sample_vectors):
+    return find_themes(sample_clean.units, sample_vectors).themes
+
+
+def test_sample_labels_read_as_codes(sample_themes, sample_clean):
+    named = [t for t in sample_themes if t.theme_id != OTHER_ID]
+    assert named and all(not t.from_codebook for t in named)
+    for theme in named:
+        assert " · " not in theme.label
+        assert not label_problems(theme.label), (theme.label, label_problems(theme.label))  # 2 to 6 words, none twice
+    assert len({t.label.lower() for t in named}) == len(named), "two themes share a label"
+    assert next(t.label for t in sample_themes if t.theme_id == OTHER_ID) == OTHER_LABEL
+
+
+def test_sample_labels_keep_the_accents_of_the_answers(sample_themes, sample_clean):
+    written = {w.lower() for u in sample_clean.units for w in re.findall(r"[^\W\d_]+", u.text)}
+    accented = {_plain(w): w for w in written if _plain(w) != w}
+    words = [w.lower() for t in sample_themes for w in re.findall(r"[^\W\d_]+", t.label)]
+    assert any(w != _plain(w) for w in words), "no label keeps an accent"
+    for word in words:
+        assert word in written or _plain(word) not in accented, f"{word!r} lost the accent of {accented[_plain(word)]!r}"
+
+
+def test_a_theme_is_named_after_the_phrase_its_answers_repeat():
+    theme = [
+        "Le bilan annuel des dépenses publiques devrait être envoyé à chacun.",
+        "Publier un bilan annuel des dépenses publiques.",
+        "Un bilan annuel des dépenses publiques, clair et lisible.",
+        "Je voudrais recevoir le bilan annuel des dépenses publiques.",
+        "Envoyer chaque année le bilan annuel des dépenses publiques par courrier.",
+    ]
+    rest = [
+        "Baisser les impôts des classes moyennes.",
+        "Supprimer les niches fiscales des plus riches.",
+        "Taxer les grandes entreprises du numérique.",
+        "Simplifier la déclaration de revenus.",
+        "Lutter contre la fraude fiscale.",
+    ]
+    units = _units(theme + rest, "u")
+    clusters = np.array([0] * len(theme) + [1] * len(rest))
+    scores = np.ones(len(units))
+    labels = PhraseLabeller().label(units, clusters, scores, [0])
+    assert "bilan annuel" in labels[0].lower(), labels
+
+
+def test_two_themes_saying_the_same_get_distinct_labels():
+    texts = ["Plus de transparence sur les dépenses."] * 4 + ["Plus de transparence sur les comptes publics."] * 4
+    units = _units(texts + ["Baisser la TVA.", "Taxer les riches."], "u")
+    clusters = np.array([0] * 4 + [1] * 4 + [2, 2])
+    labels = PhraseLabeller().label(units, clusters, np.ones(len(units)), [0, 1])
+    assert labels[0].lower() != labels[1].lower()
+    assert not any(label_problems(label) for label in labels.values())
