@@ -28,10 +28,13 @@ CONTRACTIONS = {"des", "du", "au", "aux"}
 MAX_ACRONYM = 5  # letters: GAFAM, CICE, ISF; longer words in capitals in elf_dev are shouted words
 # "plus de transparence", "moins de clientélisme", "pas de prêche": how coders write a wish for more or less.
 QUANTITIES = {"plus", "moins", "davantage", "pas"}
+# "pas" opens a wish ("Pas de voile") only at the start of an idea: "[ne paient] pas d'impôts" says the opposite
+# of its theme (FI8's "Impôt pour tous" theme was named "Pas d'impôts" before this rule).
+EVERYONE = {"tous", "toutes", "chacun"}  # "impôt pour tous": FI8's most frequent human code
 # Verbs that say nothing without what follows the noun: "rendre l'impôt [plus juste]", "mettre en place".
 LIGHT_VERBS = {"rendre", "faire", "mettre", "avoir", "être", "donner", "prendre", "aller", "pouvoir", "devoir"}
 _CORE = r"[Aa]?NN?A{0,2}"  # a noun with its adjectives or an apposed noun: "bilan annuel", "site internet"
-_NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}"  # "bilan annuel des dépenses", "cour des comptes"
+_NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}(?:PT)?"  # "bilan annuel des dépenses", "cour des comptes"
 _VERB_PHRASE = rf"V[DP]?(?:{_CORE}|A)(?:PD?{_CORE})?"  # "supprimer les niches fiscales", "taxer les riches"
 _QUANTITY_PHRASE = rf"QP{_CORE}(?:PD?{_CORE})?"
 PHRASE_SHAPE = re.compile(rf"{_NOUN_PHRASE}|{_VERB_PHRASE}|{_QUANTITY_PHRASE}")
@@ -45,8 +48,10 @@ def _letter(token) -> str:
         return "N"
     if token.pos_ == "ADJ":
         return "a" if token.is_stop else "A"
-    if lower in QUANTITIES:
+    if lower in QUANTITIES and (lower != "pas" or _opens(token)):
         return "Q"
+    if lower in EVERYONE:
+        return "T"
     if lower in CONTRACTIONS or (token.pos_ == "ADP" and lower in PREPOSITIONS):
         return "P"
     if token.pos_ == "DET" and lower in ARTICLES:
@@ -54,6 +59,11 @@ def _letter(token) -> str:
     if token.pos_ == "VERB" and "Inf" in token.morph.get("VerbForm") and token.lemma_ not in LIGHT_VERBS:
         return "V"
     return "x"
+
+
+def _opens(token) -> bool:
+    """First word of its idea or after punctuation: "Pas de voile", "- pas de prêche"."""
+    return token.i == 0 or token.doc[token.i - 1].is_punct
 
 
 def _is_content(token) -> bool:
@@ -95,7 +105,8 @@ def phrases(doc, max_words: int = MAX_WORDS) -> Iterator[tuple[tuple[str, ...], 
         for end in range(start + 2, min(len(doc), start + longest) + 1):
             if PHRASE_SHAPE.fullmatch(letters, start, end):
                 span = doc[start:end]
-                key = tuple(dict.fromkeys(t.lemma_.lower() for t in span if _is_content(t)))
+                # the quantity stays in the key: "plus d'impôt" and "impôt pour tous" are different codes
+                key = tuple(dict.fromkeys(t.lemma_.lower() for t in span if _is_content(t) or t.lower_ in QUANTITIES))
                 if key:
                     yield key, _surface(span)
 
@@ -168,14 +179,14 @@ class PhraseLabeller:
         for key, counts in forms.items():
             if counts.total() < self.min_support:
                 continue
-            rows = index.holding(key)
+            rows = index.holding(k for k in key if k not in QUANTITIES)  # units keep no stop word
             k_in = int(inside[rows].sum())
             share_in, share_out = k_in / n_in, (len(rows) - k_in + 0.5) / (n_out + 1)
             surface = best_form(counts) if share_in > share_out else None
             if surface:
                 score = share_in * math.log(share_in / share_out) * (1 + self.specificity * (len(key) - 1))
-                scored.append((-score, surface, key))
-        return [(key, surface) for _, surface, key in sorted(scored, key=lambda t: t[:2])]
+                scored.append((-score, -counts.total(), surface, key))  # equal lemmas: the phrase more units use
+        return [(key, surface) for *_, surface, key in sorted(scored, key=lambda t: t[:3])]
 
     def _central(self, clusters: np.ndarray, scores: np.ndarray, cluster: int) -> list[int]:
         rows = np.flatnonzero(clusters == cluster)
