@@ -56,7 +56,9 @@ def classify_wave(
     previous_run = previous_run or row.runs[-1]
     store.run_exists(previous_run)
     timings = Timings()
-    analysis = Analysis(model.embedder)
+    with store.session() as session:  # the nets the training run's codebook named, kept for this wave's codes
+        named_nets = store.run(session, previous_run).parameters.get("codebook_nets") or None
+    analysis = Analysis(model.embedder, named_nets=named_nets)
     with timings("ingest"):
         dataset = ingest_task(analysis, Path(input_path), text_col, id_col)
     key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col), "clean")
@@ -73,8 +75,8 @@ def classify_wave(
             clustered, cleaned, vectors = classify_task(key, quote(model), row.version, quote(cleaned), quote(vectors))
     if cleaned.units:
         with timings("rank"):
-            themes = rank_task(
-                stage_key(key, "rank"), analysis, quote(clustered), quote(cleaned), quote(vectors), quote(dataset)
+            themes = rank_task(  # the settings name the nets
+                stage_key(key, "rank", analysis), analysis, quote(clustered), quote(cleaned), quote(vectors), quote(dataset)
             )
         add_share_changes(themes, reviewed_shares(store, previous_run))
     analysed = Analysed(dataset, cleaned, clustered, themes, vectors, computed)

@@ -80,6 +80,8 @@ class Analysis:
         n_themes: clusters to look for; None grows them with the square root of the units.
         stop_words: the question's own vocabulary, kept out of keywords (beside the codebook's ``stop_words``).
         net_distance: codes closer than this (cosine, average linkage of their centres) share a net.
+        named_nets: theme id -> net label, beside the codebook's ``net:`` entries (a wave classified with a model
+            keeps the nets its training run's codebook named).
         clean_batch, embed_batch: answers per cleaning batch and texts per embedding batch.
         **theme_options: anything else ``pipeline.themes.find_themes`` takes (e.g. ``clusterer``).
     """
@@ -91,6 +93,7 @@ class Analysis:
         n_themes: int | None = None,
         stop_words: tuple[str, ...] = (),
         net_distance: float = NET_DISTANCE,
+        named_nets: dict[str, str] | None = None,
         clean_batch: int = CLEAN_BATCH,
         embed_batch: int = EMBED_BATCH,
         **theme_options: object,
@@ -100,6 +103,7 @@ class Analysis:
         self.n_themes = n_themes
         self.stop_words = stop_words
         self.net_distance = net_distance
+        self.named_nets = named_nets
         self.clean_batch = clean_batch
         self.embed_batch = embed_batch
         self.theme_options = theme_options
@@ -109,8 +113,8 @@ class Analysis:
         options = "".join(f", {name}={value!r}" for name, value in sorted(self.theme_options.items()))
         return (
             f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
-            f"stop_words={self.stop_words!r}, net_distance={self.net_distance!r}, clean_batch={self.clean_batch}, "
-            f"embed_batch={self.embed_batch}{options})"
+            f"stop_words={self.stop_words!r}, net_distance={self.net_distance!r}, named_nets={self.named_nets!r}, "
+            f"clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
         )
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -159,8 +163,8 @@ class Analysis:
         )
 
     def codebook_nets(self) -> dict[str, str]:
-        """Theme id -> net label, from the codebook's ``net:`` entries."""
-        return self.codebook.nets if self.codebook else {}
+        """Theme id -> net label, from ``named_nets`` and the codebook's ``net:`` entries."""
+        return {**(self.named_nets or {}), **(self.codebook.nets if self.codebook else {})}
 
     def nets(self, themes: list[Theme], clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> list[Theme]:
         """Ranked codes rolled up into nets: ranked nets first, then the codes inside each."""
