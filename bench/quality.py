@@ -221,13 +221,14 @@ def question_rows(question: str, frame: pd.DataFrame, methods: dict) -> tuple[li
         predicted = method(frame)
         elapsed = time.perf_counter() - start
         s, m = score(frame, predicted.themes), coding_measures(frame, predicted)
+        rho = "n/a" if np.isnan(m["rank_rho"]) else f"{m['rank_rho']:.2f}"  # n/a: the matches' shares are all equal
         clustering.append(
             f"| {question} | {len(frame)} ({n_single}) | {n_themes} | {name} | {s['topics']} | "
             f"{s['nmi']:.3f} | {s['ari']:.3f} | {s['macro_f1']:.3f} | {elapsed:.0f} |"
         )
         coding.append(
             f"| {question} | {m['human_themes']} | {name} | {m['codes']} | {m['nets']} | {m['recovery_f1']:.2f} | "
-            f"{m['rank_rho']:.2f} | {m['bags']:.0%} | {m['keyword_labels']}/{m['labels']} |"
+            f"{rho} | {m['bags']:.0%} | {m['keyword_labels']}/{m['labels']} |"
         )
         print(clustering[-1], coding[-1], sep="\n", flush=True)
     return clustering, coding

@@ -43,12 +43,15 @@ def test_stop_words_may_repeat_but_content_words_may_not():
     assert label_problems("Impôts justes et impôts simples") == ["mot répété : impôts"]
 
 
-@pytest.mark.parametrize("token", ["nombre", "liste", "TVA", "ISF", "Allemagne", "peut-être", "impôts", "priorisation"])
+@pytest.mark.parametrize(
+    "token",
+    ["nombre", "liste", "glyphosate", "TVA", "ISF", "Allemagne", "Etat", "Egalité", "peut-être", "impôts", "priorisation"],
+)
 def test_french_words_acronyms_and_proper_nouns_are_word_forms(token):
     assert is_word_form(token)
 
 
-@pytest.mark.parametrize("token", ["manqu", "np", "fiscalit", "impot", "homm", "hopitau"])
+@pytest.mark.parametrize("token", ["manqu", "np", "fiscalit", "impot", "etat", "homm", "hopitau", "voil", "nb", "bcp"])
 def test_stems_abbreviations_and_missing_accents_are_not(token):
     assert not is_word_form(token)
 
