@@ -200,7 +200,10 @@ def print_summary(summary: AnalysisSummary) -> None:
     )
     for theme in summary.themes[:SHOWN_THEMES]:
         change = f"  {theme.change_pts:+.1f} pt" if theme.change_pts is not None else ("  new?" if theme.proposed else "")
-        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({theme.n_respondents} respondents){change}")
+        net = f"  [{theme.net_label}]" if theme.net_label not in ("", theme.label) else ""
+        typer.echo(
+            f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({theme.n_respondents} respondents){change}{net}"
+        )
     if len(summary.themes) > SHOWN_THEMES:
         typer.echo(f"     … and {len(summary.themes) - SHOWN_THEMES} more in themes.csv")
     typer.echo(f"\nResults: {summary.out_dir}/  (report.md, themes.csv/.json/.xlsx, assignments.csv, excluded.csv)")

@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.clean import analyse_texts, assemble
 from pipeline.codebook import Codebook, Seeds, codebook_seeds
+from pipeline.coherence import ThemeRefiner
 from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
 from pipeline.exporters import Bundle
 from pipeline.ingest import ingest
@@ -26,6 +27,7 @@ from pipeline.themes import find_themes
 
 CLEAN_BATCH = 2000  # answers per cleaning batch: about 20 s of spaCy on one core
 EMBED_BATCH = 4096  # texts per embedding batch
+DEFAULT_REFINER = ThemeRefiner()
 
 
 @dataclass
@@ -79,6 +81,8 @@ class Analysis:
         codebook: expected themes, which name the themes found near them; None finds themes from the answers.
         n_themes: clusters to look for; None grows them with the square root of the units.
         stop_words: the question's own vocabulary, kept out of keywords (beside the codebook's ``stop_words``).
+        refiner: what runs after clustering: coherence scores, bags split or dissolved, near-duplicate codes
+            merged (``pipeline.coherence.ThemeRefiner``); None keeps the clusters as found.
         net_distance: codes closer than this (cosine, average linkage of their centres) share a net.
         named_nets: theme id -> net label, beside the codebook's ``net:`` entries (a wave classified with a model
             keeps the nets its training run's codebook named).
@@ -92,6 +96,7 @@ class Analysis:
         codebook: Codebook | None = None,
         n_themes: int | None = None,
         stop_words: tuple[str, ...] = (),
+        refiner: ThemeRefiner | None = DEFAULT_REFINER,
         net_distance: float = NET_DISTANCE,
         named_nets: dict[str, str] | None = None,
         clean_batch: int = CLEAN_BATCH,
@@ -102,6 +107,7 @@ class Analysis:
         self.codebook = codebook
         self.n_themes = n_themes
         self.stop_words = stop_words
+        self.refiner = refiner
         self.net_distance = net_distance
         self.named_nets = named_nets
         self.clean_batch = clean_batch
@@ -113,8 +119,8 @@ class Analysis:
         options = "".join(f", {name}={value!r}" for name, value in sorted(self.theme_options.items()))
         return (
             f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
-            f"stop_words={self.stop_words!r}, net_distance={self.net_distance!r}, named_nets={self.named_nets!r}, "
-            f"clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
+            f"stop_words={self.stop_words!r}, refiner={self.refiner!r}, net_distance={self.net_distance!r}, "
+            f"named_nets={self.named_nets!r}, clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
         )
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -153,9 +159,10 @@ class Analysis:
         return codebook_seeds(self.codebook, load_embedder(self.embedder)) if self.codebook else None
 
     def find_themes(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
-        return find_themes(
+        found = find_themes(
             units, vectors, self.codebook, self.seeds(), self.n_themes, stop_words=self.stop_words, **self.theme_options
         )
+        return self.refiner.refine(found, units, vectors) if self.refiner else found
 
     def rank(self, clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
         return rank_themes(

@@ -120,6 +120,15 @@ class ThemeRefiner:
         self.min_size = min_size
         self.random_state = random_state
 
+    def __repr__(self) -> str:
+        """Every setting, in a stable order: the flows key the theme stage's cached result on it."""
+        pairs = sorted(sorted(pair) for pair in self.keep_apart)
+        return (
+            f"ThemeRefiner(min_coherence={self.min_coherence!r}, merge_similarity={self.merge_similarity!r}, "
+            f"keep_apart={pairs!r}, outlier_std={self.outlier_std!r}, min_size={self.min_size!r}, "
+            f"random_state={self.random_state!r})"
+        )
+
     def refine(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
         """A new ClusterResult: the same units, each with one theme (possibly "Autres"); ``result`` is left as is."""
         stop_words = stop_words_for(result.parameters.get("stop_words", ()))

@@ -88,10 +88,20 @@ def rank_themes(
         theme.share = len(who) / len(respondents) if respondents else 0.0
         theme.quotes = pick_quotes(members, scores, vectors, texts) if len(members) else []
         theme.segments = _segment_shares(who, segments_of, segment_columns, base)
-    ranked = sorted(themes, key=lambda t: (t.theme_id == OTHER_ID, -t.n_respondents, t.label))
+    # "Autres" and themes still mixed after refinement never rank above a coherent theme, whatever their size
+    ranked = sorted(
+        themes, key=lambda t: (t.theme_id == OTHER_ID or t.mixed, t.theme_id == OTHER_ID, -t.n_respondents, t.label)
+    )
     for rank, theme in enumerate(ranked, start=1):
         theme.rank = rank
     return ranked
+
+
+def _rank_key(theme: Theme) -> tuple:
+    """By respondents; "Autres" and themes still mixed after refinement never above a coherent theme, whatever
+    their size, and "Autres" last of all."""
+    other = theme.theme_id == OTHER_ID
+    return (other or theme.mixed, other, -theme.n_respondents, theme.label)
 
 
 def _segment_base(respondents, segments_of, columns) -> dict[str, dict[str, int]]:

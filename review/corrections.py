@@ -48,7 +48,9 @@ OFF_TOPIC = "hors-sujet"  # the label retraining learns for units a reviewer mar
 def _machine_state(session, run_id: str) -> RunState:
     state = RunState(run_id)
     for row in session.scalars(select(ThemeRow).where(ThemeRow.run_id == run_id)):
-        state.themes[row.theme_id] = ThemeState(row.theme_id, row.label, row.keywords, row.from_codebook, row.proposed)
+        state.themes[row.theme_id] = ThemeState(
+            row.theme_id, row.label, row.keywords, row.from_codebook, row.proposed, row.coherence, row.mixed
+        )
     labels: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for row in session.scalars(select(AssignmentRow).where(AssignmentRow.run_id == run_id)):
         labels[row.unit_id].append((-row.score, row.theme_id))

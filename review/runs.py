@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from pipeline.embed import embed, load_embedder
 from pipeline.exporters import Bundle, write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
+from pipeline.nets import NET_DISTANCE, add_nets, count_nets
 from pipeline.rank import rank_themes
 from pipeline.records import (
     OTHER_ID,
@@ -122,6 +123,8 @@ def _add_rows(session, run_id: str, record: RunRecord) -> None:
                 "keywords": t.keywords,
                 "from_codebook": t.from_codebook,
                 "proposed": t.proposed,
+                "coherence": t.coherence,
+                "mixed": t.mixed,
             }
             for t in clustered.themes
         ],
@@ -200,7 +203,8 @@ def reviewed_result(
     for theme_id in sorted(members):
         theme = state.themes[theme_id]
         words = keywords.get(-1 if theme_id == OTHER_ID else number[theme_id], []) or theme.keywords
-        themes.append(Theme(theme_id, theme.label, words, from_codebook=theme.from_codebook, proposed=theme.proposed))
+        flags = {"from_codebook": theme.from_codebook, "proposed": theme.proposed, "coherence": theme.coherence}
+        themes.append(Theme(theme_id, theme.label, words, **flags, mixed=theme.mixed))
     assignments = [
         Assignment(unit.unit_id, theme_id, round(float(vectors[i] @ centres[theme_id]), 4))
         for i, unit in enumerate(units)
@@ -233,6 +237,9 @@ def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
     vectors, _ = embed([u.text for u in stored.units], load_embedder(stored.run.embedder))
     result, units, vectors, excluded = reviewed_result(stored, state, vectors)
     themes = rank_themes(result.themes, result.assignments, units, vectors, stored.responses, stored.run.segment_columns)
+    parameters = stored.run.parameters
+    named = parameters.get("codebook_nets")
+    themes = add_nets(themes, result.assignments, units, vectors, named, parameters.get("net_distance", NET_DISTANCE))
     if stored.run.previous_run_id:  # a classified wave: changes against the wave before
         add_share_changes(themes, reviewed_shares(store, stored.run.previous_run_id))
     return ReviewedRun(stored, state, themes, result, units, excluded)
@@ -249,7 +256,7 @@ def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Them
         input=InputInfo(file=run.input_file, sha256=run.input_sha256, segment_columns=run.segment_columns),
         parameters=run.parameters,
         review=ReviewInfo(version=r.state.version, reviewed_units=len(r.state.reviewed), off_topic=len(r.state.off_topic)),
-        counts=count(len(r.stored.responses), r.units, r.excluded, len(r.themes)),
+        counts=count(len(r.stored.responses), r.units, r.excluded, len(r.themes), nets=count_nets(r.themes)),
     )
     write_outputs(out_dir, Bundle(r.themes, r.result.assignments, r.units, r.excluded, r.stored.responses, manifest))
     manifest.write(out_dir)

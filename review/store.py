@@ -114,6 +114,8 @@ class ThemeRow(Base):
     keywords: Mapped[list] = mapped_column(JSON, default=list)
     from_codebook: Mapped[bool] = mapped_column(Boolean, default=False)
     proposed: Mapped[bool] = mapped_column(Boolean, default=False)  # new theme the model was unsure of
+    coherence: Mapped[float | None] = mapped_column(Float, nullable=True)  # see pipeline.coherence
+    mixed: Mapped[bool] = mapped_column(Boolean, default=False)  # still incoherent: ranked below coherent themes
 
 
 class AssignmentRow(Base):

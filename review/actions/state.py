@@ -27,6 +27,8 @@ class ThemeState:
     keywords: list[str]
     from_codebook: bool = False
     proposed: bool = False
+    coherence: float | None = None
+    mixed: bool = False
     origin: str = "machine"  # or "review": created by a split or a move to a new theme
 
 
