@@ -57,6 +57,10 @@ def analyze(
         ),
     ] = DEFAULT_EMBEDDER,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
+    question: Annotated[
+        str | None,
+        typer.Option("--question", help="The question asked, as the report's title. Default: the codebook's question."),
+    ] = None,
     stop_words: Annotated[
         Path | None,
         typer.Option(
@@ -77,7 +81,7 @@ def analyze(
     Example: verbatims analyze answers.csv --codebook codebook.yaml --out outputs/wave-2025
     """
     chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words)
-    summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words)
+    summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question)
     counts = summary.manifest.counts
     if not counts.units:
         reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
@@ -125,6 +129,7 @@ def _run_analysis(
     embedder: str,
     out: Path | None,
     stop_words: Path | None,
+    question: str | None,
 ) -> AnalysisSummary:
     """The analysis flow on its own Prefect server, started first: it starts while the models load."""
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -137,7 +142,7 @@ def _run_analysis(
     _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
     with using(api):
         return analyze_verbatims.with_options(task_runner=chosen_runner)(
-            input_file, text_col, id_col, codebook, embedder, out, settings.current().db, stop_words
+            input_file, text_col, id_col, codebook, embedder, out, settings.current().db, stop_words, question
         )
 
 
@@ -169,6 +174,10 @@ def classify(
         str | None, typer.Option("--previous", help="Run to compare shares with (default: the model's latest run).")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the results.")] = None,
+    question: Annotated[
+        str | None,
+        typer.Option("--question", help="The question asked, as the report's title. Default: the previous wave's."),
+    ] = None,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
@@ -184,7 +193,7 @@ def classify(
     from flows.classify import classify_wave
 
     summary = classify_wave.with_options(task_runner=chosen_runner)(
-        input_file, text_col, id_col, model, previous, out, settings.current().db
+        input_file, text_col, id_col, model, previous, out, settings.current().db, question
     )
     print_summary(summary)
     skip_final_collection()

@@ -44,6 +44,7 @@ def analyze_verbatims(
     out_dir: Path | None = None,
     db: DbUrl | None = None,
     stop_words_path: TextFile | None = None,
+    question: str | None = None,
 ) -> AnalysisSummary:
     """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store.
 
@@ -56,6 +57,7 @@ def analyze_verbatims(
         out_dir: Folder for the results; default outputs/<run id>/.
         db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
         stop_words_path: Text file of the question's own words (one per line), kept out of theme keywords.
+        question: The question asked, as the report's title; default the codebook's question, else the file name.
     """
     timings = Timings()
     analysis = Analysis(
@@ -89,7 +91,7 @@ def analyze_verbatims(
     analysed = Analysed(dataset, cleaned, clustered, themes, vectors, computed)
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
-    manifest = analysis.manifest(run_id, Path(input_path), analysed, codebook_path, timings.seconds)
+    manifest = analysis.manifest(run_id, Path(input_path), analysed, codebook_path, timings.seconds, question)
     with timings("export"):
         export_task(out_dir, quote(analysed.bundle(manifest)))
     with timings("record"):

@@ -38,6 +38,7 @@ def classify_wave(
     previous_run: RunId | None = None,
     out_dir: Path | None = None,
     db: DbUrl | None = None,
+    question: str | None = None,
 ) -> AnalysisSummary:
     """Themes of a new wave with the promoted (or given) model; shares compared with ``previous_run``,
     by default the latest run the model was trained on.
@@ -50,6 +51,7 @@ def classify_wave(
         previous_run: Run to compare shares with; default the latest run the model learnt from.
         out_dir: Folder for the results; default outputs/<run id>/.
         db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
+        question: The question asked, as the report's title; default the previous wave's question.
     """
     store = Store(db)
     row, model = load_model(store, model_version)
@@ -57,7 +59,9 @@ def classify_wave(
     store.run_exists(previous_run)
     timings = Timings()
     with store.session() as session:  # the nets the training run's codebook named, kept for this wave's codes
-        named_nets = store.run(session, previous_run).parameters.get("codebook_nets") or None
+        before = store.run(session, previous_run)
+        named_nets = before.parameters.get("codebook_nets") or None
+        question = question or before.question  # a new wave of the same survey asks the same question
     analysis = Analysis(model.embedder, named_nets=named_nets)
     with timings("ingest"):
         dataset = ingest_task(analysis, Path(input_path), text_col, id_col)
@@ -82,7 +86,7 @@ def classify_wave(
     analysed = Analysed(dataset, cleaned, clustered, themes, vectors, computed)
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
-    manifest = analysis.manifest(run_id, Path(input_path), analysed, None, timings.seconds)
+    manifest = analysis.manifest(run_id, Path(input_path), analysed, None, timings.seconds, question)
     manifest.model_version, manifest.previous_run_id = row.version, previous_run
     with timings("export"):
         export_task(out_dir, quote(analysed.bundle(manifest)))

@@ -190,13 +190,20 @@ class Analysis:
         return Analysed(dataset, cleaned, clustered, themes, vectors, computed)
 
     def manifest(
-        self, run_id: str, input_path: Path, analysed: Analysed, codebook_path: Path | None, timings: dict[str, float]
+        self,
+        run_id: str,
+        input_path: Path,
+        analysed: Analysed,
+        codebook_path: Path | None,
+        timings: dict[str, float],
+        question: str | None = None,
     ) -> Manifest:
-        """``timings`` is kept, not copied: stages timed after this call (export, record) still land in it."""
+        """``timings`` is kept, not copied: stages timed after this call (export, record) still land in it.
+        ``question`` titles the report; by default the codebook's."""
         dataset, cleaned, clustered = analysed.dataset, analysed.cleaned, analysed.clustered
         return Manifest(
             run_id=run_id,
-            question=self.codebook.question if self.codebook else "",
+            question=question or (self.codebook.question if self.codebook else ""),
             input=input_info(Path(input_path), dataset),
             parameters={
                 "embedder": embedder_id(self.embedder),

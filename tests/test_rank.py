@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -96,3 +98,15 @@ def test_long_quotes_are_trimmed_at_a_word():
     text = "mot " * 100
     trimmed = trim_quote(text, limit=30)
     assert trimmed.endswith(" …") and len(trimmed) <= 32 and "mo …" not in trimmed
+
+
+def test_the_question_given_titles_the_report_before_the_codebooks(analysed, codebook, sample_dataset):
+    from pipeline.export import markdown_report
+
+    analysis = Analysis(codebook=codebook)
+    asked = analysis.manifest("r1", Path("vague.csv"), analysed, None, {}, "Que faudrait-il changer ?")
+    assert asked.question == "Que faudrait-il changer ?"
+    report = markdown_report(analysed.themes, asked, [], analysed.bundle(asked).nets)
+    assert report.startswith("# Thèmes : Que faudrait-il changer ?")
+    assert analysis.manifest("r1", Path("vague.csv"), analysed, None, {}).question == codebook.question
+    assert Analysis().manifest("r1", Path("vague.csv"), analysed, None, {}).title == "vague.csv"

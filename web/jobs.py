@@ -50,7 +50,7 @@ class Jobs:
 
         return self._start("retrain", by, work)
 
-    def start_classify(self, filename: str, content: bytes, by: str) -> str:
+    def start_classify(self, filename: str, content: bytes, by: str, question: str | None = None) -> str:
         name = Path(filename).name or "wave.csv"
         path = UPLOADS / f"{uuid.uuid4().hex[:8]}-{name}"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ class Jobs:
         def work(job: Job) -> None:
             from flows.classify import classify_wave
 
-            summary = classify_wave(path, db=self.store.url)
+            summary = classify_wave(path, db=self.store.url, question=question)
             job.run_id = summary.run_id
             job.message = f"{len(summary.themes)} themes in {name}; results in {summary.out_dir}"
 

@@ -72,9 +72,16 @@ def retrain_button(request: Request, web: Web, username: Admin, csrf_token: Anno
 
 
 @router.post("/waves")
-async def classify_button(request: Request, web: Web, username: Admin, csrf_token: Annotated[str, Form()], wave: UploadFile):
+async def classify_button(
+    request: Request,
+    web: Web,
+    username: Admin,
+    csrf_token: Annotated[str, Form()],
+    wave: UploadFile,
+    question: Annotated[str, Form()] = "",
+):
     csrf(request, csrf_token)
-    job = web.jobs.start_classify(wave.filename or "wave.csv", await wave.read(), username)
+    job = web.jobs.start_classify(wave.filename or "wave.csv", await wave.read(), username, question.strip() or None)
     return redirect(f"/jobs/{job}")
 
 
