@@ -46,6 +46,10 @@ def themes_frame(themes: list[Theme], nets: list[Net]) -> pd.DataFrame:
             "n_units": t.n_units,
             "keywords": "; ".join(t.keywords),
             "from_codebook": t.from_codebook,
+            # 1.0: its answers are as alike as any two answers; 2.0: twice as alike. A number column (NaN when
+            # not scored), so that Parquet types it as the CSV reads it
+            "coherence": float("nan") if t.coherence is None else t.coherence,
+            "mixed": t.mixed,
         }
         if any(x.change_pts is not None or x.proposed for x in themes):  # a wave compared with the previous one
             row.update({"change_pts": t.change_pts, "proposed": t.proposed})

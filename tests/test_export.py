@@ -111,3 +111,11 @@ def test_downloads_are_offered_by_format_name():
     assert list(offered) == ["csv", "xlsx", "json", "parquet"]
     assert offered["parquet"].file_name == "themes.parquet" and offered["csv"].media_type == "text/csv"
     assert "report.md" in EXPORTERS and "md" not in offered  # written, not offered as a download
+
+
+def test_coherence_and_mixed_flags_are_exported(tmp_path, bundle):
+    bundle.themes[0].coherence, bundle.themes[-1].mixed = 2.5, True
+    paths = write_outputs(tmp_path, bundle)
+    table = pd.read_csv(paths["themes.csv"])
+    assert table.coherence[0] == 2.5 and table.mixed.tolist()[-1]
+    assert json.loads(paths["themes.json"].read_text())["themes"][0]["coherence"] == 2.5
