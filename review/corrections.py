@@ -49,7 +49,15 @@ def _machine_state(session, run_id: str) -> RunState:
     state = RunState(run_id)
     for row in session.scalars(select(ThemeRow).where(ThemeRow.run_id == run_id)):
         state.themes[row.theme_id] = ThemeState(
-            row.theme_id, row.label, row.keywords, row.from_codebook, row.proposed, row.coherence, row.mixed
+            row.theme_id,
+            row.label,
+            row.keywords,
+            row.from_codebook,
+            row.proposed,
+            row.coherence,
+            row.mixed,
+            net_id=row.net_id or "",
+            net_label=row.net_label or "",
         )
     labels: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for row in session.scalars(select(AssignmentRow).where(AssignmentRow.run_id == run_id)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +54,7 @@ class RunRecord:
     kind: str = "analyze"  # or "classify": a wave placed in a trained model's themes
     model_version: str | None = None
     previous_run_id: str | None = None
+    themes: list[Theme] = field(default_factory=list)  # ranked, with their nets; else the clustered themes' nets
 
 
 def record_run(store: Store, record: RunRecord) -> None:
@@ -112,6 +113,7 @@ def _add_rows(session, run_id: str, record: RunRecord) -> None:
             for i, e in enumerate(excluded)
         ],
     )
+    ranked = {t.theme_id: t for t in record.themes}
     _bulk(
         session,
         ThemeRow,
@@ -125,6 +127,8 @@ def _add_rows(session, run_id: str, record: RunRecord) -> None:
                 "proposed": t.proposed,
                 "coherence": t.coherence,
                 "mixed": t.mixed,
+                "net_id": ranked.get(t.theme_id, t).net_id,
+                "net_label": ranked.get(t.theme_id, t).net_label,
             }
             for t in clustered.themes
         ],

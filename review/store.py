@@ -116,6 +116,8 @@ class ThemeRow(Base):
     proposed: Mapped[bool] = mapped_column(Boolean, default=False)  # new theme the model was unsure of
     coherence: Mapped[float | None] = mapped_column(Float, nullable=True)  # see pipeline.coherence
     mixed: Mapped[bool] = mapped_column(Boolean, default=False)  # still incoherent: ranked below coherent themes
+    net_id: Mapped[str] = mapped_column(String(64), default="")  # the machine's net; "" (before nets): its own
+    net_label: Mapped[str] = mapped_column(Text, default="")
 
 
 class AssignmentRow(Base):

@@ -147,7 +147,20 @@ def test_a_correction_missing_a_required_field_names_it(recorded_run):
 
 
 def test_every_registered_action_has_a_schema_and_replays(recorded_run):
-    assert list(ACTIONS) == ["rename", "merge", "split", "move", "add", "off_topic", "confirm", "undo"]
+    assert list(ACTIONS) == [
+        "rename",
+        "merge",
+        "split",
+        "move",
+        "add",
+        "off_topic",
+        "confirm",
+        "rename_net",
+        "move_to_net",
+        "new_net",
+        "dissolve_net",
+        "undo",
+    ]
     for name, action in ACTIONS.items():
         assert action.name == name and issubclass(action.Payload, Payload)
         assert action.fields() and all(field.description for field in action.fields().values())
@@ -155,6 +168,7 @@ def test_every_registered_action_has_a_schema_and_replays(recorded_run):
     store, run = recorded_run
     state = load_state(store, run)
     a, b = _two_themes(state)
+    c, d = [t for t in state.themes if t not in (a, b, "autres")][:2]
     units = state.members(a)
     given = {
         "rename": {"theme": b, "label": "Nouveau nom"},
@@ -164,6 +178,10 @@ def test_every_registered_action_has_a_schema_and_replays(recorded_run):
         "off_topic": {"unit": units[4]},
         "confirm": {"unit": units[5]},
         "merge": {"target": a, "sources": [b]},
+        "rename_net": {"net": c, "label": "Filet C"},
+        "move_to_net": {"theme": d, "net": c},
+        "new_net": {"themes": [a], "label": "Filet A"},
+        "dissolve_net": {"net": c},
         "undo": {},
     }
     assert set(given) == set(ACTIONS)  # a new action needs a line here
@@ -256,3 +274,69 @@ def test_queue_learns_from_reviews_once_enough_units_are_settled(recorded_run):
     assert all(i.worth == round((1 - i.certainty) * math.log1p(words[i.unit_id]), 4) for i in learnt)
     assert len(first) == 54 and [i.unit_id for i in learnt[:10]] != [i.unit_id for i in first[44:]]  # order changed
     assert not {i.unit_id for i in learnt} & {i.unit_id for i in first[:44]}
+
+
+def _nets(state) -> dict[str, set[str]]:
+    return {net: set(codes) for net, codes in state.nets().items()}
+
+
+def test_net_actions_apply_replay_and_undo(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    c = next(t for t in state.themes if t not in (a, b, "autres"))
+    assert state.net_of(a) == (a, state.themes[a].label)  # recorded without nets: each code is its own net
+    made = correct(store, run, "alice", "new_net", themes=[a, b], label="Relation client")
+    net = made.payload["net"]
+    assert net.startswith("rn-") and _nets(load_state(store, run))[net] == {a, b}
+    assert made.after[f"net:{net}"]["label"] == "Relation client" and set(made.after[f"net:{net}"]["themes"]) == {a, b}
+    correct(store, run, "alice", "rename_net", net=net, label="Relation aux clients")
+    correct(store, run, "bob", "move_to_net", theme=c, net=net)
+    after = load_state(store, run)
+    assert after.renetted and _nets(after)[net] == {a, b, c}
+    assert {after.net_of(t) for t in (a, b, c)} == {(net, "Relation aux clients")}
+    with pytest.raises(ReviewError, match="already in net"):
+        correct(store, run, "alice", "move_to_net", theme=c, net=net)
+    with pytest.raises(ReviewError, match="unknown net 'nowhere'"):
+        correct(store, run, "alice", "rename_net", net="nowhere", label="x")
+    with pytest.raises(ReviewError, match="stays in a net of its own"):
+        correct(store, run, "alice", "move_to_net", theme="autres", net=net)
+    with pytest.raises(ReviewError, match="net label cannot be empty"):
+        correct(store, run, "alice", "new_net", themes=[a], label=" ")
+    dissolved = correct(store, run, "alice", "dissolve_net", net=net)
+    after = load_state(store, run)
+    assert net not in after.nets() and {after.net_of(t)[0] for t in (a, b, c)} == {a, b, c}
+    assert after.net_of(a)[1] == after.themes[a].label
+    with pytest.raises(ReviewError, match="single code"):
+        correct(store, run, "alice", "dissolve_net", net=a)
+    correct(store, run, "alice", "undo", event=dissolved.seq)  # replayed without the dissolve: the net is back
+    assert _nets(load_state(store, run))[net] == {a, b, c}
+    with pytest.raises(ReviewError, match="cannot undo"):  # bob's move built on the new net
+        correct(store, run, "alice", "undo", event=made.seq)
+
+
+def test_merge_split_and_move_keep_nets(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    c = next(t for t in state.themes if t not in (a, b, "autres"))
+    net = correct(store, run, "alice", "new_net", themes=[a, c], label="Filet").payload["net"]
+    correct(store, run, "alice", "merge", target=b, sources=[c])  # the target keeps its net, the source leaves
+    split = correct(store, run, "alice", "split", theme=a, units=state.members(a)[:2], label="Une partie")
+    moved = correct(store, run, "alice", "move", unit=state.members(a)[2], label="Ailleurs")
+    after = load_state(store, run)
+    assert _nets(after)[net] == {a, split.payload["new_theme"], moved.payload["to"]}
+    assert after.net_of(b)[0] == b
+
+
+def test_a_net_another_reviewer_changed_is_a_stale_view(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    seen = state.version
+    correct(store, run, "alice", "rename_net", net=a, label="Filet d'Alice", seen=seen)
+    with pytest.raises(StaleViewError, match=f"net:{a}"):
+        correct(store, run, "bob", "move_to_net", theme=b, net=a, seen=seen)
+    with pytest.raises(StaleViewError, match=f"net:{a}"):
+        correct(store, run, "bob", "new_net", themes=[a, b], label="Filet de Bob", seen=seen)
+    assert load_state(store, run).net_of(a)[1] == "Filet d'Alice"

@@ -3,7 +3,8 @@ checks, effect on the run state, ``@register("name")``) and import it below."""
 
 # Importing an action registers it; this order is the order messages list the actions in.
 # isort: off
-from review.actions import rename, merge, split, move, add, off_topic, confirm, undo  # noqa: F401
+from review.actions import rename, merge, split, move, add, off_topic, confirm  # noqa: F401
+from review.actions import rename_net, move_to_net, new_net, dissolve_net, undo  # noqa: F401
 
 # isort: on
 from review.actions.registry import (

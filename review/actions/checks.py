@@ -7,6 +7,7 @@ import hashlib
 
 from pydantic import Field
 
+from pipeline.records import OTHER_ID
 from review.actions.registry import Checked, Payload
 from review.actions.state import ReviewError, RunState, UnknownItemError
 
@@ -35,13 +36,47 @@ def known_unit(state: RunState, unit_id: str) -> str:
     return unit_id
 
 
-def clean_label(label: str | None) -> str:
+def clean_label(label: str | None, what: str = "theme") -> str:
     label = " ".join((label or "").split())
     if not label:
-        raise ReviewError("a theme label cannot be empty")
+        raise ReviewError(f"a {what} label cannot be empty")
     if len(label) > 200:
-        raise ReviewError("a theme label must be under 200 characters")
+        raise ReviewError(f"a {what} label must be under 200 characters")
     return label
+
+
+def known_net(state: RunState, net_id: str) -> str:
+    if net_id in state.nets():
+        return net_id
+    raise UnknownItemError(
+        f"unknown net '{net_id}' in run {state.run_id}: see the nets in `verbatims review show {state.run_id}`"
+    )
+
+
+def netted_theme(state: RunState, theme_id: str) -> str:
+    """A known theme that can change nets: "Autres" (what fits no theme) stays alone."""
+    theme_id = known_theme(state, theme_id)
+    if theme_id == OTHER_ID:
+        raise ReviewError(f"'{OTHER_ID}' holds what fits no theme: it stays in a net of its own")
+    return theme_id
+
+
+def new_net_id(state: RunState, label: str, taken: set[str] = frozenset()) -> str:
+    """A net id derived from the run and label, as ``new_theme_id``; never a net or theme id in use (nor one
+    of ``taken``)."""
+    base = "rn-" + hashlib.sha1(f"{state.run_id}:{label.casefold()}".encode()).hexdigest()[:8]
+    taken = {*taken, *state.nets(), *state.themes, *state.merged_into}
+    net_id, n = base, 1
+    while net_id in taken:
+        n += 1
+        net_id = f"{base}-{n}"
+    return net_id
+
+
+def net_keys(state: RunState, theme_ids: list[str]) -> list[str]:
+    """The stale-view keys of themes and the nets they are in now."""
+    nets = dict.fromkeys(state.net_of(t)[0] for t in theme_ids)
+    return [*(f"theme:{t}" for t in theme_ids), *(f"net:{n}" for n in nets)]
 
 
 def new_theme_id(state: RunState, label: str) -> str:

@@ -38,7 +38,10 @@ class Move(ReviewAction[MovePayload]):
 
     def apply(self, state: RunState, payload: dict) -> None:
         if payload.get("label"):
-            state.themes[payload["to"]] = ThemeState(payload["to"], payload["label"], [], origin="review")
+            new = ThemeState(payload["to"], payload["label"], [], origin="review")
+            if payload.get("from") in state.themes:  # a new theme stays in the net of the theme the unit left
+                new.net_id, new.net_label = state.net_of(payload["from"])
+            state.themes[payload["to"]] = new
         unit, current = payload["unit"], state.labels.get(payload["unit"], [])
         state.off_topic.discard(unit)
         if payload.get("from") in current:

@@ -25,4 +25,8 @@ class Rename(ReviewAction[RenamePayload]):
         return Checked({"theme": theme, "label": label}, [f"theme:{theme}"])
 
     def apply(self, state: RunState, payload: dict) -> None:
-        state.themes[payload["theme"]].label = payload["label"]
+        theme = state.themes[payload["theme"]]
+        net_id, net_label = state.net_of(theme.theme_id)
+        if net_label == theme.label and state.nets()[net_id] == [theme.theme_id]:  # a code alone names its net
+            theme.net_label = payload["label"]
+        theme.label = payload["label"]

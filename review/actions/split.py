@@ -33,6 +33,7 @@ class Split(ReviewAction[SplitPayload]):
 
     def apply(self, state: RunState, payload: dict) -> None:
         new = payload["new_theme"]
-        state.themes[new] = ThemeState(new, payload["label"], [], origin="review")
+        net_id, net_label = state.net_of(payload["theme"])  # the new theme stays in its source's net
+        state.themes[new] = ThemeState(new, payload["label"], [], origin="review", net_id=net_id, net_label=net_label)
         for unit in payload["units"]:
             state.labels[unit] = replace_theme(state.labels[unit], payload["theme"], new)
