@@ -8,6 +8,7 @@ that theme. Units a reviewer set one by one keep what the reviewer said.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,6 +20,9 @@ from review.store import EventRow, Run, Store, UnitRow, text_key
 # A new theme is the reviewed theme when at least this share of its known units were in it.
 MIN_THEME_AGREEMENT = 0.5
 MIN_KNOWN_UNITS = 2
+# The run parameter (``ClusterResult.parameters``, then the manifest's) naming the nets a new analysis keeps
+# from review: theme id -> net label, beside the codebook's ``net:`` entries.
+CARRIED_NETS = "carried_nets"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Carried:
     themes: tuple[tuple[str, str], ...]  # (theme id, label), primary first
     off_topic: bool
     set_by_reviewer: bool
+    nets: tuple[tuple[str, str], ...] = ()  # (net id, label) of each theme, when reviewers set the run's nets
 
 
 def reviewed_labels(store: Store, units: list[IdeaUnit]) -> dict[str, Carried]:
@@ -46,7 +51,8 @@ def reviewed_labels(store: Store, units: list[IdeaUnit]) -> dict[str, Carried]:
         for unit_id, key in rows:
             if key in keys:
                 themes = tuple((t, state.themes[t].label) for t in state.labels.get(unit_id, []))
-                carried[key] = Carried(run_id, themes, unit_id in state.off_topic, unit_id in state.reviewed)
+                nets = tuple(state.net_of(t) for t, _ in themes) if state.renetted else ()
+                carried[key] = Carried(run_id, themes, unit_id in state.off_topic, unit_id in state.reviewed, nets)
     return carried
 
 
@@ -99,6 +105,28 @@ def carry_themes(result: ClusterResult, units: list[IdeaUnit], carried: dict[str
                     a.runner_up_score if runner_up != new_id else None,
                 )
             )
-    stats = {"units_known": len(known), "themes_matched": len(renamed), "units_set_by_reviewer": moved}
     used = {a.theme_id for a in assignments}
-    return ClusterResult([t for t in themes.values() if t.theme_id in used], assignments, result.parameters), stats
+    kept = [t for t in themes.values() if t.theme_id in used]
+    nets = carry_nets(kept, known.values())
+    stats = {
+        "units_known": len(known),
+        "themes_matched": len(renamed),
+        "units_set_by_reviewer": moved,
+        "themes_in_reviewed_nets": len(nets),
+    }
+    parameters = {**result.parameters, CARRIED_NETS: nets} if nets else result.parameters
+    return ClusterResult(kept, assignments, parameters), stats
+
+
+def carry_nets(themes: list[Theme], carried: Iterable[Carried]) -> dict[str, str]:
+    """Give each theme that took a reviewed theme's id the net reviewers put that theme in; returns theme id
+    -> net label, the named nets ``add_nets`` keeps (``CARRIED_NETS``)."""
+    reviewed: dict[str, tuple[str, str]] = {}
+    for c in carried:
+        reviewed.update({theme_id: net for (theme_id, _), net in zip(c.themes, c.nets, strict=False)})
+    named: dict[str, str] = {}
+    for theme in themes:
+        if theme.theme_id in reviewed:
+            theme.net_id, theme.net_label = reviewed[theme.theme_id]
+            named[theme.theme_id] = theme.net_label
+    return named

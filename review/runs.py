@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from pipeline.embed import embed, load_embedder
 from pipeline.exporters import Bundle, write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
-from pipeline.nets import NET_DISTANCE, add_nets, count_nets
+from pipeline.nets import NET_DISTANCE, add_nets, count_nets, summarise_nets
 from pipeline.rank import rank_themes
 from pipeline.records import (
     OTHER_ID,
@@ -25,6 +25,7 @@ from pipeline.records import (
     Theme,
 )
 from pipeline.themes import keywords_by_cluster, stop_words_for
+from review.carryover import CARRIED_NETS
 from review.classify import add_share_changes
 from review.corrections import RunState, load_state
 from review.store import (
@@ -241,12 +242,27 @@ def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
     vectors, _ = embed([u.text for u in stored.units], load_embedder(stored.run.embedder))
     result, units, vectors, excluded = reviewed_result(stored, state, vectors)
     themes = rank_themes(result.themes, result.assignments, units, vectors, stored.responses, stored.run.segment_columns)
-    parameters = stored.run.parameters
-    named = parameters.get("codebook_nets")
-    themes = add_nets(themes, result.assignments, units, vectors, named, parameters.get("net_distance", NET_DISTANCE))
+    if state.renetted:  # reviewers set the nets: theirs, ranked by respondents counted once
+        themes = reviewed_nets(themes, state, result.assignments, units)
+    else:  # nobody re-netted: recomputed, so that they follow merges and moves
+        parameters = stored.run.parameters
+        named = {**parameters.get("codebook_nets", {}), **parameters.get(CARRIED_NETS, {})}
+        themes = add_nets(themes, result.assignments, units, vectors, named, parameters.get("net_distance", NET_DISTANCE))
     if stored.run.previous_run_id:  # a classified wave: changes against the wave before
         add_share_changes(themes, reviewed_shares(store, stored.run.previous_run_id))
     return ReviewedRun(stored, state, themes, result, units, excluded)
+
+
+def reviewed_nets(themes: list[Theme], state: RunState, assignments: list[Assignment], units: list[IdeaUnit]) -> list[Theme]:
+    """Ranked codes in the nets of the reviewed state: nets ranked first (a respondent counts once per net),
+    then the codes inside each in the order they came, ``rank`` renumbered in that order (as ``add_nets``)."""
+    for theme in themes:
+        theme.net_id, theme.net_label = state.net_of(theme.theme_id)
+    order = {net.net_id: net.rank for net in summarise_nets(themes, assignments, units)}
+    ranked = sorted(themes, key=lambda t: order[t.net_id])
+    for rank, theme in enumerate(ranked, start=1):
+        theme.rank = rank
+    return ranked
 
 
 def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], Manifest]:

@@ -7,10 +7,11 @@ import threading
 import pandas as pd
 import pytest
 
+from pipeline.nets import summarise_nets
 from review.actions import ACTIONS, Payload
 from review.corrections import ReviewError, StaleViewError, correct, history, load_state
 from review.queue import review_queue
-from review.runs import OFF_TOPIC_REASON, export_reviewed, load_run
+from review.runs import OFF_TOPIC_REASON, export_reviewed, load_run, reviewed_run
 
 
 def _two_themes(state):
@@ -340,3 +341,20 @@ def test_a_net_another_reviewer_changed_is_a_stale_view(recorded_run):
     with pytest.raises(StaleViewError, match=f"net:{a}"):
         correct(store, run, "bob", "new_net", themes=[a, b], label="Filet de Bob", seen=seen)
     assert load_state(store, run).net_of(a)[1] == "Filet d'Alice"
+
+
+def test_reviewed_run_shows_the_reviewed_nets_counting_respondents_once(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    correct(store, run, "alice", "add", unit=state.members(a)[0], theme=b)  # one respondent in both codes
+    net = correct(store, run, "alice", "new_net", themes=[a, b], label="Relation client").payload["net"]
+    correct(store, run, "alice", "rename_net", net=net, label="Relation aux clients")
+    r = reviewed_run(store, run)
+    assert [t.theme_id for t in r.themes[:2]] == [a, b] and [t.rank for t in r.themes[:3]] == [1, 2, 3]
+    assert {(t.net_id, t.net_label) for t in r.themes[:2]} == {(net, "Relation aux clients")}
+    assert all(t.net_id == t.theme_id for t in r.themes[2:])  # the other codes stay alone, as recorded
+    respondent_of = {u.unit_id: u.respondent_id for u in r.units}
+    who = {respondent_of[x.unit_id] for x in r.result.assignments if x.theme_id in (a, b)}
+    top = summarise_nets(r.themes, r.result.assignments, r.units)[0]
+    assert top.net_id == net and top.n_respondents == len(who) < r.themes[0].n_respondents + r.themes[1].n_respondents
