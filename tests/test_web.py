@@ -1,5 +1,6 @@
 """The web page and its JSON API: roles, CSRF, bad requests, untrusted text, exports."""
 
+import html
 import io
 import re
 import time
@@ -19,6 +20,7 @@ from review.users import add_user
 from web import session as web_session
 from web.app import create_app
 from web.errors import status_of
+from web.views import WHY_MIXED, WHY_OTHER
 
 PASSWORD = "correct horse battery"
 ATTACKS = ['<script>alert("x")</script>', "<img src=x onerror=alert(1)>", "javascript:alert(1)", '=HYPERLINK("http://x")']
@@ -355,3 +357,116 @@ def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codeboo
 )
 def test_errors_are_answered_by_type(error, status):
     assert status_of(error) == status
+
+
+NET_ANSWERS = {  # respondent: (region, [(theme, answer), ...])
+    "R1": ("Nord", [("prix", "les prix sont beaucoup trop élevés"), ("tarifs", "les tarifs sont illisibles")]),
+    "R2": ("Nord", [("prix", "c'est trop cher pour ce que c'est")]),
+    "R3": ("Nord", [("tarifs", "on ne comprend rien aux tarifs affichés")]),
+    "R4": ("Sud", [("accueil", "le personnel est très aimable")]),
+    "R5": ("Sud", [("accueil", "un accueil chaleureux à chaque visite")]),
+    "R6": ("Sud", [("bazar", "la musique et le parking")]),
+    "R7": ("Sud", [("prix", "des prix exorbitants")]),
+    "R8": ("Sud", [("autres", "je ne sais pas")]),
+}
+
+
+@pytest.fixture
+def netted_run(store):
+    """A run whose codes "prix" and "tarifs" roll up into the codebook's net "Coût", a mixed code and "Autres"."""
+    units, assignments = [], []
+    for rid, (_, answers) in NET_ANSWERS.items():
+        for n, (theme_id, text) in enumerate(answers):
+            units.append(IdeaUnit(f"{rid}#{n}", rid, text, text))
+            assignments.append(Assignment(f"{rid}#{n}", theme_id, 0.9))
+    themes = [
+        Theme("prix", "Prix trop élevés", ["prix", "cher"], coherence=2.4),
+        Theme("tarifs", "Tarifs peu clairs", ["tarif"], coherence=1.75),
+        Theme("accueil", "Accueil du personnel", ["accueil"], coherence=3.1),
+        Theme("bazar", "Musique, parking", ["musique"], coherence=0.6, mixed=True),
+        Theme("autres", "Autres", ["savoir"]),
+    ]
+    responses = [Response(rid, "", {"region": region}) for rid, (region, _) in NET_ANSWERS.items()]
+    dataset = Dataset(responses, "t", "id", ["region"], [], "x")
+    manifest = Manifest(
+        run_id="netted",
+        question="Que pensez-vous du magasin ?",
+        input=InputInfo(file="magasin.csv", sha256="x", segment_columns=["region"]),
+        parameters={"codebook_nets": {"prix": "Coût", "tarifs": "Coût"}},
+        counts=count(len(responses), units, [], len(themes)),
+    )
+    result = ClusterResult(themes, assignments, {})
+    record_run(store, RunRecord(manifest, dataset, CleanResult(units, []), result, "use-multilingual", Path(".")))
+    add_user(store, "viewer", PASSWORD, "viewer")
+    client = TestClient(create_app(store, secret="s"))
+    sign_in(client, "viewer")
+    return client
+
+
+def rows_in_order(page: str) -> list[tuple[str, str]]:
+    """The run page's table rows as (number, net label or theme id), in order."""
+    rows = re.findall(r'<tr class="(net|code[^"]*)" data-(?:net|theme)="([^"]+)"[^>]*>\s*<td[^>]*>([^<]+)</td>', page)
+    return [(number, "net" if kind == "net" else key) for kind, key, number in rows]
+
+
+def test_the_run_page_ranks_nets_then_their_codes(netted_run):
+    page = netted_run.get("/runs/netted").text
+    assert rows_in_order(page) == [
+        ("1", "net"),
+        ("1.1", "prix"),
+        ("1.2", "tarifs"),
+        ("2", "accueil"),  # a net of one code shows as that code
+        ("3", "bazar"),  # mixed: below every coherent code
+        ("4", "autres"),
+    ]
+    net_row = page[page.index('<tr class="net"') : page.index('data-theme="prix"')]
+    assert "Coût" in net_row and "50,0 %" in net_row and "(4)" in net_row  # R1 raises both codes: counted once
+    assert "2 sous-thèmes" in net_row
+    text = html.unescape(page)
+    assert "cohérence 2,4" in text and "cohérence 1,8" in text and "cohérence 0,6" in text
+    assert WHY_OTHER in text and WHY_MIXED in text
+    assert text.count(WHY_MIXED) == 1 and text.count(WHY_OTHER) == 1
+
+
+def test_the_segment_filter_counts_a_nets_respondents_once_within_the_segment(netted_run):
+    page = netted_run.get("/runs/netted", params={"segment": "region=Nord"}).text
+    net_row = page[page.index('<tr class="net"') : page.index('data-theme="prix"')]
+    assert "100,0 %" in net_row and "(3)" in net_row  # R1, R2, R3: the three of Nord
+    prix = page[page.index('data-theme="prix"') : page.index('data-theme="tarifs"')]
+    assert "66,7 %" in prix and "(2)" in prix
+    assert "3 répondants du segment « region : Nord »" in html.unescape(page)
+    assert netted_run.get("/runs/netted", params={"segment": "nope=x"}).status_code == 400
+
+
+def test_the_report_numbers_nets_and_codes_as_the_markdown_report(netted_run):
+    for path in ("/runs/netted/report", "/runs/netted/download/html"):
+        text = html.unescape(netted_run.get(path).text)
+        headings = re.findall(r"<h[23]>([^<]+)</h[23]>", text)
+        assert headings == [
+            "1. Coût (50 %)",
+            "1.1. Prix trop élevés (38 %)",
+            "1.2. Tarifs peu clairs (25 %)",
+            "2. Accueil du personnel (25 %)",
+            "3. Musique, parking (12 %)",
+            "4. Autres (12 %)",
+        ], path
+        assert "4 répondants, 2 sous-thèmes." in text and "cohérence 2,4" in text
+        assert WHY_MIXED in text and WHY_OTHER in text
+
+
+def test_the_json_names_each_codes_net_and_lists_the_nets(netted_run):
+    themes = {t["theme_id"]: t for t in netted_run.get("/api/runs/netted/themes").json()}
+    assert themes["prix"]["net_label"] == themes["tarifs"]["net_label"] == "Coût"
+    assert themes["prix"]["net_id"] == themes["tarifs"]["net_id"] != themes["accueil"]["net_id"]
+    assert themes["prix"]["coherence"] == 2.4 and themes["autres"]["coherence"] is None
+    assert themes["bazar"]["mixed"] is True and themes["prix"]["mixed"] is False
+    nets = netted_run.get("/api/runs/netted").json()["nets"]
+    assert [n["label"] for n in nets] == ["Coût", "Accueil du personnel", "Musique, parking", "Autres"]
+    assert nets[0] == {
+        "rank": 1,
+        "net_id": themes["prix"]["net_id"],
+        "label": "Coût",
+        "share": 0.5,
+        "n_respondents": 4,
+        "code_ids": ["prix", "tarifs"],
+    }

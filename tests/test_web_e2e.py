@@ -1,9 +1,10 @@
 """End to end in a real headless browser: Debian's Chromium driven by Playwright against the real server.
 
-Set VERBATIMS_SCREENSHOTS=docs to refresh the README's screenshots from this run.
+Set VERBATIMS_SCREENSHOTS=docs to refresh the README's screenshots from this run (run page, review queue, report).
 """
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -37,8 +38,30 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def server(recorded_run):
-    store, run = recorded_run
+def analysed_run(store, sample_dataset, sample_clean, sample_vectors, sample_clustered, codebook, tmp_path):
+    """The sample as ``verbatims analyze`` records it with its codebook: coherence scored by the refiner, the
+    codebook's nets named. Two nets hold several codes ("Leadership et sponsoring", "Expérience client")."""
+    from pipeline.coherence import ThemeRefiner
+    from pipeline.manifest import InputInfo, Manifest, count
+    from review.runs import RunRecord, record_run
+
+    refined = ThemeRefiner().refine(sample_clustered, sample_clean.units, sample_vectors)
+    manifest = Manifest(
+        run_id="run-sample",
+        question=codebook.question,
+        input=InputInfo(
+            file="sample.csv", sha256=sample_dataset.input_sha256, segment_columns=sample_dataset.segment_columns
+        ),
+        parameters={"codebook_nets": codebook.nets},
+        counts=count(len(sample_dataset.responses), sample_clean.units, sample_clean.excluded, len(refined.themes)),
+    )
+    record_run(store, RunRecord(manifest, sample_dataset, sample_clean, refined, "use-multilingual", tmp_path))
+    return store, "run-sample"
+
+
+@pytest.fixture
+def server(analysed_run):
+    store, run = analysed_run
     add_user(store, "rita", PASSWORD, "reviewer")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -75,9 +98,27 @@ def expect(locator):
 
 def share_of(page, theme_id: str) -> tuple[float, int]:
     row = page.locator(f'tr[data-theme="{theme_id}"]')
-    share = float(row.locator(".share").inner_text().replace("%", "").strip())
+    share = float(row.locator(".share").inner_text().replace("%", "").replace(",", ".").strip())
     respondents = int(row.locator(".respondents").inner_text().strip("()"))
     return share, respondents
+
+
+def check_nets(page) -> None:
+    """Each net holding several codes comes first in its rows, its codes under it numbered 1.1, 1.2, with the net's
+    respondents counted once: no more than its codes' sum, no fewer than its largest code's."""
+    nets = page.locator("tr.net")
+    assert nets.count() >= 2
+    for i in range(nets.count()):
+        net = nets.nth(i)
+        rank = net.locator("td").first.inner_text().strip()
+        codes = page.locator(f'tr.code[data-net="{net.get_attribute("data-net")}"]')
+        numbers = [codes.nth(j).locator("td").first.inner_text().strip() for j in range(codes.count())]
+        assert numbers == [f"{rank}.{n}" for n in range(1, codes.count() + 1)] and len(numbers) >= 2
+        counted = int(net.locator(".respondents").inner_text().strip("()"))
+        each = [int(codes.nth(j).locator(".respondents").inner_text().strip("()")) for j in range(codes.count())]
+        assert max(each) <= counted <= sum(each)
+    expect(page.locator("tr.code .coherence").first).to_contain_text("cohérence ")
+    expect(page.locator('tr.code[data-theme="autres"] .why')).to_have_text("Réponses qui ne relèvent d'aucun thème.")
 
 
 def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(server, browser, tmp_path):
@@ -91,6 +132,7 @@ def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(serve
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/runs/{run}")
     assert page.locator("table.themes tbody tr").count() >= 8
+    check_nets(page)
     page.screenshot(path=str(shots / "run-page.png"), full_page=True)
 
     page.click("#queue-link")
@@ -127,6 +169,9 @@ def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(serve
     assert load_state(store, run).labels[unit] != [target]
 
     page.goto(f"{base}/runs/{run}/report")
+    expect(page.locator("h3").first).to_have_text(re.compile(r"^1\.1\. "))
+    top = {"x": 0, "y": 0, "width": 1280, "height": 1500}  # the ranked table and the first net: the README's view
+    page.screenshot(path=str(shots / "report-page.png"), full_page=True, clip=top)
     page.pdf(path=str(tmp_path / "report.pdf"))  # printable: the print stylesheet drops the navigation
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "report.pdf").stat().st_size > 20_000
     page.emulate_media(media="print")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass, field
+
 from sqlalchemy import select
 
 from pipeline.exporters import downloads
-from pipeline.records import IdeaUnit
+from pipeline.nets import Net, summarise_nets
+from pipeline.records import OTHER_ID, IdeaUnit, Theme
 from review.runs import ReviewedRun
 from review.store import EventRow, Run, Store
 
@@ -44,6 +48,21 @@ def theme_dict(theme) -> dict:
         "segments": theme.segments,
         "change_pts": theme.change_pts,
         "proposed": theme.proposed,
+        "net_id": theme.net_id or theme.theme_id,
+        "net_label": theme.net_label or theme.label,
+        "coherence": theme.coherence,
+        "mixed": theme.mixed,
+    }
+
+
+def net_dict(net: Net) -> dict:
+    return {
+        "rank": net.rank,
+        "net_id": net.net_id,
+        "label": net.label,
+        "share": round(net.share, 4),
+        "n_respondents": net.n_respondents,
+        "code_ids": list(net.code_ids),
     }
 
 
@@ -76,6 +95,7 @@ def report_context(reviewed: ReviewedRun) -> dict:
     return {
         "run": reviewed.stored.run,
         "themes": reviewed.themes,
+        "nets": ranked_nets(reviewed),
         "version": reviewed.state.version,
         "excluded": len(reviewed.excluded),
         "formats": list(downloads()),
@@ -88,3 +108,85 @@ def segment_values(reviewed: ReviewedRun) -> dict[str, list[str]]:
         for column, shares in theme.segments.items():
             values.setdefault(column, set()).update(shares)
     return {c: sorted(v) for c, v in values.items()}
+
+
+# Why a code sits below the others: one line the reader sees under its label.
+WHY_OTHER = "Réponses qui ne relèvent d'aucun thème."
+WHY_MIXED = "Thème peu cohérent : ses réponses parlent de sujets différents."
+
+
+@dataclass
+class CodeView:
+    """A code as the pages show it: its number in the code frame (1, or 1.2 inside a net) and its figures."""
+
+    number: str
+    theme: Theme
+    share: float
+    n_respondents: int
+
+    @property
+    def why(self) -> str:
+        if self.theme.theme_id == OTHER_ID:
+            return WHY_OTHER
+        return WHY_MIXED if self.theme.mixed else ""
+
+
+@dataclass
+class NetView:
+    """A net as the pages show it: its codes in order, its respondents counted once (in the segment, if any)."""
+
+    net: Net
+    share: float
+    n_respondents: int
+    codes: list[CodeView] = field(default_factory=list)
+
+
+@dataclass
+class SegmentCounts:
+    """Respondents of one segment value: how many have a kept idea, and who raises each code."""
+
+    base: int
+    who: dict[str, set[str]]
+
+
+def ranked_nets(reviewed: ReviewedRun, counts: SegmentCounts | None = None) -> list[NetView]:
+    """Nets ranked as the markdown report ranks them, then the codes inside each; a net of one code is that code.
+
+    With a segment's ``counts``, shares are of that segment's respondents and a net counts each of them once,
+    whatever codes they carry; without, the run's own figures (the rank stays the run's)."""
+    themes = {t.theme_id: t for t in reviewed.themes}
+    views = []
+    for net in summarise_nets(reviewed.themes, reviewed.result.assignments, reviewed.units):
+        codes = [themes[c] for c in net.code_ids]
+        numbers = [str(net.rank)] if len(codes) == 1 else [f"{net.rank}.{n}" for n in range(1, len(codes) + 1)]
+        if counts is None:
+            view = NetView(net, net.share, net.n_respondents)
+            view.codes = [CodeView(n, t, t.share, t.n_respondents) for n, t in zip(numbers, codes, strict=True)]
+        else:
+            people = [counts.who.get(t.theme_id, set()) for t in codes]
+            everyone = set().union(*people)
+            view = NetView(net, _share(len(everyone), counts.base), len(everyone))
+            view.codes = [
+                CodeView(n, t, _share(len(who), counts.base), len(who))
+                for n, t, who in zip(numbers, codes, people, strict=True)
+            ]
+        views.append(view)
+    return views
+
+
+def segment_counts(reviewed: ReviewedRun, column: str, value: str) -> SegmentCounts:
+    """Respondents whose ``column`` is ``value`` ("(vide)" for none, as ``rank_themes`` counts them)."""
+    segments_of = {r.respondent_id: r.segments for r in reviewed.stored.responses}
+    inside = {
+        u.respondent_id for u in reviewed.units if (segments_of.get(u.respondent_id, {}).get(column) or "(vide)") == value
+    }
+    respondent_of = {u.unit_id: u.respondent_id for u in reviewed.units}
+    who: dict[str, set[str]] = defaultdict(set)
+    for a in reviewed.result.assignments:
+        if respondent_of.get(a.unit_id) in inside:
+            who[a.theme_id].add(respondent_of[a.unit_id])
+    return SegmentCounts(len(inside), who)
+
+
+def _share(n: int, base: int) -> float:
+    return n / base if base else 0.0

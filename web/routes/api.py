@@ -6,11 +6,12 @@ Changing calls send the session's CSRF token in the X-CSRF-Token header.
 from fastapi import APIRouter, Request
 
 from pipeline.errors import InputError, NotFoundError
+from pipeline.nets import summarise_nets
 from review.model_registry import list_models, promote, rollback
 from review.queue import review_queue
 from web.corrections import Correction, apply_correction
 from web.deps import Admin, Reviewer, Viewer, Web, csrf_header
-from web.views import containing, model_dict, run_dict, runs_list, theme_dict, theme_units, unit_dict
+from web.views import containing, model_dict, net_dict, run_dict, runs_list, theme_dict, theme_units, unit_dict
 
 router = APIRouter(prefix="/api")
 
@@ -23,18 +24,23 @@ def api_runs(web: Web, _: Viewer) -> list[dict]:
 
 @router.get("/runs/{run_id}", tags=["runs"])
 def api_run(run_id: str, web: Web, _: Viewer) -> dict:
+    """A run as reviewed, with its nets ranked (each counts a respondent once, whatever codes they carry)."""
     reviewed = web.ranked.get(run_id)
+    nets = summarise_nets(reviewed.themes, reviewed.result.assignments, reviewed.units)
     return {
         **run_dict(reviewed.stored.run),
         "version": reviewed.state.version,
         "reviewed_units": len(reviewed.state.reviewed),
         "themes": len(reviewed.themes),
+        "nets": [net_dict(n) for n in nets],
     }
 
 
 @router.get("/runs/{run_id}/themes", tags=["runs"])
 def api_themes(run_id: str, web: Web, _: Viewer) -> list[dict]:
-    """Ranked themes as reviewed: share of respondents, keywords, quotes, segment shares, change."""
+    """Ranked themes (codes) as reviewed: share of respondents, keywords, quotes, segment shares, change, the net
+    each rolls up into (``net_id``, ``net_label``; the nets themselves are in ``/api/runs/{run_id}``), coherence and
+    ``mixed`` (still incoherent after refinement, ranked below the coherent themes)."""
     return [theme_dict(t) for t in web.ranked.get(run_id).themes]
 
 

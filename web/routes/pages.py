@@ -9,7 +9,7 @@ from review.model_registry import list_models
 from review.queue import review_queue
 from review.users import ROLES, list_users
 from web.deps import Reviewer, Viewer, Web
-from web.views import containing, report_context, runs_list, segment_values, theme_units
+from web.views import containing, ranked_nets, report_context, runs_list, segment_counts, segment_values, theme_units
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,11 +34,13 @@ def run_page(request: Request, run_id: str, web: Web, _: Viewer, segment: str = 
     column, _, value = segment.partition("=")
     if segment and (column not in reviewed.stored.run.segment_columns):
         raise InputError(f"unknown segment column '{column}'")
+    counts = segment_counts(reviewed, column, value) if segment else None
     return web.page(
         request,
         "run.html",
         run=reviewed.stored.run,
-        themes=reviewed.themes,
+        nets=ranked_nets(reviewed, counts),
+        segment_respondents=counts.base if counts else None,
         version=reviewed.state.version,
         segment_column=column,
         segment_value=value,
