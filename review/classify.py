@@ -49,10 +49,11 @@ def classify_units(
                     round(float(row[runner_up]), 4) if runner_up is not None else None,
                 )
             )
-    themes = {
-        t: Theme(t, model.theme_labels.get(t, t), [], from_codebook=False)
-        for t in dict.fromkeys(a.theme_id for a in assignments)
-    }
+    nets = model.nets()  # each known theme in its net as reviewed (a proposed theme gets one when netted)
+    themes: dict[str, Theme] = {}
+    for t in dict.fromkeys(a.theme_id for a in assignments):
+        net_id, net_label = nets.get(t, ("", ""))
+        themes[t] = Theme(t, model.theme_labels.get(t, t), [], from_codebook=False, net_id=net_id, net_label=net_label)
     proposed = _propose(units, vectors, unsure, model.stop_words)
     for theme in proposed.themes:
         themes.setdefault(theme.theme_id, theme)

@@ -32,6 +32,16 @@ class SavedModel:
     embedder: str
     training_keys: frozenset[str]  # text_key of every unit it learnt from: only other units can judge it fairly
     stop_words: tuple[str, ...] = ()  # the question's vocabulary, kept out of proposed themes' keywords
+    # (theme id, net id, net label): each known theme's net as reviewed; a model saved before nets has none
+    theme_nets: tuple[tuple[str, str, str], ...] = ()
+
+    def nets(self) -> dict[str, tuple[str, str]]:
+        """Theme id -> (net id, net label), as reviewed in the runs it learnt from."""
+        return {theme_id: (net_id, label) for theme_id, net_id, label in self.theme_nets}
+
+    def named_nets(self) -> dict[str, str]:
+        """Theme id -> net label: what ``Analysis(named_nets=)`` takes so a new wave keeps the reviewed nets."""
+        return {theme_id: label for theme_id, (_, label) in self.nets().items()}
 
 
 def save_model(

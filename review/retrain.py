@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sqlalchemy import select
@@ -28,6 +28,7 @@ class TrainingSet:
     runs: list[str]
     embedder: str
     stop_words: list[str]  # the runs' question vocabulary, kept out of proposed themes' keywords
+    theme_nets: dict[str, tuple[str, str]] = field(default_factory=dict)  # theme -> (net id, label), as reviewed
 
 
 def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
@@ -45,9 +46,11 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
     items: dict[str, tuple[str, str, list[str]]] = {}
     corpus: list[str] = []
     labels: dict[str, str] = {OFF_TOPIC: "Hors sujet"}
+    nets: dict[str, tuple[str, str]] = {}
     for run in runs:
         state = load_state(store, run.run_id)
         labels.update({t: s.label for t, s in state.themes.items()})
+        nets.update({t: state.net_of(t) for t in state.themes})  # the latest run's nets win
         with store.session() as session:
             units = session.execute(
                 select(UnitRow.unit_id, UnitRow.text, UnitRow.lemmas).where(UnitRow.run_id == run.run_id)
@@ -61,7 +64,8 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
         raise InputError("the runs have no reviewed unit yet: move, add or confirm units with `verbatims review`")
     texts, lemmas, label_sets = (list(column) for column in zip(*items.values(), strict=True))
     stop_words = sorted({w for run in runs for w in run.parameters.get("stop_words", ())})
-    return TrainingSet(texts, lemmas, label_sets, corpus, labels, [r.run_id for r in runs], runs[-1].embedder, stop_words)
+    run_ids = [r.run_id for r in runs]
+    return TrainingSet(texts, lemmas, label_sets, corpus, labels, run_ids, runs[-1].embedder, stop_words, nets)
 
 
 # The previous model is judged on reviews it never learnt from, when there are at least this many.
@@ -145,6 +149,7 @@ def retrain(
             data.embedder,
             frozenset(map(text_key, data.texts)),
             tuple(sorted({*data.stop_words, *(codebook.stop_words if codebook else ())})),
+            tuple((t, *data.theme_nets[t]) for t in classifier.classes_ if t in data.theme_nets),
         ),
         metrics,
         training_hash(data.texts, data.label_sets),

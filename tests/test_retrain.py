@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.errors import InputError
 from pipeline.rank import rank_themes
-from review.carryover import carry_themes, drop_off_topic, reviewed_labels
+from review.carryover import CARRIED_NETS, carry_themes, drop_off_topic, reviewed_labels
 from review.classify import PROPOSED_PREFIX, add_share_changes, classify_units
 from review.corrections import correct, load_state
 from review.model_registry import list_models, load_model, promote, promoted_version, rollback
@@ -158,3 +158,39 @@ def test_a_new_analysis_carries_reviewed_labels_over(recorded_run, sample_clean,
     moved_text = next(u.text for u in sample_clean.units if u.unit_id == moved)
     assert theme_of[by_text[moved_text].unit_id] == target
     assert np.mean([t.startswith("x") for t in theme_of.values()]) < 0.1  # nearly all themes matched by content
+
+
+def test_a_new_analysis_keeps_a_renamed_net(recorded_run, sample_clean, sample_clustered):
+    store, run = recorded_run
+    state = load_state(store, run)
+    sizes = sorted(((len(state.members(t)), t) for t in state.themes if t != "autres"), reverse=True)
+    a, b, alone = sizes[0][1], sizes[1][1], sizes[2][1]
+    net = correct(store, run, "alice", "new_net", themes=[a, b], label="Filet").payload["net"]
+    correct(store, run, "alice", "rename_net", net=net, label="Filet renommé")
+    units = [type(u)("new-" + u.unit_id, u.respondent_id, u.text, u.lemmas) for u in sample_clean.units]
+    renumbered = type(sample_clustered)(
+        [type(t)("x" + t.theme_id, t.label, t.keywords) for t in sample_clustered.themes],
+        [type(a)("new-" + a.unit_id, "x" + a.theme_id, a.score) for a in sample_clustered.assignments],
+        {},
+    )
+    result, stats = carry_themes(renumbered, units, reviewed_labels(store, units))
+    nets = {t.theme_id: (t.net_id, t.net_label) for t in result.themes}
+    assert nets[a] == nets[b] == (net, "Filet renommé") and nets[alone] == (alone, state.themes[alone].label)
+    assert result.parameters[CARRIED_NETS][a] == result.parameters[CARRIED_NETS][b] == "Filet renommé"
+    assert stats["themes_in_reviewed_nets"] >= 3
+    result, _ = carry_themes(renumbered, units, reviewed_labels(store, units[:0]))  # nothing reviewed: no net named
+    assert CARRIED_NETS not in result.parameters
+
+
+def test_a_model_trained_after_a_net_rename_classifies_a_wave_in_that_net(reviewed, codebook, sample_clean, sample_vectors):
+    store, run = reviewed
+    net = correct(store, run, "alice", "new_net", themes=["sponsorship", "embarquer"], label="Direction").payload["net"]
+    correct(store, run, "alice", "rename_net", net=net, label="Engagement de la direction")
+    retrain(store, codebook=codebook)
+    row, model = load_model(store)
+    assert model.nets()["sponsorship"] == (net, "Engagement de la direction")
+    result, _, _ = classify_units(model, row.version, sample_clean.units, sample_vectors)
+    nets = {t.theme_id: (t.net_id, t.net_label) for t in result.themes}
+    assert nets["sponsorship"] == nets["embarquer"] == (net, "Engagement de la direction")
+    assert model.named_nets()["embarquer"] == "Engagement de la direction"
+    assert nets["moyens"] == ("moyens", model.theme_labels["moyens"])  # its own net, as reviewed
