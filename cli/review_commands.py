@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
     from review.store import Store
 
 app = typer.Typer(
-    help="Correct a run's themes: rename, merge, split, move, add a second theme, off-topic, confirm, undo. "
+    help="Correct a run's themes: rename, merge, split, move, add a second theme, off-topic, confirm, and their "
+    "nets: rename-net, move-to-net, new-net, dissolve-net; undo. "
     "Start with `verbatims review queue RUN`.",
     no_args_is_help=True,
 )
@@ -58,18 +59,22 @@ def runs(db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1)] = 
 
 @app.command()
 def show(run: RunArg, db: Db = None) -> None:
-    """The run's themes as reviewed now, with their number of units and the run version."""
+    """The run's themes as reviewed now, in their nets, with their number of units and the run version."""
     from review.corrections import load_state
 
     store, run_id = _open_run(run)
     state = load_state(store, run_id)
     sizes = {t: len(state.members(t)) for t in state.themes}
+    nets = state.nets()
     typer.echo(
-        f"run {run_id}, version {state.version}: {len(state.themes)} themes, "
+        f"run {run_id}, version {state.version}: {len(state.themes)} themes in {len(nets)} nets, "
         f"{len(state.reviewed)} units reviewed, {len(state.off_topic)} off-topic"
     )
-    for theme_id, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
-        typer.echo(f"  {theme_id:<18} {size:>5} units  {state.themes[theme_id].label}")
+    units_in = {net: len({u for t in codes for u in state.members(t)}) for net, codes in nets.items()}
+    for net_id, codes in sorted(nets.items(), key=lambda kv: -units_in[kv[0]]):
+        typer.echo(f"net {net_id:<20} {units_in[net_id]:>5} units  {state.net_of(codes[0])[1]}")
+        for theme_id in sorted(codes, key=lambda t: -sizes[t]):
+            typer.echo(f"  {theme_id:<18} {sizes[theme_id]:>5} units  {state.themes[theme_id].label}")
 
 
 @app.command()
@@ -182,6 +187,37 @@ def confirm(run: RunArg, units: list[str], reviewer: Reviewer = None, seen: Seen
     """Confirm the machine's themes for UNITS: they then count as reviewed for retraining."""
     for unit in units:
         _correct(run, seen, "confirm", unit=unit)
+
+
+@app.command("rename-net")
+def rename_net(run: RunArg, net: str, label: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Give NET (a net id from `review show`; a code alone is its own net) a new LABEL."""
+    _correct(run, seen, "rename_net", net=net, label=label)
+
+
+@app.command("move-to-net")
+def move_to_net(run: RunArg, theme: str, net: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Move THEME (a code) to the existing NET: it leaves its net."""
+    _correct(run, seen, "move_to_net", theme=theme, net=net)
+
+
+@app.command("new-net")
+def new_net(
+    run: RunArg,
+    themes: Annotated[list[str], typer.Argument(help="Themes (codes) that form the new net.")],
+    label: Annotated[str, typer.Option("--label", help="Label of the new net.")],
+    reviewer: Reviewer = None,
+    seen: Seen = None,
+    db: Db = None,
+) -> None:
+    """Put THEMES in a new net called LABEL: they leave their nets."""
+    _correct(run, seen, "new_net", themes=themes, label=label)
+
+
+@app.command("dissolve-net")
+def dissolve_net(run: RunArg, net: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Dissolve NET: each of its codes becomes a net of its own."""
+    _correct(run, seen, "dissolve_net", net=net)
 
 
 @app.command()

@@ -358,3 +358,35 @@ def test_reviewed_run_shows_the_reviewed_nets_counting_respondents_once(recorded
     who = {respondent_of[x.unit_id] for x in r.result.assignments if x.theme_id in (a, b)}
     top = summarise_nets(r.themes, r.result.assignments, r.units)[0]
     assert top.net_id == net and top.n_respondents == len(who) < r.themes[0].n_respondents + r.themes[1].n_respondents
+
+
+def test_the_cli_corrects_nets_and_shows_them(recorded_run, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from pipeline import settings
+
+    store, run = recorded_run
+    if not store.url.startswith("sqlite"):
+        pytest.skip("the commands are the same on both databases: tried on SQLite")
+    monkeypatch.setattr(settings, "_current", None)  # the options below configure the settings: undone after
+    a, b = _two_themes(load_state(store, run))
+    c = next(t for t in load_state(store, run).themes if t not in (a, b, "autres"))
+    cli = CliRunner()
+
+    def review(*args: str):
+        result = cli.invoke(app, ["review", *args, "--db", store.url, "--reviewer", "alice"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "#1 new_net saved" in review("new-net", run, a, b, "--label", "Relation client")
+    net = load_state(store, run).net_of(a)[0]
+    review("rename-net", run, net, "Relation aux clients", "--seen", "1")
+    review("move-to-net", run, c, net)
+    assert _nets(load_state(store, run))[net] == {a, b, c}
+    review("dissolve-net", run, net)
+    assert net not in load_state(store, run).nets()
+    shown = cli.invoke(app, ["review", "show", run, "--db", store.url]).output
+    assert f"net {a}" in shown and "themes in" in shown
+    failed = cli.invoke(app, ["review", "rename-net", run, "nowhere", "x", "--db", store.url, "--reviewer", "alice"])
+    assert failed.exit_code != 0 and "unknown net 'nowhere'" in failed.output + str(failed.exception)
