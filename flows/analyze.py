@@ -95,6 +95,6 @@ def analyze_verbatims(
     with timings("export"):
         export_task(out_dir, quote(analysed.bundle(manifest)))
     with timings("record"):
-        record_task(db, quote(RunRecord(manifest, dataset, cleaned, clustered, embedder, out_dir)))
+        record_task(db, quote(RunRecord(manifest, dataset, cleaned, clustered, embedder, out_dir, themes=themes)))
     manifest.write(out_dir)  # last, so that it holds the export's and record's timings too
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)

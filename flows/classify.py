@@ -58,9 +58,10 @@ def classify_wave(
     previous_run = previous_run or row.runs[-1]
     store.run_exists(previous_run)
     timings = Timings()
-    with store.session() as session:  # the nets the training run's codebook named, kept for this wave's codes
+    with store.session() as session:  # the previous wave: its nets and its question
         before = store.run(session, previous_run)
-        named_nets = before.parameters.get("codebook_nets") or None
+        # the nets the training run's codebook named, then those reviewers gave the model's themes
+        named_nets = {**(before.parameters.get("codebook_nets") or {}), **model.named_nets()} or None
         question = question or before.question  # a new wave of the same survey asks the same question
     analysis = Analysis(model.embedder, named_nets=named_nets)
     with timings("ingest"):
@@ -92,7 +93,7 @@ def classify_wave(
         export_task(out_dir, quote(analysed.bundle(manifest)))
     with timings("record"):
         record = RunRecord(
-            manifest, dataset, cleaned, clustered, model.embedder, out_dir, "classify", row.version, previous_run
+            manifest, dataset, cleaned, clustered, model.embedder, out_dir, "classify", row.version, previous_run, themes
         )
         record_task(db, quote(record))
     manifest.write(out_dir)

@@ -174,8 +174,10 @@ class Analysis:
         return {**(self.named_nets or {}), **(self.codebook.nets if self.codebook else {})}
 
     def nets(self, themes: list[Theme], clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> list[Theme]:
-        """Ranked codes rolled up into nets: ranked nets first, then the codes inside each."""
-        return add_nets(themes, clustered.assignments, units, vectors, self.codebook_nets(), self.net_distance)
+        """Ranked codes rolled up into nets: ranked nets first, then the codes inside each. Nets reviewers gave
+        the themes carried over from earlier runs (``carried_nets``) are kept."""
+        named = {**self.codebook_nets(), **clustered.parameters.get("carried_nets", {})}
+        return add_nets(themes, clustered.assignments, units, vectors, named, self.net_distance)
 
     # -- in one process -------------------------------------------------------------------------------
 
