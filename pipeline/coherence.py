@@ -34,6 +34,20 @@ MIN_COHERENCE = 1.0
 # 723 theme pairs of FI8, FI7 and DC13: at >= 0.75 3 pairs, all 3 with the same majority human theme (ISF, niches,
 # impôt sur le revenu); >= 0.65: 11 of 13; >= 0.6: 16 of 21; any pair: 17%. Merging at 0.65 cost FI8 0.017 NMI.
 MERGE_SIMILARITY = 0.75
+# A theme whose answers share words less than this many times as much as they share sense (its TF-IDF ratio over
+# its embedding ratio) is a bag too, however alike its sentences: answers that each name the question's subject
+# ("expérience client") in their own way. Measured on the sample (gold: ``panorama_culture_client_2025.gold.csv``)
+# and FI8, FI7, DC13 (91 found themes): the sample's catch-all "Expérience client" (most common gold theme on 17%
+# of its answers, coherence 1.99) 0.82; the elf themes under MIN_COHERENCE 0.82 to 1.43; "Frère musulman" (DC13,
+# 41%) 1.32; every other theme 1.52 and above. At 1.45 the sample's top 3 nets became gold's top 3, no catch-all.
+MIN_WORD_RATIO = 1.45
+# A bag is cut in 2 to this many parts (2-means, 3-means...), the cut keeping the most units in coherent parts of at
+# least MIN_PART_SHARE of the bag. Cutting in 2 only, DC13's bag ("Prêcheurs de haine", 115 units) was dissolved:
+# NMI 0.640 -> 0.619 (floor 0.64); up to 4 parts: 0.647, FI8 0.504 -> 0.509, FI7 0.530 -> 0.537 (up to 5: FI7's
+# bags 0 -> 2.5%). With no share floor, parts of a few units passed (the sample's catch-all came back as a part;
+# FI8 bags 7.5%); at 0.2 none; at 0.25 DC13's bag was dissolved again (NMI 0.619).
+SPLIT_PARTS = 4
+MIN_PART_SHARE = 0.2
 
 
 def mean_pair_cosine(rows: np.ndarray | sparse.csr_matrix) -> float:
@@ -63,10 +77,19 @@ class CoherenceSpace:
     def _spaces(self) -> list:
         return [self.dense_] if self.sparse_ is None else [self.dense_, self.sparse_]
 
+    def ratios(self, rows: np.ndarray) -> list[float]:
+        """Per space (embeddings, then TF-IDF if any): mean cosine of the rows' pairs over the question's."""
+        return [max(mean_pair_cosine(x[rows]), 0.0) / base for x, base in zip(self._spaces(), self.base_, strict=True)]
+
     def coherence(self, rows: np.ndarray) -> float:
         """1.0: the theme's units are as alike as two units of the question at random; 2.0: twice as alike."""
-        ratios = [max(mean_pair_cosine(x[rows]), 0.0) / base for x, base in zip(self._spaces(), self.base_, strict=True)]
+        ratios = self.ratios(rows)
         return float(np.prod(ratios) ** (1 / len(ratios)))
+
+    def word_ratio(self, rows: np.ndarray) -> float:
+        """How much more the rows share words than sense: TF-IDF ratio over embedding ratio (inf: no TF-IDF)."""
+        ratios = self.ratios(rows)
+        return ratios[1] / max(ratios[0], 1e-6) if len(ratios) == 2 else float("inf")
 
     def centre(self, rows: np.ndarray) -> np.ndarray:
         """Unit-norm mean embedding of ``rows``."""
@@ -87,18 +110,21 @@ class ThemeRefiner:
     """Score each theme's coherence, split or dissolve the incoherent ones, merge near-duplicate codes.
 
     Args:
-        min_coherence: a theme below it is a bag: it is split in two if both halves (or one) come out coherent
-            and big enough, and its other units go to their nearest coherent theme when close enough to it (the
-            outlier cutoff of ``ThemeModel``), else to "Autres". A codebook theme is never split nor dissolved: it
-            is marked ``mixed``, as is any theme still below the threshold at the end.
+        min_coherence: a theme below it (or below ``min_word_ratio``) is a bag: it is cut in 2 to ``split_parts``
+            parts, its coherent parts of at least ``min_part_share`` of it become themes, and its other units go to
+            their nearest coherent theme when close enough to it (the outlier cutoff of ``ThemeModel``), else to
+            "Autres". A codebook theme is never split nor dissolved: it is marked ``mixed``, as is any theme still
+            a bag at the end.
+        min_word_ratio: a theme whose TF-IDF coherence ratio is under this many times its embedding ratio is a bag.
+        split_parts, min_part_share: most parts a bag is cut in, and the share of it a part needs to be kept.
         merge_similarity: two themes whose embedding centres have at least this cosine, or whose labels are the
             same, become one: the larger keeps its id, label and keywords (a codebook theme keeps its own over a
             found one; two codebook themes are never merged, the codebook says they differ).
         outlier_std: a loose unit joins its nearest theme unless its cosine to the centre is this many standard
             deviations below the theme's mean (``ThemeModel``'s outlier rule, the same default).
         keep_apart: pairs of theme ids, ``frozenset({id_a, id_b})``, a reviewer said are different: never merged.
-        min_size: units a half of a split needs to become a theme; None: ``min_theme_size``, as for found themes.
-        random_state: seed of the 2-means split.
+        min_size: units a part of a split needs to become a theme; None: ``min_theme_size``, as for found themes.
+        random_state: seed of the k-means splits.
 
     Learned: ``coherence_`` (theme id -> score of the refined themes), ``split_`` (old id -> new ids),
     ``dissolved_`` (ids), ``merged_`` ((kept id, absorbed id) pairs), ``space_`` (``CoherenceSpace``).
@@ -112,8 +138,14 @@ class ThemeRefiner:
         outlier_std: float = OUTLIER_STD,
         min_size: int | None = None,
         random_state: int = 0,
+        min_word_ratio: float = MIN_WORD_RATIO,
+        split_parts: int = SPLIT_PARTS,
+        min_part_share: float = MIN_PART_SHARE,
     ):
         self.min_coherence = min_coherence
+        self.min_word_ratio = min_word_ratio
+        self.split_parts = split_parts
+        self.min_part_share = min_part_share
         self.merge_similarity = merge_similarity
         self.keep_apart = keep_apart
         self.outlier_std = outlier_std
@@ -126,7 +158,8 @@ class ThemeRefiner:
         return (
             f"ThemeRefiner(min_coherence={self.min_coherence!r}, merge_similarity={self.merge_similarity!r}, "
             f"keep_apart={pairs!r}, outlier_std={self.outlier_std!r}, min_size={self.min_size!r}, "
-            f"random_state={self.random_state!r})"
+            f"random_state={self.random_state!r}, min_word_ratio={self.min_word_ratio!r}, "
+            f"split_parts={self.split_parts!r}, min_part_share={self.min_part_share!r})"
         )
 
     def refine(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
@@ -152,15 +185,15 @@ class ThemeRefiner:
     # -- bags -----------------------------------------------------------------------------------------
 
     def _split_or_dissolve(self, labels, themes, min_size) -> tuple[np.ndarray, list[str]]:
-        """Each incoherent found theme: its coherent halves become themes, its other units are placed again."""
+        """Each incoherent found theme: its coherent parts become themes, its other units are placed again."""
         loose: list[np.ndarray] = []
         new_ids: list[str] = []
         for theme_id in list(themes):
             theme, rows = themes[theme_id], np.flatnonzero(labels == theme_id)
-            if theme_id == OTHER_ID or theme.from_codebook or self.space_.coherence(rows) >= self.min_coherence:
+            if theme_id == OTHER_ID or theme.from_codebook or self._coherent(rows):
                 continue
             del themes[theme_id]
-            halves = self._coherent_halves(rows, min_size)
+            halves = self._coherent_parts(rows, min_size)
             for number, half in enumerate(halves, start=1):
                 new_id = f"{theme_id}.{number}"  # provisional: named from its keywords once every change is made
                 themes[new_id] = Theme(new_id, theme.label, [])
@@ -178,12 +211,25 @@ class ThemeRefiner:
             themes[OTHER_ID] = Theme(OTHER_ID, OTHER_LABEL, [])
         return labels, new_ids
 
-    def _coherent_halves(self, rows: np.ndarray, min_size: int) -> list[np.ndarray]:
-        if len(rows) < 2 * min_size:
-            return []
-        model = KMeans(2, n_init=4, random_state=self.random_state).fit(self.space_.dense_[rows])
-        halves = [rows[model.labels_ == side] for side in (0, 1)]
-        return [h for h in halves if len(h) >= min_size and self.space_.coherence(h) >= self.min_coherence]
+    def _coherent(self, rows: np.ndarray) -> bool:
+        """Not a bag: coherent enough, and sharing words, not only sense (one unit or none: nothing to judge)."""
+        if len(rows) < 2:
+            return True
+        return self.space_.coherence(rows) >= self.min_coherence and self.space_.word_ratio(rows) >= self.min_word_ratio
+
+    def _coherent_parts(self, rows: np.ndarray, min_size: int) -> list[np.ndarray]:
+        """The coherent parts of the k-means cut (k from 2 to ``split_parts``) that keeps the most units."""
+        min_size = max(min_size, round(self.min_part_share * len(rows)))
+        best: list[np.ndarray] = []
+        for k in range(2, self.split_parts + 1):
+            if len(rows) < k * min_size:
+                break
+            model = KMeans(k, n_init=4, random_state=self.random_state).fit(self.space_.dense_[rows])
+            parts = [rows[model.labels_ == side] for side in range(k)]
+            kept = [p for p in parts if len(p) >= min_size and self._coherent(p)]
+            if sum(map(len, kept)) > sum(map(len, best)):
+                best = kept
+        return best
 
     def _place(self, labels: np.ndarray, themes: dict[str, Theme], loose: np.ndarray) -> np.ndarray:
         """Loose units go to their nearest theme if no further from its centre than its own outliers, else "Autres"."""
@@ -273,7 +319,8 @@ class ThemeRefiner:
         self.coherence_ = {t: self.space_.coherence(np.flatnonzero(labels == t)) for t in themes}
         for theme_id, theme in themes.items():
             theme.coherence = round(self.coherence_[theme_id], 3)
-            theme.mixed = theme_id != OTHER_ID and self.coherence_[theme_id] < self.min_coherence
+            theme.mixed = theme_id != OTHER_ID and not self._coherent(np.flatnonzero(labels == theme_id))
+        self.mixed_ = sum(1 for theme in themes.values() if theme.mixed)
 
     def _assignments(self, before, units, labels, themes) -> list[Assignment]:
         """Units whose theme or runner-up changed get cosines to the refined centres; the others keep theirs."""
@@ -316,7 +363,7 @@ class ThemeRefiner:
             "split": len(self.split_),
             "dissolved": len(self.dissolved_),
             "merged": len(self.merged_),
-            "mixed": sum(1 for t, c in self.coherence_.items() if t != OTHER_ID and c < self.min_coherence),
+            "mixed": self.mixed_,
             "units_to_autres": moved_to_other,
             "keep_apart": len(self.keep_apart),
         }
