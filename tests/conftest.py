@@ -15,6 +15,7 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"  # flows 
 os.environ["VERBATIMS_DB"] = str(_STATE / "verbatims.sqlite")
 os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
 
+import copy  # noqa: E402
 import inspect  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -141,10 +142,17 @@ def gold():
 
 
 @pytest.fixture(scope="session")
-def sample_clustered(sample_clean, sample_vectors, codebook, seeds):
+def _sample_clustered_once(sample_clean, sample_vectors, codebook, seeds):
     from pipeline.themes import find_themes
 
     return find_themes(sample_clean.units, sample_vectors, codebook, seeds)
+
+
+@pytest.fixture
+def sample_clustered(_sample_clustered_once):
+    """The sample's themes, a copy for each test: ranking and nets fill themes in place, and a test that nets them
+    must not hand its nets to the next one (they ran in another order alone than in the whole suite)."""
+    return copy.deepcopy(_sample_clustered_once)
 
 
 def _postgres_binaries() -> Path | None:

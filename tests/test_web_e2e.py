@@ -40,7 +40,7 @@ def store(tmp_path):
 @pytest.fixture
 def analysed_run(store, sample_dataset, sample_clean, sample_vectors, sample_clustered, codebook, tmp_path):
     """The sample as ``verbatims analyze`` records it with its codebook: coherence scored by the refiner, the
-    codebook's nets named. Two nets hold several codes ("Leadership et sponsoring", "Expérience client")."""
+    codebook's nets named: "Leadership et sponsoring" holds several codes."""
     from pipeline.coherence import ThemeRefiner
     from pipeline.manifest import InputInfo, Manifest, count
     from review.runs import RunRecord, record_run
@@ -107,7 +107,7 @@ def check_nets(page) -> None:
     """Each net holding several codes comes first in its rows, its codes under it numbered 1.1, 1.2, with the net's
     respondents counted once: no more than its codes' sum, no fewer than its largest code's."""
     nets = page.locator("tr.net")
-    assert nets.count() >= 2
+    assert nets.count() >= 1  # "Leadership et sponsoring" at least: the codebook names it
     for i in range(nets.count()):
         net = nets.nth(i)
         rank = net.locator("td").first.inner_text().strip()
