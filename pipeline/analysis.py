@@ -7,6 +7,7 @@ flows (``flows/``) call the same stage methods from their tasks, batch by batch,
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +163,11 @@ class Analysis:
         found = find_themes(
             units, vectors, self.codebook, self.seeds(), self.n_themes, stop_words=self.stop_words, **self.theme_options
         )
-        return self.refiner.refine(found, units, vectors) if self.refiner else found
+        if self.refiner is None:
+            return found
+        # a copy learns this run's state (its vectors' coherence space among it), so the default refiner every
+        # Analysis shares keeps no run's data and two runs in one process never overwrite each other's
+        return copy.copy(self.refiner).refine(found, units, vectors)
 
     def rank(self, clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
         return rank_themes(

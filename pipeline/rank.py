@@ -88,10 +88,7 @@ def rank_themes(
         theme.share = len(who) / len(respondents) if respondents else 0.0
         theme.quotes = pick_quotes(members, scores, vectors, texts) if len(members) else []
         theme.segments = _segment_shares(who, segments_of, segment_columns, base)
-    # "Autres" and themes still mixed after refinement never rank above a coherent theme, whatever their size
-    ranked = sorted(
-        themes, key=lambda t: (t.theme_id == OTHER_ID or t.mixed, t.theme_id == OTHER_ID, -t.n_respondents, t.label)
-    )
+    ranked = sorted(themes, key=_rank_key)
     for rank, theme in enumerate(ranked, start=1):
         theme.rank = rank
     return ranked

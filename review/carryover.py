@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -83,7 +83,8 @@ def carry_themes(result: ClusterResult, units: list[IdeaUnit], carried: dict[str
     themes: dict[str, Theme] = {}
     for theme in result.themes:
         new_id, label = renamed.get(theme.theme_id, (theme.theme_id, theme.label))
-        themes.setdefault(new_id, Theme(new_id, label, theme.keywords, from_codebook=theme.from_codebook))
+        # the same theme under its reviewed id and label: its coherence and mixed flag stay as the refiner set them
+        themes.setdefault(new_id, replace(theme, theme_id=new_id, label=label))
     assignments: list[Assignment] = []
     moved = 0
     for a in result.assignments:

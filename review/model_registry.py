@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
+from joblib.numpy_pickle import NumpyUnpickler
 from sqlalchemy import func, select
 
 from pipeline import settings
@@ -129,4 +130,21 @@ def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, Save
         raise NotFoundError(f"unknown model '{version}': see `verbatims models list`")
     if not Path(row.path).exists():
         raise InputError(f"model {version} file is missing: {row.path} (VERBATIMS_MODELS)")
-    return row, joblib.load(row.path)
+    with open(row.path, "rb") as handle:
+        return row, _ModelUnpickler(row.path, handle, ensure_native_byte_order="auto").load()
+
+
+# Models saved before the layout of issue 14 name their classes by the modules they lived in then.
+_MOVED = {
+    ("pipeline.registry", "SavedModel"): "review.model_registry",
+    ("pipeline.train", "ThemeClassifier"): "review.train",
+    ("pipeline.cluster", "ThemeFeatures"): "pipeline.themes",
+}
+
+
+class _ModelUnpickler(NumpyUnpickler):
+    """joblib's own unpickler (its arrays are stored beside the pickle stream), reading the classes of models
+    saved before the move at their new places; ``joblib.load`` takes no such mapping."""
+
+    def find_class(self, module: str, name: str):
+        return super().find_class(_MOVED.get((module, name), module), name)

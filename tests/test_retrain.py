@@ -142,7 +142,10 @@ def test_a_new_analysis_carries_reviewed_labels_over(recorded_run, sample_clean,
     units = [units[i] for i in keep]
     by_text = {u.text: u for u in units}
     renumbered = type(sample_clustered)(
-        [type(t)("x" + t.theme_id, "machine " + t.label, t.keywords) for t in sample_clustered.themes],
+        [
+            type(t)("x" + t.theme_id, "machine " + t.label, t.keywords, coherence=i + 0.5, mixed=i % 2 == 1)
+            for i, t in enumerate(sample_clustered.themes)
+        ],
         [
             type(a)(by_text[u.text].unit_id, "x" + a.theme_id, a.score)
             for a, u in zip(sample_clustered.assignments, sample_clean.units, strict=True)
@@ -154,6 +157,8 @@ def test_a_new_analysis_carries_reviewed_labels_over(recorded_run, sample_clean,
     labels = {t.theme_id: t.label for t in result.themes}
     assert labels[renamed] == "Nom donné en revue"
     assert stats["themes_matched"] >= len(state.themes) - 2
+    flags = {(t.coherence, t.mixed) for t in result.themes if t.coherence is not None}
+    assert flags == {(i + 0.5, i % 2 == 1) for i in range(len(sample_clustered.themes))}  # the refiner's, kept
     theme_of = {a.unit_id: a.theme_id for a in result.assignments}
     moved_text = next(u.text for u in sample_clean.units if u.unit_id == moved)
     assert theme_of[by_text[moved_text].unit_id] == target
@@ -194,3 +199,36 @@ def test_a_model_trained_after_a_net_rename_classifies_a_wave_in_that_net(review
     assert nets["sponsorship"] == nets["embarquer"] == (net, "Engagement de la direction")
     assert model.named_nets()["embarquer"] == "Engagement de la direction"
     assert nets["moyens"] == ("moyens", model.theme_labels["moyens"])  # its own net, as reviewed
+
+
+def test_a_model_saved_before_the_layout_moved_still_loads(reviewed, monkeypatch):
+    """Models trained before issue 14 pickled their classes as pipeline.registry.SavedModel,
+    pipeline.train.ThemeClassifier and pipeline.cluster.ThemeFeatures: write one so, and load it."""
+    import sys
+    import types
+    from pathlib import Path
+
+    import joblib
+
+    from pipeline.themes import ThemeFeatures
+    from review.model_registry import SavedModel
+    from review.train import ThemeClassifier
+
+    store, _ = reviewed
+    report = retrain(store)
+    row, model = load_model(store, report.version)
+    for cls, module in (
+        (SavedModel, "pipeline.registry"),
+        (ThemeClassifier, "pipeline.train"),
+        (ThemeFeatures, "pipeline.cluster"),
+    ):
+        old = types.ModuleType(module)  # where the class lived: pickle records and checks this path
+        setattr(old, cls.__name__, cls)
+        monkeypatch.setitem(sys.modules, module, old)
+        monkeypatch.setattr(cls, "__module__", module)
+    joblib.dump(model, row.path)
+    monkeypatch.undo()  # the old modules are gone again, as after an upgrade
+    assert b"pipeline.train" in Path(row.path).read_bytes()
+    _, loaded = load_model(store, report.version)
+    assert type(loaded) is SavedModel and type(loaded.classifier) is ThemeClassifier
+    assert loaded.theme_labels == model.theme_labels and loaded.training_keys == model.training_keys
