@@ -145,8 +145,14 @@ def add_nets(
     for theme in themes:
         if theme.theme_id == OTHER_ID or theme.mixed:  # alone, as they were
             theme.net_id, theme.net_label = theme.theme_id, OTHER_LABEL if theme.theme_id == OTHER_ID else theme.label
+    return rank_by_nets(themes, assignments, units)
+
+
+def rank_by_nets(themes: list[Theme], assignments: list[Assignment], units: list[IdeaUnit]) -> list[Theme]:
+    """Themes whose nets are set, ranked nets first (respondents counted once per net), then the codes inside
+    each in the order they came; ``rank`` renumbered in that order."""
     order = {net.net_id: net.rank for net in summarise_nets(themes, assignments, units)}
-    ranked = sorted(themes, key=lambda t: order[t.net_id])  # stable: codes keep their order inside a net
+    ranked = sorted(themes, key=lambda t: order[t.net_id or t.theme_id])  # stable: codes keep their order
     for rank, theme in enumerate(ranked, start=1):
         theme.rank = rank
     return ranked

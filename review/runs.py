@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from pipeline.embed import embed, load_embedder
 from pipeline.exporters import Bundle, write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
-from pipeline.nets import NET_DISTANCE, add_nets, count_nets, summarise_nets
+from pipeline.nets import NET_DISTANCE, add_nets, count_nets, rank_by_nets
 from pipeline.rank import rank_themes
 from pipeline.records import (
     OTHER_ID,
@@ -258,11 +258,7 @@ def reviewed_nets(themes: list[Theme], state: RunState, assignments: list[Assign
     then the codes inside each in the order they came, ``rank`` renumbered in that order (as ``add_nets``)."""
     for theme in themes:
         theme.net_id, theme.net_label = state.net_of(theme.theme_id)
-    order = {net.net_id: net.rank for net in summarise_nets(themes, assignments, units)}
-    ranked = sorted(themes, key=lambda t: order[t.net_id])
-    for rank, theme in enumerate(ranked, start=1):
-        theme.rank = rank
-    return ranked
+    return rank_by_nets(themes, assignments, units)
 
 
 def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Theme], Manifest]:
