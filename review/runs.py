@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from sqlalchemy import insert, select
 from pipeline.embed import embed, load_embedder
 from pipeline.exporters import Bundle, write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
-from pipeline.nets import NET_DISTANCE, add_nets, count_nets, rank_by_nets
+from pipeline.nets import NET_DISTANCE, Net, add_nets, count_nets, rank_by_nets, summarise_nets
 from pipeline.rank import rank_themes
 from pipeline.records import (
     OTHER_ID,
@@ -233,6 +234,11 @@ class ReviewedRun:
     result: ClusterResult
     units: list[IdeaUnit]
     excluded: list[Excluded]
+
+    @cached_property
+    def nets(self) -> list[Net]:
+        """Its nets, ranked, each counting a respondent once: once per reviewed version, not per page."""
+        return summarise_nets(self.themes, self.result.assignments, self.units)
 
 
 def reviewed_run(store: Store, run_id: str) -> ReviewedRun:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from pipeline.exporters import downloads
-from pipeline.nets import Net, summarise_nets
+from pipeline.nets import Net
 from pipeline.records import OTHER_ID, IdeaUnit, Theme
 from review.runs import ReviewedRun
 from review.store import EventRow, Run, Store
@@ -156,7 +156,7 @@ def ranked_nets(reviewed: ReviewedRun, counts: SegmentCounts | None = None) -> l
     whatever codes they carry; without, the run's own figures (the rank stays the run's)."""
     themes = {t.theme_id: t for t in reviewed.themes}
     views = []
-    for net in summarise_nets(reviewed.themes, reviewed.result.assignments, reviewed.units):
+    for net in reviewed.nets:
         codes = [themes[c] for c in net.code_ids]
         numbers = [str(net.rank)] if len(codes) == 1 else [f"{net.rank}.{n}" for n in range(1, len(codes) + 1)]
         if counts is None:

@@ -6,7 +6,6 @@ Changing calls send the session's CSRF token in the X-CSRF-Token header.
 from fastapi import APIRouter, Request
 
 from pipeline.errors import InputError, NotFoundError
-from pipeline.nets import summarise_nets
 from review.model_registry import list_models, promote, rollback
 from review.queue import review_queue
 from web.corrections import Correction, apply_correction
@@ -26,13 +25,12 @@ def api_runs(web: Web, _: Viewer) -> list[dict]:
 def api_run(run_id: str, web: Web, _: Viewer) -> dict:
     """A run as reviewed, with its nets ranked (each counts a respondent once, whatever codes they carry)."""
     reviewed = web.ranked.get(run_id)
-    nets = summarise_nets(reviewed.themes, reviewed.result.assignments, reviewed.units)
     return {
         **run_dict(reviewed.stored.run),
         "version": reviewed.state.version,
         "reviewed_units": len(reviewed.state.reviewed),
         "themes": len(reviewed.themes),
-        "nets": [net_dict(n) for n in nets],
+        "nets": [net_dict(n) for n in reviewed.nets],
     }
 
 
