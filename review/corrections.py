@@ -95,8 +95,9 @@ def history(store: Store, run_id: str) -> list[EventRow]:
 def correct(store: Store, run_id: str, reviewer: str, action: str, seen: int | None = None, **payload) -> EventRow:
     """Record one correction and return its event.
 
-    ``seen`` is the run version the reviewer's view showed; None means "the current one" (a command that
-    reads and writes at once). A later event touching the same items makes the correction stale.
+    ``seen`` is the run version the reviewer's view showed; None means "the current one" (a CLI command
+    reads and writes at once; the web's writes must say it). A later event touching the same items makes the
+    correction stale.
     Another reviewer's correction saved at the same instant is not a conflict unless it touched the
     same items: the correction is checked again against it and saved after it.
     """
@@ -149,14 +150,42 @@ def _effect(session, state: RunState, events: list[EventRow], action: ReviewActi
     return _replay(_machine_state(session, state.run_id), [e for e in events if e.seq != cancelled])
 
 
+# What each action did, as the stale-view message tells a reviewer (an action missing here is named as is)
+DONE = {
+    "rename": "a renommé",
+    "merge": "a fusionné",
+    "split": "a scindé",
+    "move": "a déplacé",
+    "add": "a ajouté un thème à",
+    "off_topic": "a marqué hors sujet",
+    "confirm": "a confirmé",
+    "rename_net": "a renommé",
+    "move_to_net": "a changé de regroupement",
+    "new_net": "a regroupé",
+    "dissolve_net": "a défait",
+    "undo": "a annulé une correction sur",
+}
+ITEM_NAMES = {"unit": "l'unité", "theme": "le thème", "net": "le regroupement"}
+
+
+def _named(item: str) -> str:
+    """A touched item ("unit:r12#2") as a reviewer reads it ("l'unité r12#2")."""
+    kind, _, ident = item.partition(":")
+    return f"{ITEM_NAMES.get(kind, kind)} {ident}"
+
+
 def _check_fresh(events: list[EventRow], seen: int, touched: list[str]) -> None:
-    if seen > (events[-1].seq if events else 0):
-        raise ReviewError(f"version {seen} does not exist yet for this run")
+    """Refuse a correction made on a view (version ``seen``) older than an event touching the same items; the
+    message names who changed what, when, for the reviewer who must reload (pages and the CLI show it as is)."""
+    current = events[-1].seq if events else 0
+    if seen > current:
+        raise ReviewError(f"la version {seen} n'existe pas encore pour cette analyse (version actuelle : {current})")
     newer = [e for e in events if e.seq > seen and set(e.touched) & set(touched)]
     if newer:
         e = newer[-1]
-        items = ", ".join(sorted(set(e.touched) & set(touched)))
+        items = sorted(set(e.touched) & set(touched))
         raise StaleViewError(
-            f"your view (version {seen}) is out of date: {e.reviewer} changed {items} at "
-            f"{e.at:%H:%M:%S} (#{e.seq}, {e.action}). Reload (now version {events[-1].seq}) and try again."
+            f"Votre vue (version {seen}) n'est plus à jour : {e.reviewer} {DONE.get(e.action, e.action)} "
+            f"{', '.join(map(_named, items))} à {e.at:%H:%M:%S} (version {e.seq}). "
+            f"Rechargez (version actuelle : {current}) puis recommencez."
         )

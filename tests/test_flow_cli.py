@@ -170,7 +170,7 @@ def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tm
     moved = verbatims("review", "move", run_id, unit, "--new", "Thème créé en revue", "--seen", "0", "--reviewer", "ana")
     assert moved.returncode == 0 and "#1 move saved" in moved.stdout, moved.stderr
     stale = verbatims("review", "move", run_id, unit, "--to", "moyens", "--seen", "0", "--reviewer", "bob")
-    assert stale.returncode == 2 and "error: your view (version 0) is out of date: ana changed" in stale.stderr
+    assert stale.returncode == 2 and "error: Votre vue (version 0) n'est plus à jour : ana a déplacé" in stale.stderr
     assert verbatims("review", "undo", run_id, "--reviewer", "ana").returncode == 0
     review_like_the_gold(Store(), run_id, gold, 120)
 

@@ -104,7 +104,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
     themes = {t["label"]: t for t in client.get(f"/api/runs/{run}/themes").json()}
     assert themes["Thème créé sur la page"]["n_units"] == 1 and themes["Thème créé sur la page"]["share"] > 0
     stale = client.post(f"/api/runs/{run}/corrections", json={**body, "label": "Autre"}, headers={"X-CSRF-Token": token})
-    assert stale.status_code == 409 and "out of date" in stale.json()["detail"]
+    assert stale.status_code == 409 and "n'est plus à jour" in stale.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -114,16 +114,16 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
         ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "no theme 'nope'"),
         ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit must be between 1 and 1000"),
         ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "malformed request: query.limit"),
-        ("post", "/api/runs/run-sample/corrections", {"action": "explode"}, 400, "unknown correction 'explode'"),
-        ("post", "/api/runs/run-sample/corrections", {"action": "move", "unit": "R001"}, 400, "move needs 'to'"),
+        ("post", "/api/runs/run-sample/corrections", {"action": "explode", "seen": 0}, 400, "unknown correction 'explode'"),
+        ("post", "/api/runs/run-sample/corrections", {"action": "move", "unit": "R001", "seen": 0}, 400, "move needs 'to'"),
         (
             "post",
             "/api/runs/run-sample/corrections",
-            {"action": "rename", "theme": "nope", "label": "x"},
+            {"action": "rename", "theme": "nope", "label": "x", "seen": 0},
             404,  # UnknownItemError is a NotFoundError
             "unknown theme 'nope'",
         ),
-        ("post", "/api/runs/run-sample/corrections", {"action": "rename"}, 400, "needs the field 'theme'"),
+        ("post", "/api/runs/run-sample/corrections", {"action": "rename", "seen": 0}, 400, "needs the field 'theme'"),
         ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "malformed request"),
         ("get", "/api/jobs/nope", None, 404, "no job 'nope'"),
     ],
@@ -276,8 +276,10 @@ def test_undo_from_the_run_page(site):
     _, token = sign_in(client, "reviewer")
     queue = client.get(f"/api/runs/{run}/queue").json()
     unit = queue["items"][0]["unit_id"]
-    client.post(f"/api/runs/{run}/corrections", json={"action": "off_topic", "unit": unit}, headers={"X-CSRF-Token": token})
-    undone = client.post(f"/runs/{run}/corrections", data={"csrf_token": token, "action": "undo", "back": f"/runs/{run}"})
+    off = {"action": "off_topic", "unit": unit, "seen": queue["version"]}
+    client.post(f"/api/runs/{run}/corrections", json=off, headers={"X-CSRF-Token": token})
+    undo = {"csrf_token": token, "action": "undo", "back": f"/runs/{run}", "seen": 1}  # the run page shows version 1
+    undone = client.post(f"/runs/{run}/corrections", data=undo)
     assert undone.status_code == 200 and "#2 undo saved" in undone.text
     assert unit not in load_state(store, run).off_topic
 
@@ -290,7 +292,8 @@ def test_every_correction_from_the_page_forms(site):
     a, b, c = sizes[0][1], sizes[1][1], sizes[2][1]
     u1, u2, u3, u4, u5 = state.members(a)[:5]
 
-    def post(**fields):
+    def post(**fields):  # from a page showing the current version (each form's answer reloads the page)
+        fields = {"seen": load_state(store, run).version, **fields}
         response = client.post(f"/runs/{run}/corrections", data={"csrf_token": token, "back": f"/runs/{run}", **fields})
         assert response.status_code == 200 and "saved" in response.text, response.text[-400:]
 
@@ -311,7 +314,7 @@ def test_every_correction_from_the_page_forms(site):
     refused = client.post(
         f"/runs/{run}/corrections", data={"csrf_token": token, "action": "rename", "theme": a, "label": "Encore", "seen": 0}
     )
-    assert "Not saved: your view (version 0) is out of date" in refused.text
+    assert f"Votre vue (version 0) n&#39;est plus à jour : reviewer a scindé le thème {a}" in refused.text
 
 
 def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codebook, tmp_path):

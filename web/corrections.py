@@ -16,7 +16,8 @@ class Correction(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     action: str = Field(description=f"one of: {', '.join(ACTIONS)}")
-    seen: int | None = Field(None, description="Run version the reviewer's view showed (stale-view check)")
+    # Required: a write without the version its author saw could overwrite what another reviewer did meanwhile
+    seen: int = Field(ge=0, description="Run version the reviewer's view showed (stale-view check)")
     theme: str | None = None
     label: str | None = None
     target: str | None = None
