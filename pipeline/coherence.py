@@ -297,7 +297,7 @@ class ThemeRefiner:
             return labels
         order = [t for t in themes if t != OTHER_ID]
         numbers = np.array([order.index(t) if t != OTHER_ID else -1 for t in labels])
-        keywords = keywords_by_cluster([u.lemmas for u in units], numbers, stop_words)
+        keywords = keywords_by_cluster(units, numbers, stop_words)
         closeness = np.zeros(len(units))
         for provisional in new_ids:
             rows = np.flatnonzero(labels == provisional)

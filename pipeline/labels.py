@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pipeline.clean import load_spacy
@@ -130,6 +131,18 @@ def repeated_words(words: list[str]) -> list[str]:
     forms = [f.lower() for w in words for f in _LETTERS.findall(w)]
     counts = {f: forms.count(f) for f in forms if f not in stop_words and len(f) > 1}
     return sorted(f for f, n in counts.items() if n > 1)
+
+
+def written_words(texts: Iterable[str]) -> set[str]:
+    """Every run of letters the answers write, lowercased: the forms a reader has seen, acronyms included."""
+    return {match.group().lower() for text in texts for match in _LETTERS.finditer(text)}
+
+
+def readable_keyword(keyword: str, written: set[str]) -> bool:
+    """A keyword (lemma n-gram) a reader recognises: no word twice ("temps temps"), and every word a French word
+    form or one the answers write ("comex" is written as "COMEX"; the lemmatiser's "manqu" is written nowhere)."""
+    words = keyword.split()
+    return len(set(words)) == len(words) and all(not _foreign_tokens(w) or w in written for w in words)
 
 
 def label_problems(label: str) -> list[str]:

@@ -201,7 +201,7 @@ def reviewed_result(
     primary = [state.labels[u.unit_id][0] for u in units]
     number = {t: n for n, t in enumerate(sorted(members))}
     keywords = keywords_by_cluster(
-        [u.lemmas for u in units],
+        units,
         np.array([number[t] if t != OTHER_ID else -1 for t in primary]),
         stop_words_for(stored.run.parameters.get("stop_words", ())),
     )

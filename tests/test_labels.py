@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.labels import is_word_form, label_problems
+from pipeline.labels import is_word_form, label_problems, readable_keyword, written_words
 from pipeline.records import OTHER_LABEL
 
 CODEBOOKS = sorted((Path(__file__).resolve().parent.parent / "data" / "verbatims").glob("*.codebook.yaml"))
@@ -60,3 +60,12 @@ def test_elisions_and_hyphens_are_read_as_french():
     assert label_problems("Rétablir l'ISF") == []
     assert label_problems("Lorsqu'on paie trop") == []
     assert label_problems("Suppression de l'impot")[0].endswith(": impot")
+
+
+def test_keywords_keep_words_the_answers_write_and_drop_stems_and_repeats():
+    written = written_words(["Le COMEX doit suivre", "Il manque du temps"])
+    assert readable_keyword("comex", written)  # not in the dictionary, but written (as an acronym)
+    assert readable_keyword("manque temps", written)
+    assert not readable_keyword("manqu", written)  # a lemmatiser's stem, written nowhere
+    assert not readable_keyword("temps temps", written)
+    assert not readable_keyword("manqu moyen", written)
