@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import analysis_commands, model_commands, review_commands, server_commands, user_commands
+from cli import agreement_commands, analysis_commands, model_commands, review_commands, server_commands, user_commands
 from cli.common import OneLineErrors
 
 app = typer.Typer(
@@ -32,6 +32,10 @@ app.command()(analysis_commands.classify)
 app.command()(server_commands.serve)
 app.command("serve-flows")(server_commands.serve_flows)
 app.add_typer(user_commands.app, name="users")
+review_commands.app.command("double-code")(agreement_commands.double_code)
+review_commands.app.command("code")(agreement_commands.code)
+review_commands.app.command("agreement")(agreement_commands.agreement)
+review_commands.app.command("settle")(agreement_commands.settle)
 app.add_typer(review_commands.app, name="review")
 app.add_typer(model_commands.app, name="models")
 

@@ -281,3 +281,36 @@ class InboxFile(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DoubleCodingRow(Base):
+    """A unit given to a reviewer to code blind, beside another reviewer (agreement between coders)."""
+
+    __tablename__ = "double_coding"
+    __table_args__ = (ForeignKeyConstraint(["run_id", "unit_id"], ["units.run_id", "units.unit_id"], ondelete="CASCADE"),)
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(220), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    assigned_by: Mapped[str] = mapped_column(String(100))
+
+
+class BlindCodingRow(Base):
+    """A reviewer's themes for a unit given to them to code blind. Not a correction of the run: two reviewers
+    coding the same unit must neither overwrite nor see each other's answer."""
+
+    __tablename__ = "blind_codings"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["run_id", "unit_id", "reviewer"],
+            ["double_coding.run_id", "double_coding.unit_id", "double_coding.reviewer"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    run_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(220), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(100), primary_key=True)
+    themes: Mapped[list] = mapped_column(JSON)  # theme ids, the main one first; ["hors-sujet"] for off-topic
+    coded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -161,6 +161,7 @@ def test_every_registered_action_has_a_schema_and_replays(recorded_run):
         "new_net",
         "dissolve_net",
         "undo",
+        "settle",
     ]
     for name, action in ACTIONS.items():
         assert action.name == name and issubclass(action.Payload, Payload)
@@ -184,6 +185,7 @@ def test_every_registered_action_has_a_schema_and_replays(recorded_run):
         "new_net": {"themes": [a], "label": "Filet A"},
         "dissolve_net": {"net": c},
         "undo": {},
+        "settle": {"unit": units[6], "themes": [d, c]},
     }
     assert set(given) == set(ACTIONS)  # a new action needs a line here
     for name, payload in given.items():  # each correction's "after" is what replaying history gives
