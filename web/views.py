@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from pipeline.errors import InputError, NotFoundError
 from pipeline.exporters import downloads
 from pipeline.nets import Net
 from pipeline.records import OTHER_ID, IdeaUnit, Theme
@@ -76,18 +77,61 @@ def model_dict(row) -> dict:
     }
 
 
-def theme_units(reviewed: ReviewedRun, theme_id: str) -> list[IdeaUnit]:
-    """The idea units a theme holds now, after corrections, in the run's order."""
-    return [u for u in reviewed.stored.units if theme_id in reviewed.state.labels.get(u.unit_id, [])]
+@dataclass(frozen=True)
+class UnitView:
+    """An idea unit of a theme as its page and the API show it: how close it is to the theme, and its themes."""
+
+    unit: IdeaUnit
+    score: float  # cosine to the theme's centre as reviewed (as in assignments.csv)
+    themes: list[tuple[str, str]]  # (id, label) of each of its themes, its main one first
 
 
-def containing(units: list[IdeaUnit], q: str) -> list[IdeaUnit]:
+def theme_units(reviewed: ReviewedRun, theme_id: str) -> list[UnitView]:
+    """The idea units a theme holds now, after corrections: closest to the theme first, then by respondent."""
+    scores = {a.unit_id: a.score for a in reviewed.result.assignments if a.theme_id == theme_id}
+    themes, labels = reviewed.state.themes, reviewed.state.labels
+    views = [
+        UnitView(u, scores.get(u.unit_id, 0.0), [(t, themes[t].label) for t in labels[u.unit_id]])
+        for u in reviewed.stored.units
+        if theme_id in labels.get(u.unit_id, [])
+    ]
+    return sorted(views, key=lambda v: (-v.score, v.unit.respondent_id, v.unit.unit_id))
+
+
+def containing(units: list[UnitView], q: str) -> list[UnitView]:
     """The units whose text contains ``q``, whatever the case (an empty ``q`` keeps them all)."""
-    return [u for u in units if q.casefold() in u.text.casefold()]
+    return [u for u in units if q.casefold() in u.unit.text.casefold()]
 
 
-def unit_dict(unit: IdeaUnit) -> dict:
-    return {"unit_id": unit.unit_id, "respondent_id": unit.respondent_id, "text": unit.text}
+def unit_dict(view: UnitView) -> dict:
+    unit = view.unit
+    return {
+        "unit_id": unit.unit_id,
+        "respondent_id": unit.respondent_id,
+        "text": unit.text,
+        "score": view.score,
+        "themes": [theme_id for theme_id, _ in view.themes],
+    }
+
+
+def theme_view(reviewed: ReviewedRun, theme_id: str, q: str = "", merge: str = "") -> dict:
+    """What a theme's page shows: the theme, its units closest first, the themes they can go to and, when the
+    reviewer asked to merge it into another (``merge``), that theme too, so that both sizes are confirmed."""
+    themes = {t.theme_id: t for t in reviewed.themes}
+    if theme_id not in themes:
+        raise NotFoundError(f"no theme '{theme_id}' in run {reviewed.stored.run.run_id}")
+    if merge and (merge not in themes or merge == theme_id):
+        raise InputError(f"cannot merge theme '{theme_id}' into '{merge}': choose another theme of this run")
+    members = theme_units(reviewed, theme_id)
+    return {
+        "theme": themes[theme_id],
+        "units": containing(members, q),
+        "total": len(members),
+        "q": q,
+        "themes": reviewed.themes,
+        "version": reviewed.state.version,
+        "merge_into": themes.get(merge),
+    }
 
 
 def report_context(reviewed: ReviewedRun) -> dict:

@@ -39,6 +39,7 @@ def correction_form(
     target: Annotated[str | None, Form()] = None,
     unit: Annotated[str | None, Form()] = None,
     to: Annotated[str | None, Form()] = None,
+    source: Annotated[str | None, Form(alias="from")] = None,  # the theme a move leaves (default: the unit's main one)
     units: Annotated[list[str] | None, Form()] = None,
     event: Annotated[int | None, Form()] = None,
 ):
@@ -56,6 +57,7 @@ def correction_form(
         unit=unit,
         to=to,
         event=event,
+        **{"from": source},
     )
     try:
         saved = apply_correction(web.store, run_id, username, fields)

@@ -3,13 +3,13 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from pipeline.errors import InputError, NotFoundError
+from pipeline.errors import InputError
 from pipeline.records import OTHER_ID
 from review.model_registry import list_models
 from review.queue import review_queue
 from review.users import ROLES, list_users
 from web.deps import Reviewer, Viewer, Web
-from web.views import containing, ranked_nets, report_context, runs_list, segment_counts, segment_values, theme_units
+from web.views import ranked_nets, report_context, runs_list, segment_counts, segment_values, theme_view
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,25 +51,22 @@ def run_page(request: Request, run_id: str, web: Web, _: Viewer, segment: str = 
 
 
 @router.get("/runs/{run_id}/themes/{theme_id}", response_class=HTMLResponse)
-def theme_page(request: Request, run_id: str, theme_id: str, web: Web, _: Viewer, q: str = "", message: str = ""):
+def theme_page(
+    request: Request,
+    run_id: str,
+    theme_id: str,
+    web: Web,
+    _: Viewer,
+    q: str = "",
+    message: str = "",
+    merge: str = "",
+    undo: int | None = None,
+):
+    """A theme's units, closest first, to correct one by one or many at once; ``merge`` asks to confirm merging it
+    into that theme, ``undo`` offers to undo that correction (the bulk correction just made)."""
     reviewed = web.ranked.get(run_id)
-    theme = next((t for t in reviewed.themes if t.theme_id == theme_id), None)
-    if theme is None:
-        raise NotFoundError(f"no theme '{theme_id}' in run {run_id}")
-    members = theme_units(reviewed, theme_id)
-    return web.page(
-        request,
-        "theme.html",
-        run=reviewed.stored.run,
-        theme=theme,
-        units=containing(members, q),
-        total=len(members),
-        q=q,
-        themes=reviewed.themes,
-        version=reviewed.state.version,
-        labels=reviewed.state.labels,
-        message=message,
-    )
+    shown = theme_view(reviewed, theme_id, q, merge)
+    return web.page(request, "theme.html", run=reviewed.stored.run, **shown, message=message, undo=undo)
 
 
 @router.get("/runs/{run_id}/queue", response_class=HTMLResponse)
