@@ -32,8 +32,8 @@ def correction_form(
     username: Reviewer,
     csrf_token: Annotated[str, Form()],
     action: Annotated[str, Form()],
+    seen: Annotated[int, Form()],  # required, as for the API (web.corrections.Correction)
     back: Annotated[str, Form()] = "",
-    seen: Annotated[int | None, Form()] = None,
     theme: Annotated[str | None, Form()] = None,
     label: Annotated[str | None, Form()] = None,
     target: Annotated[str | None, Form()] = None,
