@@ -40,6 +40,7 @@ SLOW_MODULES = {
     "test_orchestration",  # Prefect flows, servers, Dask, `verbatims serve-flows`
     "test_flow_cli",  # the `verbatims` command end to end, with its own Prefect server
     "test_web_e2e",  # a browser against a served page
+    "test_theme_page",  # a browser against a served page
     "test_agreement_page",  # a browser against the double coding and agreement pages
 }
 SLOW_FIXTURES = {

@@ -162,6 +162,7 @@ def test_every_registered_action_has_a_schema_and_replays(recorded_run):
         "dissolve_net",
         "undo",
         "settle",
+        "bulk",
     ]
     for name, action in ACTIONS.items():
         assert action.name == name and issubclass(action.Payload, Payload)
@@ -186,6 +187,7 @@ def test_every_registered_action_has_a_schema_and_replays(recorded_run):
         "dissolve_net": {"net": c},
         "undo": {},
         "settle": {"unit": units[6], "themes": [d, c]},
+        "bulk": {"operation": "move", "units": units[7:10], "to": c},
     }
     assert set(given) == set(ACTIONS)  # a new action needs a line here
     for name, payload in given.items():  # each correction's "after" is what replaying history gives

@@ -6,6 +6,7 @@ checks, effect on the run state, ``@register("name")``) and import it below."""
 from review.actions import rename, merge, split, move, add, off_topic, confirm  # noqa: F401
 from review.actions import rename_net, move_to_net, new_net, dissolve_net, undo  # noqa: F401
 from review.actions import settle  # noqa: F401
+from review.actions import bulk  # noqa: F401
 
 # isort: on
 from review.actions.registry import (
