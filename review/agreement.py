@@ -65,6 +65,7 @@ class Disagreement:
 @dataclass
 class AgreementReport:
     run_id: str
+    version: int  # the run's version it was read at: a settle form sends it back (stale-view check)
     reviewers: list[str]  # "first" and "second" coder of each unit: in this (alphabetical) order
     assigned: int  # units given to two coders
     coded: dict[str, int]  # reviewer -> units coded
@@ -131,6 +132,7 @@ def agreement(store: Store, run_id: str) -> AgreementReport:
     labels = {**{t: s.label for t, s in state.themes.items()}, OFF_TOPIC: OFF_TOPIC_LABEL}
     return AgreementReport(
         run_id=run_id,
+        version=state.version,
         reviewers=sorted({r for pair in given.values() for r in pair}),
         assigned=len(given),
         coded=dict(coded),
@@ -211,8 +213,11 @@ def settlements(store: Store, run_id: str) -> dict[str, EventRow]:
     return {e.payload["unit"]: e for e in events if e.action == "settle" and e.seq not in cancelled}
 
 
-def settle(store: Store, run_id: str, unit_id: str, reviewer: str, themes: list[str]) -> EventRow:
-    """A third reviewer's themes for a unit the two coders disagreed on (``["hors-sujet"]``: off-topic)."""
+def settle(store: Store, run_id: str, unit_id: str, reviewer: str, themes: list[str], seen: int | None = None) -> EventRow:
+    """A third reviewer's themes for a unit the two coders disagreed on (``["hors-sujet"]``: off-topic).
+
+    ``seen`` is the run version the reviewer's page showed, as for any correction (None: the current one).
+    """
     state = load_state(store, run_id)
     with store.session() as session:
         pair = double_coded(session, run_id).get(unit_id, [])
@@ -227,5 +232,5 @@ def settle(store: Store, run_id: str, unit_id: str, reviewer: str, themes: list[
         raise ConflictError(f"l'idée {unit_id} est déjà tranchée par {earlier.reviewer} (#{earlier.seq}) : annulez d'abord")
     themes = checked_themes(store, run_id, themes)
     if themes == [OFF_TOPIC]:
-        return correct(store, run_id, reviewer, "settle", unit=unit_id, off_topic=True)
-    return correct(store, run_id, reviewer, "settle", unit=unit_id, themes=themes)
+        return correct(store, run_id, reviewer, "settle", seen, unit=unit_id, off_topic=True)
+    return correct(store, run_id, reviewer, "settle", seen, unit=unit_id, themes=themes)

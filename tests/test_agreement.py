@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from review.agreement import agreement, settle
-from review.corrections import correct, history, load_state
+from review.corrections import StaleViewError, correct, history, load_state
 from review.double_coding import assign, code, stratified_sample, tasks
 from review.reliability import cohen_kappa, krippendorff_alpha, observed_agreement
 from review.retrain import training_set
@@ -233,3 +233,19 @@ def test_the_commands_double_code_report_in_french_and_settle(coders, monkeypatc
     assert "Désaccords : 1, dont 1 tranchés." in review("agreement", run, who=None)
     refused = cli.invoke(app, ["review", "settle", run, units[0], "--themes", a, "--db", store.url, "--reviewer", "cid"])
     assert refused.exit_code == 2 and "d'accord" in refused.output
+
+
+def test_settling_on_a_page_older_than_a_change_to_the_unit_is_refused(coders):
+    store, run = coders
+    state = load_state(store, run)
+    a, b, (u1, *_) = _units_by_machine_theme(state)
+    assign(store, run, 100_000, ["ana", "bob"], by="cid")
+    code(store, run, u1, "ana", [a])
+    code(store, run, u1, "bob", [b])
+    seen = agreement(store, run).version
+    correct(store, run, "rita", "add", unit=u1, theme=b)  # someone else corrects the unit meanwhile
+    with pytest.raises(StaleViewError):
+        settle(store, run, u1, "cid", [a], seen)
+    assert agreement(store, run).settled == 0
+    settle(store, run, u1, "cid", [a], agreement(store, run).version)  # on a fresh page it goes through
+    assert load_state(store, run).labels[u1] == [a]

@@ -88,12 +88,13 @@ def settle_form(
     username: Reviewer,
     csrf_token: Annotated[str, Form()],
     unit: Annotated[str, Form()],
+    seen: Annotated[int, Form()],
     main: Annotated[str, Form()] = "",
     also: Annotated[list[str] | None, Form()] = None,
 ):
     csrf(request, csrf_token)
     try:
-        event = settle(web.store, run_id, unit, username, [main, *(also or [])])
+        event = settle(web.store, run_id, unit, username, [main, *(also or [])], seen)
         message = f"#{event.seq} désaccord tranché."
     except InputError as exc:
         message = f"Non enregistré : {exc}"
