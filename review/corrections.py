@@ -164,6 +164,8 @@ DONE = {
     "new_net": "a regroupé",
     "dissolve_net": "a défait",
     "undo": "a annulé une correction sur",
+    "settle": "a tranché le désaccord sur",
+    "bulk": "a corrigé en lot",
 }
 ITEM_NAMES = {"unit": "l'unité", "theme": "le thème", "net": "le regroupement"}
 
