@@ -104,20 +104,55 @@ def units(
 def queue(
     run: RunArg, limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20, db: Db = None
 ) -> None:
-    """Units most worth a look first. Before 40 units are reviewed: the units that say the most (they carry
-    the most themes), least certain first among equals. Then: the units a model trained on the reviews so far
-    is least sure of, weighed by how much they say."""
-    from review.queue import review_queue
+    """Units most worth a look first, with the whole answer, the machine's theme and why, and the progress.
+    Before 40 units are reviewed: the units that say the most (they carry the most themes), least certain
+    first among equals. Then: the units a model trained on the reviews so far is least sure of, weighed by how
+    much they say; the model is refitted only when reviews changed since the last call."""
+    from review.queue import queue_view
 
     store, run_id = _open_run(run)
-    version, items = review_queue(store, run_id, limit)
-    typer.echo(f"run {run_id}, version {version} (pass --seen {version} with your corrections)")
-    for item in items:
-        other = f" | or {item.runner_up_id} {item.runner_up_label}" if item.runner_up_id else ""
-        typer.echo(
-            f"\n{item.unit_id}  certainty {item.certainty:.2f}\n  « {item.text[:200]} »\n"
-            f"  now: {item.theme_id} {item.theme_label}{other}"
-        )
+    view = queue_view(store, run_id, limit, fresh=True)
+    typer.echo(f"File de revue du run {run_id}, version {view.version} (passez --seen {view.version} avec vos corrections)")
+    typer.echo(_progress_line(view))
+    for item in view.items:
+        typer.echo("\n" + _queue_item(item))
+
+
+def _fr(x: float) -> str:
+    return f"{x:.2f}".replace(".", ",")
+
+
+def _progress_line(view) -> str:
+    from review.queue import MIN_REVIEWED_TO_LEARN
+
+    p = view.progress
+    f1 = _fr(p.held_out_f1) if p.held_out_f1 is not None else "pas encore"
+    if view.refitted:
+        model = f"nouvelles revues : modèle de la file réajusté sur {view.learnt_from} unités revues"
+    elif view.learnt_from is not None:
+        model = f"modèle de la file appris sur {view.learnt_from} unités revues, rien de nouveau depuis"
+    else:
+        model = f"la file apprendra de vos revues à partir de {MIN_REVIEWED_TO_LEARN} unités revues"
+    return (
+        f"{p.reviewed} unités revues, {p.open} à revoir ; encore {p.until_retrain} avant qu'un réentraînement vaille "
+        f"la peine ; F1 hors échantillon : {f1} ; {model}"
+    )
+
+
+def _queue_item(item) -> str:
+    chance = f" (probabilité {_fr(item.probability)})" if item.probability is not None else ""
+    lines = [
+        f"{item.unit_id}  certitude {_fr(item.certainty)}",
+        f"  « {item.text[:200]} »",
+        f"  thème : {item.theme_id} {item.theme_label}{chance}",
+    ]
+    if item.runner_up_id:
+        lines.append(f"  ou : {item.runner_up_id} {item.runner_up_label}")
+    if item.reasons:
+        lines.append("  mots : " + ", ".join(item.reasons))
+    for n in item.neighbours:
+        lines.append(f"  revue proche ({_fr(n.similarity)}) : « {n.text[:80]} » → {' ; '.join(n.theme_labels)}")
+    return "\n".join(lines)
 
 
 @app.command()

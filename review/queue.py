@@ -5,25 +5,36 @@ and 4.0 to 5.2 to answers of over 40 (three questions of ../shared/data). Review
 theme model several themes at once, so the queue weighs doubt by how much a unit says. Before enough
 reviews, the machine's own doubt (the margin between a unit's theme and the runner-up) picked no better
 than chance, and the queue leads with the units that say the most, smallest margin first among equals.
-Once reviewers have settled enough units, a theme model is fitted on them each time the queue is asked
-for, and the queue leads with the units it is least sure of, weighed by what they say.
-Measured against random picks in bench/RESULTS.md (review loop).
+Once reviewers have settled enough units, a theme model learns from them (``review.queue_model``: fitted
+once per set of reviews and kept), and the queue leads with the units it is least sure of, weighed by what
+they say. Measured against random picks in bench/RESULTS.md (review loop); its speed in queue_speed.
+
+Each item carries what a reviewer needs to decide without opening the run: the whole answer with the unit's
+place in it, the respondent's segments, and why the machine thinks so (``review.queue_context``).
 """
 
 from __future__ import annotations
 
-import math
+import heapq
+import threading
 from dataclasses import dataclass
 
-import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from pipeline.embed import embed, load_embedder
-from pipeline.records import IdeaUnit
 from review.corrections import OFF_TOPIC, RunState, load_state
-from review.runs import load_run
-from review.store import AssignmentRow, Store
-from review.train import ThemeClassifier
+from review.guard import shortfall
+from review.queue_context import (
+    Neighbour,
+    keyword_reasons,
+    model_choices,
+    neighbours,
+    ranked,
+    similarity_choices,
+    theme_centres,
+)
+from review.queue_model import KEEPER, QueueModel, training
+from review.queue_run import RUNS_IN_MEMORY, QueueRun, queue_run
+from review.store import EventRow, Store
 
 # The queue learns from reviews once this many units are settled, in at least two themes.
 MIN_REVIEWED_TO_LEARN = 40
@@ -39,71 +50,204 @@ class QueueItem:
     runner_up_label: str | None
     certainty: float  # margin over the runner-up (machine) or the model's probability (learning queue)
     worth: float  # the queue's order: log(1 + content words), times the model's doubt once it learns
+    answer: str  # the respondent's whole answer (as cleaned: personal data masked)
+    unit_start: int  # the unit's place in ``answer``: answer[unit_start:unit_end] == text
+    unit_end: int
+    segments: dict[str, str]  # the respondent's segment values
+    probability: float | None  # the model's probability for ``theme_id``; None before the queue learns
+    neighbours: tuple[Neighbour, ...]  # the nearest units reviewers settled, nearest first
+    reasons: tuple[str, ...]  # the terms that weighed most toward ``theme_id``
+    theme_choices: tuple[tuple[str, str, float], ...]  # every theme (id, label, probability or similarity), likeliest first
 
 
-def review_queue(store: Store, run_id: str, limit: int = 20) -> tuple[int, list[QueueItem]]:
-    """The units to review first, and the run version they were read at (for stale-view checks)."""
-    state = load_state(store, run_id)
-    stored = load_run(store, run_id)
-    units = {u.unit_id: u for u in stored.units}
+@dataclass(frozen=True)
+class QueueProgress:
+    reviewed: int  # units reviewers settled in this run
+    open: int  # units still to review
+    until_retrain: int  # reviews still needed before retraining is worth it (review.guard)
+    held_out_f1: float | None  # the queue model's cross-validated macro-F1; None before it learns
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """One answer of the queue: the items at a run version, the progress, and the model that ordered them."""
+
+    version: int
+    items: list[QueueItem]
+    progress: QueueProgress
+    learnt_from: int | None  # reviewed units the ordering model learnt from; None: not learning yet
+    refitted: bool  # this call waited for the model to learn reviews it had not seen
+
+
+@dataclass(frozen=True)
+class _Reviews:
+    """A run's state split as the queue uses it."""
+
+    state: RunState
+    open: list[str]
+    settled: list[int]  # rows of the reviewed units
+    labels: list[list[str]]
+
+    @property
+    def can_learn(self) -> bool:
+        return len(self.settled) >= MIN_REVIEWED_TO_LEARN and len({t for ls in self.labels for t in ls}) >= 2
+
+
+def _reviews(run: QueueRun, state: RunState) -> _Reviews:
     open_units = [u for u, themes in state.labels.items() if themes and u not in state.reviewed and u not in state.off_topic]
-    settled = [u for u in state.reviewed if u in units]
-    labels = [[OFF_TOPIC] if u in state.off_topic else state.labels[u] for u in settled]
-    if len(settled) >= MIN_REVIEWED_TO_LEARN and len({t for ls in labels for t in ls}) >= 2:
-        vectors, _ = embed([units[u].text for u in settled + open_units], load_embedder(stored.run.embedder))
-        model = ThemeClassifier().fit(
-            vectors[: len(settled)], [units[u].lemmas for u in settled], labels, [u.lemmas for u in stored.units]
-        )
-        items = _least_confident(model, vectors[len(settled) :], open_units, units, state)
-    else:
-        items = _fullest_first(store, run_id, open_units, units, state)
-    return state.version, sorted(items, key=lambda q: (-q.worth, q.certainty, q.unit_id))[:limit]
+    settled = sorted(run.position[u] for u in state.reviewed if u in run.position)
+    labels = [[OFF_TOPIC] if run.unit_ids[r] in state.off_topic else state.labels[run.unit_ids[r]] for r in settled]
+    return _Reviews(state, open_units, settled, labels)
 
 
-def _content(unit: IdeaUnit) -> float:
-    return math.log1p(len(unit.lemmas.split()))
+def review_queue(store: Store, run_id: str, limit: int = 20, fresh: bool = True) -> tuple[int, list[QueueItem]]:
+    """The units to review first, and the run version they were read at (for stale-view checks)."""
+    view = queue_view(store, run_id, limit, fresh)
+    return view.version, view.items
 
 
-def _least_confident(model: ThemeClassifier, vectors, open_units, units, state: RunState) -> list[QueueItem]:
-    probabilities = model.predict_proba(vectors, [units[u].lemmas for u in open_units])
-    classes = model.classes_
-    items = []
-    for unit_id, row in zip(open_units, probabilities, strict=True):
-        theme = state.labels[unit_id][0]
-        suggestion = next((classes[j] for j in np.argsort(-row) if classes[j] != theme), None)
-        suggestion = suggestion if suggestion in state.themes else None
-        certainty = float(row.max())
-        items.append(_item(unit_id, units, state, theme, suggestion, certainty, (1 - certainty) * _content(units[unit_id])))
-    return items
+def queue_view(store: Store, run_id: str, limit: int = 20, fresh: bool = True) -> QueueView:
+    """The queue with its progress. After new reviews, ``fresh=False`` answers at once from the model fitted
+    before them and refits in the background (a server); ``fresh=True`` waits for the refit (a command)."""
+    run = queue_run(store, run_id)
+    reviews = _reviews(run, _state(store, run))
+    model, refitted = None, False
+    if reviews.can_learn:
+        model, refitted = KEEPER.model(run, training(run, reviews.settled, reviews.labels), fresh)
+    ordered = _least_confident(run, reviews, model) if model is not None else _fullest_first(run, reviews)
+    top = _first(ordered, limit)
+    centres = theme_centres(run, reviews.state) if model is None else None
+    items = [_item(run, reviews, model, centres, pick) for pick in top]
+    learnt = model.n_reviewed if model else None
+    return QueueView(reviews.state.version, items, _progress(reviews, model), learnt, refitted)
 
 
-def _fullest_first(store: Store, run_id: str, open_units, units, state: RunState) -> list[QueueItem]:
+def queue_progress(store: Store, run_id: str) -> QueueProgress:
+    """How many units are reviewed and open, how many more before a retrain is worth it, and the queue model's
+    held-out F1 (the last one fitted: this never fits)."""
+    run = queue_run(store, run_id)
+    reviews = _reviews(run, _state(store, run))
+    return _progress(reviews, KEEPER.latest(run) if reviews.can_learn else None)
+
+
+_STATES: dict[tuple[str, str, str], RunState] = {}  # run identity -> its state at the last version read
+_STATES_LOCK = threading.Lock()
+
+
+def _state(store: Store, run: QueueRun) -> RunState:
+    """The run's reviewed state, replayed again only when a review event came since the last call: events only
+    ever append, so the last sequence number names the state (replaying 18,511 units took 0.9 s)."""
     with store.session() as session:
-        rows = session.scalars(select(AssignmentRow).where(AssignmentRow.run_id == run_id)).all()
-    best: dict[str, AssignmentRow] = {}
-    for row in rows:
-        if row.unit_id not in best or row.score > best[row.unit_id].score:
-            best[row.unit_id] = row
-    items = []
-    for unit_id in open_units:
-        row, theme = best.get(unit_id), state.labels[unit_id][0]
-        if row is None:
+        version = session.scalar(select(func.max(EventRow.seq)).where(EventRow.run_id == run.run_id)) or 0
+    with _STATES_LOCK:
+        known = _STATES.get(run.identity)
+    if known is not None and known.version == version:
+        return known
+    state = load_state(store, run.run_id)
+    with _STATES_LOCK:
+        _STATES.pop(run.identity, None)
+        _STATES[run.identity] = state  # newest last: the oldest run goes first
+        while len(_STATES) > RUNS_IN_MEMORY:
+            del _STATES[next(iter(_STATES))]
+    return state
+
+
+def _progress(reviews: _Reviews, model: QueueModel | None) -> QueueProgress:
+    short = shortfall(reviews.labels)
+    until_retrain = max(short.total_missing, sum(short.themes_short.values()))
+    f1 = model.held_out_f1 if model else None
+    return QueueProgress(len(reviews.settled), len(reviews.open), until_retrain, f1)
+
+
+@dataclass(frozen=True)
+class _Pick:
+    """A listed unit's place in the queue."""
+
+    unit_id: str
+    theme_id: str
+    runner_up_id: str | None  # the machine's runner-up; the model's is found for the listed units only
+    certainty: float
+    worth: float
+
+
+@dataclass
+class _Order:
+    """Every open unit's place, as columns: 18,511 units of a run of 10,000 answers are ranked at each call,
+    and only the few listed become items."""
+
+    unit_ids: list[str]
+    themes: list[str]
+    runner_ups: list[str | None]
+    certainty: list[float]
+    worth: list[float]
+
+
+def _first(order: _Order, limit: int) -> list[_Pick]:
+    """The ``limit`` most worth a look, least certain first among equals."""
+
+    def key(i: int) -> tuple[float, float, str]:
+        return -order.worth[i], order.certainty[i], order.unit_ids[i]
+
+    return [
+        _Pick(order.unit_ids[i], order.themes[i], order.runner_ups[i], order.certainty[i], order.worth[i])
+        for i in heapq.nsmallest(limit, range(len(order.unit_ids)), key=key)
+    ]
+
+
+def _least_confident(run: QueueRun, reviews: _Reviews, model: QueueModel) -> _Order:
+    rows = [run.position[u] for u in reviews.open]
+    certainty = model.probabilities[rows].max(axis=1).tolist() if rows else []
+    worth = [round((1 - c) * run.content[r], 4) for c, r in zip(certainty, rows, strict=True)]
+    themes = [reviews.state.labels[u][0] for u in reviews.open]
+    return _Order(reviews.open, themes, [None] * len(rows), certainty, worth)
+
+
+def _fullest_first(run: QueueRun, reviews: _Reviews) -> _Order:
+    state, order = reviews.state, _Order([], [], [], [], [])
+    for unit_id in reviews.open:
+        machine, theme = run.machine.get(unit_id), state.labels[unit_id][0]
+        if machine is None:
             continue
-        runner_up = state.resolve(row.runner_up_id)
+        runner_up = state.resolve(machine.runner_up_id)
         runner_up = runner_up if runner_up in state.themes and runner_up != theme else None
-        margin = row.score - row.runner_up_score if runner_up and row.runner_up_score is not None else row.score
-        items.append(_item(unit_id, units, state, theme, runner_up, round(margin, 4), _content(units[unit_id])))
-    return items
+        score, other = machine.score, machine.runner_up_score
+        margin = score - other if runner_up and other is not None else score
+        order.unit_ids.append(unit_id)
+        order.themes.append(theme)
+        order.runner_ups.append(runner_up)
+        order.certainty.append(round(margin, 4))
+        order.worth.append(round(run.content[run.position[unit_id]], 4))
+    return order
 
 
-def _item(unit_id, units, state: RunState, theme: str, other: str | None, certainty: float, worth: float) -> QueueItem:
+def _item(run: QueueRun, reviews: _Reviews, model: QueueModel | None, centres, pick: _Pick) -> QueueItem:
+    state, row = reviews.state, run.position[pick.unit_id]
+    answer, start, end = run.answer(row)
+    keywords = keyword_reasons(run.lemmas[row], state.themes[pick.theme_id].keywords)
+    if model is not None:
+        chances, reasons = model_choices(model, row, state), model.reasons(row, pick.theme_id) or keywords
+        runner_up = next((t for t in _likeliest(chances) if t != pick.theme_id), None)
+    else:
+        chances, reasons, runner_up = similarity_choices(run, row, centres), keywords, pick.runner_up_id
     return QueueItem(
-        unit_id,
-        units[unit_id].text,
-        theme,
-        state.themes[theme].label,
-        other,
-        state.themes[other].label if other else None,
-        certainty,
-        round(worth, 4),
+        pick.unit_id,
+        run.texts[row],
+        pick.theme_id,
+        state.themes[pick.theme_id].label,
+        runner_up,
+        state.themes[runner_up].label if runner_up else None,
+        pick.certainty,
+        pick.worth,
+        answer,
+        start,
+        end,
+        dict(run.segments.get(run.respondents[row], {})),
+        chances[pick.theme_id] if model is not None else None,
+        neighbours(run, row, reviews.settled, state),
+        reasons,
+        ranked(chances, state),
     )
+
+
+def _likeliest(chances: dict[str, float]) -> list[str]:
+    return sorted(chances, key=lambda t: -chances[t])
