@@ -178,24 +178,32 @@ def classify(
         str | None,
         typer.Option("--question", help="The question asked, as the report's title. Default: the previous wave's."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Apply a model below the promotion guard anyway; the wave is flagged.")
+    ] = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
     """Apply the trained theme model to a new wave: known themes keep their ids and labels, uncertain
     answers are grouped into proposed new themes, and each share is compared with the previous wave."""
     from flows.runtime import task_runner
+    from pipeline.export import ALERTS
     from pipeline.ingest import ingest
+    from review.classify import model_alerts
     from review.model_registry import load_model
 
     ingest(input_file, text_col, id_col)  # as analyze: a wrong file or model is one line before the flow starts
-    load_model(open_store(), model)
+    row, _ = load_model(open_store(), model)
+    model_alerts(row.version, row.metrics, force)
     chosen_runner = task_runner()
     from flows.classify import classify_wave
 
     summary = classify_wave.with_options(task_runner=chosen_runner)(
-        input_file, text_col, id_col, model, previous, out, settings.current().db, question
+        input_file, text_col, id_col, model, previous, out, settings.current().db, question, force
     )
     print_summary(summary)
+    for alert in summary.manifest.parameters.get(ALERTS) or []:
+        typer.echo(f"ALERTE : {alert}")
     skip_final_collection()
 
 

@@ -23,7 +23,8 @@ def retrain(
     codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook whose themes join the training.")] = None,
     db: Db = None,
 ) -> None:
-    """Train a theme model from reviewed units; promote it only if its cross-validated macro-F1 is not worse."""
+    """Train a theme model from reviewed units; promote it only if it saw enough reviews per theme and in all
+    (review.guard) and is not worse than the promoted one; otherwise it is kept as a candidate."""
     from flows.retrain import retrain_from_reviews
 
     report = retrain_from_reviews(run or None, codebook, settings.current().db, getpass.getuser())
@@ -32,28 +33,38 @@ def retrain(
 
 @app.command("list")
 def list_(db: Db = None) -> None:
-    """Every trained model with its cross-validated macro-F1; * marks the promoted one."""
+    """Every trained model with its cross-validated macro-F1; * marks the promoted one; a model below the
+    promotion guard says what it lacks."""
+    from review.guard import unmet
     from review.model_registry import list_models
 
     rows, promoted = list_models(open_store())
     if not rows:
-        typer.echo("no model yet: review a run, then `verbatims retrain`")
+        typer.echo("aucun modèle : revoyez une analyse, puis `verbatims retrain`")
     for row in rows:
         mark = "*" if row.version == promoted else " "
-        f1 = row.metrics.get("cv_macro_f1")
+        f1 = f"{row.metrics.get('cv_macro_f1'):.3f}".replace(".", ",")
+        reason = unmet(row.metrics)
         typer.echo(
-            f"{mark} {row.version:<6} {row.created_at:%Y-%m-%d %H:%M}  macro-F1 {f1:.3f}  {row.n_items} reviewed "
-            f"units, {row.metrics.get('themes')} themes, runs {', '.join(row.runs)}"
+            f"{mark} {row.version:<6} {row.created_at:%Y-%m-%d %H:%M}  macro-F1 {f1}  {row.n_items} unités "
+            f"revues, {row.metrics.get('themes')} thèmes, analyses {', '.join(row.runs)}"
+            + (f"\n         sous le seuil de mise en service : {reason}" if reason else "")
         )
 
 
 @app.command()
 def promote(version: str, db: Db = None) -> None:
-    """Make VERSION the model that classify uses."""
+    """Make VERSION the model that classify uses (an admin may promote a candidate below the guard: classify then
+    refuses it unless --force)."""
+    from review.guard import unmet
+    from review.model_registry import model_row
     from review.model_registry import promote as promote_model
 
     promote_model(open_store(), version, getpass.getuser(), reason="promoted by hand")
-    typer.echo(f"model {version} promoted")
+    typer.echo(f"modèle {version} mis en service")
+    reason = unmet(model_row(open_store(), version).metrics)
+    if reason:
+        typer.echo(f"attention : il est sous le seuil de mise en service ({reason}) ; classify le refusera sans --force")
 
 
 @app.command()
@@ -62,4 +73,4 @@ def rollback(db: Db = None) -> None:
     from review.model_registry import rollback as rollback_model
 
     version = rollback_model(open_store(), getpass.getuser())
-    typer.echo(f"rolled back: model {version} is promoted again")
+    typer.echo(f"retour en arrière : le modèle {version} est de nouveau en service")

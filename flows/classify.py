@@ -22,8 +22,9 @@ from flows.tasks import (
     record_task,
 )
 from pipeline.analysis import Analysed, Analysis
+from pipeline.export import ALERTS
 from pipeline.records import ClusterResult
-from review.classify import add_share_changes
+from review.classify import add_share_changes, drift_alerts, model_alerts, respondents_in
 from review.model_registry import load_model
 from review.runs import RunRecord, reviewed_shares
 from review.store import Store
@@ -39,6 +40,7 @@ def classify_wave(
     out_dir: Path | None = None,
     db: DbUrl | None = None,
     question: str | None = None,
+    force: bool = False,
 ) -> AnalysisSummary:
     """Themes of a new wave with the promoted (or given) model; shares compared with ``previous_run``,
     by default the latest run the model was trained on.
@@ -52,9 +54,11 @@ def classify_wave(
         out_dir: Folder for the results; default outputs/<run id>/.
         db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
         question: The question asked, as the report's title; default the previous wave's question.
+        force: Apply a model below the promotion guard anyway; the wave is flagged.
     """
     store = Store(db)
     row, model = load_model(store, model_version)
+    alerts = model_alerts(row.version, row.metrics, force)
     previous_run = previous_run or row.runs[-1]
     store.run_exists(previous_run)
     timings = Timings()
@@ -83,12 +87,16 @@ def classify_wave(
             themes = rank_task(  # the settings name the nets
                 stage_key(key, "rank", analysis), analysis, quote(clustered), quote(cleaned), quote(vectors), quote(dataset)
             )
-        add_share_changes(themes, reviewed_shares(store, previous_run))
+        previous = reviewed_shares(store, previous_run)
+        add_share_changes(themes, previous)
+        n_after = len({u.respondent_id for u in cleaned.units})
+        alerts += drift_alerts(themes, previous, respondents_in(store, previous_run), n_after, model)
     analysed = Analysed(dataset, cleaned, clustered, themes, vectors, computed)
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
     manifest = analysis.manifest(run_id, Path(input_path), analysed, None, timings.seconds, question)
     manifest.model_version, manifest.previous_run_id = row.version, previous_run
+    manifest.parameters[ALERTS] = alerts
     with timings("export"):
         export_task(out_dir, quote(analysed.bundle(manifest)))
     with timings("record"):

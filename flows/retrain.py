@@ -1,4 +1,5 @@
-"""retrain_from_reviews: a theme model from every reviewed unit, promoted only when it is not worse."""
+"""retrain_from_reviews: a theme model from every reviewed unit, promoted only when it saw enough reviews
+(review.guard) and is not worse than the promoted one; otherwise kept as a candidate."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def retrain_from_reviews(
     get_run_logger().info(report.summary)
     create_markdown_artifact(
         key="retrain-report",
-        markdown=f"# Retraining\n\n{report.summary}\n",
-        description=f"Theme model {report.version}",
+        markdown=f"# Réentraînement\n\n{report.summary}\n",
+        description=f"Modèle de thèmes {report.version}",
     )
     return report

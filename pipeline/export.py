@@ -14,6 +14,7 @@ from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 
 # A spreadsheet runs a cell starting with one of these as a formula; verbatims are untrusted text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ALERTS = "alerts"  # run parameter: a classified wave's alerts, French sentences (review.classify writes them)
 
 
 def safe_cell(value: object) -> object:
@@ -127,6 +128,7 @@ def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excl
     codes = {t.theme_id: t for t in themes}
     waves = any(t.change_pts is not None for t in themes)
     lines += _summary_table(nets, codes, manifest if waves else None)
+    lines += _alerts(manifest)
     for net in nets:
         inside = [codes[c] for c in net.code_ids]
         if len(inside) == 1:
@@ -167,6 +169,12 @@ def _summary_table(nets: list[Net], codes: dict[str, Theme], waves: Manifest | N
             for n, t in enumerate(inside, start=1)
         ]
     return lines
+
+
+def _alerts(manifest: Manifest) -> list[str]:
+    """A classified wave's alerts (model below the guard, shares beyond chance), when there are any."""
+    alerts = manifest.parameters.get(ALERTS) if manifest.model_version else None
+    return ["", "## Alertes", "", *(f"- {_md(a)}" for a in alerts)] if alerts else []
 
 
 def _cell(theme: Theme, waves: Manifest | None) -> str:

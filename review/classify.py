@@ -1,14 +1,23 @@
 """Apply a trained theme model to a new wave: known themes keep their ids and labels, units the model is
-unsure of are clustered into proposed new themes for review, and shares are compared with the previous wave."""
+unsure of are clustered into proposed new themes for review, and shares are compared with the previous wave.
+
+A model below the promotion guard (promoted by hand) is refused unless forced, and then flagged; shares
+that moved beyond what chance explains between two waves are flagged (``review.drift``). Flags are French
+sentences kept in the run's parameters under ``pipeline.export.ALERTS``: the CLI, the run page and report.md show them."""
 
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import distinct, func, select
 
+from pipeline.errors import InputError
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, Excluded, IdeaUnit, Theme
 from pipeline.themes import find_themes
 from review.corrections import OFF_TOPIC
+from review.drift import share_moves
+from review.guard import unmet
 from review.model_registry import SavedModel
+from review.store import Store, UnitRow
 from review.train import CONFIDENT_PROBABILITY, SECOND_THEME_PROBABILITY
 
 # Fewer unsure units than this are too few to propose a theme from: they go to "Autres".
@@ -89,3 +98,46 @@ def add_share_changes(themes: list[Theme], previous: dict[str, float]) -> None:
     for theme in themes:
         if not theme.proposed:
             theme.change_pts = round(100 * (theme.share - previous.get(theme.theme_id, 0.0)), 1)
+
+
+def model_alerts(version: str, metrics: dict, force: bool) -> list[str]:
+    """A model below the guard is refused (InputError) unless ``force``; forced, the wave says so."""
+    reason = unmet(metrics)
+    if reason is None:
+        return []
+    if not force:
+        raise InputError(
+            f"le modèle {version} n'a pas vu assez de revues pour classer une vague : {reason}. Revoyez d'autres "
+            "unités puis réentraînez, ou appliquez-le quand même avec --force (la vague sera signalée)."
+        )
+    return [f"Modèle {version} appliqué sous le seuil de mise en service : {reason}."]
+
+
+def respondents_in(store: Store, run_id: str) -> int:
+    """Respondents analysed in a run: the size of the sample its shares are proportions of."""
+    with store.session() as session:
+        query = select(func.count(distinct(UnitRow.respondent_id))).where(UnitRow.run_id == run_id)
+        return session.scalar(query) or 0
+
+
+def drift_alerts(
+    themes: list[Theme], previous: dict[str, float], n_before: int, n_after: int, model: SavedModel
+) -> list[str]:
+    """The model's themes whose share moved beyond sampling noise since the previous wave, in French."""
+    known = set(model.classifier.classes_) - {OFF_TOPIC}
+    after = {t.theme_id: t.share for t in themes if t.theme_id in known}
+    before = {t: share for t, share in previous.items() if t in known}
+    return [
+        f"« {model.theme_labels.get(m.theme_id, m.theme_id)} » passe de {_pct(m.before)} à {_pct(m.after)} "
+        f"({_decimal(m.points, '+.1f')} pt) : plus que le hasard n'explique entre deux vagues de {n_before} et "
+        f"{n_after} répondants (± {_decimal(100 * m.bound, '.1f')} pt) ; vérifiez ces réponses avant de publier."
+        for m in share_moves(before, n_before, after, n_after)
+    ]
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
+def _decimal(value: float, spec: str) -> str:
+    return format(value, spec).replace(".", ",")

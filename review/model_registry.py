@@ -95,10 +95,10 @@ def promoted_version(store: Store) -> str | None:
 def promote(store: Store, version: str, by: str, reason: str = "promoted") -> None:
     with store.session() as session:
         if session.get(ModelRow, version) is None:
-            raise NotFoundError(f"unknown model '{version}': see `verbatims models list`")
+            raise NotFoundError(f"modèle inconnu '{version}' : voir `verbatims models list`")
         stack = _stack(session)
         if stack and stack[-1] == version:
-            raise InputError(f"model {version} is already the promoted one")
+            raise InputError(f"le modèle {version} est déjà en service")
         session.add(PromotionRow(version=version, by=by, reason=reason))
 
 
@@ -107,7 +107,7 @@ def rollback(store: Store, by: str) -> str:
     with store.session() as session:
         stack = _stack(session)
         if len(stack) < 2:
-            raise InputError("no earlier promoted model to roll back to")
+            raise InputError("aucun modèle mis en service avant celui-ci : pas de retour en arrière possible")
         session.add(PromotionRow(version=stack[-2], by=by, reason=f"{ROLLBACK} from {stack[-1]}"))
     return stack[-2]
 
@@ -119,17 +119,23 @@ def list_models(store: Store) -> tuple[list[ModelRow], str | None]:
     return rows, (stack[-1] if stack else None)
 
 
-def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, SavedModel]:
-    """The given version, else the promoted one."""
+def model_row(store: Store, version: str | None = None) -> ModelRow:
+    """The given version's metadata (metrics, guard facts), else the promoted one's; the weights stay on disk."""
     version = version or promoted_version(store)
     if version is None:
-        raise InputError("no promoted model yet: review a run, then run `verbatims retrain`")
+        raise InputError("aucun modèle en service : revoyez une analyse, puis réentraînez (`verbatims retrain`)")
     with store.session() as session:
         row = session.get(ModelRow, version)
     if row is None:
-        raise NotFoundError(f"unknown model '{version}': see `verbatims models list`")
+        raise NotFoundError(f"modèle inconnu '{version}' : voir `verbatims models list`")
+    return row
+
+
+def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, SavedModel]:
+    """The given version, else the promoted one."""
+    row = model_row(store, version)
     if not Path(row.path).exists():
-        raise InputError(f"model {version} file is missing: {row.path} (VERBATIMS_MODELS)")
+        raise InputError(f"le fichier du modèle {row.version} est introuvable : {row.path} (VERBATIMS_MODELS)")
     with open(row.path, "rb") as handle:
         return row, _ModelUnpickler(row.path, handle, ensure_native_byte_order="auto").load()
 

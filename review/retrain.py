@@ -1,4 +1,5 @@
-"""Retrain the theme model from reviewers' corrections, and promote it only when it is not worse."""
+"""Retrain the theme model from reviewers' corrections; promote it only when it has seen enough reviewed units
+(review.guard) and is not worse than the promoted one. Otherwise it stays a candidate an admin may promote."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pipeline.codebook import Codebook, codebook_seeds
 from pipeline.embed import embed, load_embedder
 from pipeline.errors import InputError, NotFoundError
 from review.corrections import OFF_TOPIC, load_state
+from review.guard import Shortfall, as_metrics, describe, shortfall
 from review.model_registry import SavedModel, load_model, promote, promoted_version, save_model
 from review.store import EventRow, Run, Store, UnitRow, text_key
 from review.train import ThemeClassifier, cross_validated_predictions, macro_f1, training_hash
@@ -38,11 +40,13 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
         runs = list(session.scalars(query.order_by(Run.created_at)))
     if run_ids and len(runs) < len(set(run_ids)):
         missing = set(run_ids) - {r.run_id for r in runs}
-        raise NotFoundError(f"unknown run(s): {', '.join(sorted(missing))}")
+        raise NotFoundError(f"analyse(s) inconnue(s) : {', '.join(sorted(missing))}")
     if not runs:
-        raise InputError("no reviewed run yet: correct or confirm some units with `verbatims review` first")
+        raise InputError(
+            "aucune analyse revue : corrigez ou confirmez d'abord des unités (file de revue ou `verbatims review`)"
+        )
     if len({r.embedder for r in runs}) > 1:
-        raise InputError("the runs were embedded with different models; retrain them separately (--run)")
+        raise InputError("les analyses ont été vectorisées par des modèles différents : réentraînez-les séparément (--run)")
     items: dict[str, tuple[str, str, list[str]]] = {}
     corpus: list[str] = []
     labels: dict[str, str] = {OFF_TOPIC: "Hors sujet"}
@@ -61,15 +65,26 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
                 themes = [OFF_TOPIC] if unit_id in state.off_topic else state.labels[unit_id]
                 items[text_key(text)] = (text, lemmas, themes)
     if not items:
-        raise InputError("the runs have no reviewed unit yet: move, add or confirm units with `verbatims review`")
+        raise InputError(
+            "aucune unité revue : déplacez, ajoutez ou confirmez des unités (file de revue ou `verbatims review`)"
+        )
     texts, lemmas, label_sets = (list(column) for column in zip(*items.values(), strict=True))
     stop_words = sorted({w for run in runs for w in run.parameters.get("stop_words", ())})
     run_ids = [r.run_id for r in runs]
     return TrainingSet(texts, lemmas, label_sets, corpus, labels, run_ids, runs[-1].embedder, stop_words, nets)
 
 
+def any_reviewed(store: Store) -> bool:
+    """Whether some run has a reviewed unit, so that retraining has something to learn from."""
+    with store.session() as session:
+        run_ids = list(session.scalars(select(EventRow.run_id).distinct()))
+    return any(load_state(store, run_id).reviewed for run_id in run_ids)
+
+
 # The previous model is judged on reviews it never learnt from, when there are at least this many.
 MIN_FRESH_ITEMS = 10
+# review.train's cross-validation refuses fewer units (5 folds need at least 4 to leave one out).
+MIN_CV_ITEMS = 4
 
 
 @dataclass
@@ -82,17 +97,30 @@ class RetrainReport:
     previous_f1: float | None
     promoted: bool
     n_items: int
+    shortfall: Shortfall  # what the reviewed units lack before a model may be promoted
+    theme_labels: dict[str, str] = field(default_factory=dict)  # to name short themes
 
     @property
     def summary(self) -> str:
-        head = f"model {self.version}: cross-validated macro-F1 {self.f1:.3f} on {self.n_items} reviewed units"
-        if self.previous_version is None:
-            return f"{head}; first model, promoted"
-        verdict = "promoted" if self.promoted else f"not promoted, {self.previous_version} stays (the new one is worse)"
-        return (
-            f"{head}; against {self.previous_version} on {self.compared_on}: {self.new_f1_compared:.3f} vs "
-            f"{self.previous_f1:.3f}; {verdict}"
-        )
+        """In French, for the admin who asked: the score, the comparison, and why it is or is not in service."""
+        parts = [f"modèle {self.version} : macro-F1 en validation croisée {_fr(self.f1)} sur {self.n_items} unités revues"]
+        if self.previous_version is not None:
+            parts.append(
+                f"face à {self.previous_version} sur {self.compared_on} : {_fr(self.new_f1_compared)} contre "
+                f"{_fr(self.previous_f1)}"
+            )
+        stays = f" ; {self.previous_version} reste en service" if self.previous_version else ""
+        if not self.shortfall.ok:
+            parts.append(f"non mis en service, gardé comme candidat : {describe(self.shortfall, self.theme_labels)}{stays}")
+        elif self.promoted:
+            parts.append("premier modèle, mis en service" if self.previous_version is None else "mis en service")
+        else:
+            parts.append(f"non mis en service, le nouveau est moins bon{stays}")
+        return " ; ".join(parts)
+
+
+def _fr(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}".replace(".", ",")
 
 
 def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: list[list[str]], f1: float):
@@ -107,17 +135,28 @@ def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: li
     row, previous = load_model(store, version)
     fresh = [i for i, text in enumerate(data.texts) if text_key(text) not in previous.training_keys]
     if len(fresh) < MIN_FRESH_ITEMS:
-        return version, "its training-time cross-validation", round(f1, 4), row.metrics["cv_macro_f1"]  # as stored
+        return version, "sa validation croisée à l'entraînement", round(f1, 4), row.metrics["cv_macro_f1"]  # as stored
     gold = [data.label_sets[i] for i in fresh]
     theirs = previous.classifier.predict(vectors[fresh], [data.lemmas[i] for i in fresh])
     ours = macro_f1(gold, [predicted[i] for i in fresh])
-    return version, f"{len(fresh)} units reviewed since it was trained", ours, macro_f1(gold, theirs)
+    return version, f"{len(fresh)} unités revues depuis son entraînement", ours, macro_f1(gold, theirs)
+
+
+def _trainable(data: TrainingSet, gap: Shortfall) -> None:
+    """Too few reviews even for a candidate: cross-validation needs 4 units and a model two themes."""
+    if len(data.texts) < MIN_CV_ITEMS or len({t for ls in data.label_sets for t in ls}) < 2:
+        raise InputError(
+            f"pas assez de revues pour entraîner un modèle (il faut au moins {MIN_CV_ITEMS} unités revues dans "
+            f"2 thèmes) : {describe(gap, data.theme_labels)}"
+        )
 
 
 def retrain(
     store: Store, run_ids: list[str] | None = None, codebook: Codebook | None = None, by: str = "retrain"
 ) -> RetrainReport:
     data = training_set(store, run_ids)
+    gap = shortfall(data.label_sets)  # reviewed units only: a codebook entry is one seed, not a review
+    _trainable(data, gap)
     embedder = load_embedder(data.embedder)
     vectors, _ = embed(data.texts, embedder)
     extra = None
@@ -140,6 +179,7 @@ def retrain(
         "new_macro_f1_compared": None if new_f1 is None else round(new_f1, 4),
         "previous_macro_f1": None if previous_f1 is None else round(previous_f1, 4),
         "themes": len(classifier.classes_),
+        "guard": as_metrics(gap, data.theme_labels),
     }
     row = save_model(
         store,
@@ -157,7 +197,8 @@ def retrain(
         data.runs,
         None if codebook is None else {"question": codebook.question, "themes": [t.theme_id for t in codebook.themes]},
     )
-    promoted = previous_f1 is None or new_f1 >= previous_f1
+    promoted = gap.ok and (previous_f1 is None or new_f1 >= previous_f1)
     if promoted:
-        promote(store, row.version, by, reason="retrained: not worse than the previous model")
-    return RetrainReport(row.version, f1, previous_version, compared_on, new_f1, previous_f1, promoted, len(data.texts))
+        promote(store, row.version, by, reason="retrained: enough reviews, not worse than the previous model")
+    comparison = (previous_version, compared_on, new_f1, previous_f1)
+    return RetrainReport(row.version, f1, *comparison, promoted, len(data.texts), gap, data.theme_labels)

@@ -160,7 +160,7 @@ def test_help_explains_the_options():
 def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tmp_path):
     """A reviewer corrects the sample run, an admin retrains, an analyst classifies the next wave."""
     from review.store import Store
-    from tests.test_retrain import review_like_the_gold
+    from tests.test_retrain import ENOUGH_REVIEWS, review_like_the_gold
 
     _, out = sample_run
     run_id = json.loads((out / "manifest.json").read_text())["run_id"]
@@ -172,11 +172,12 @@ def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tm
     stale = verbatims("review", "move", run_id, unit, "--to", "moyens", "--seen", "0", "--reviewer", "bob")
     assert stale.returncode == 2 and "error: Votre vue (version 0) n'est plus à jour : ana a déplacé" in stale.stderr
     assert verbatims("review", "undo", run_id, "--reviewer", "ana").returncode == 0
-    review_like_the_gold(Store(), run_id, gold, 120)
+    review_like_the_gold(Store(), run_id, gold, ENOUGH_REVIEWS)
 
     retrained = verbatims("retrain", "--codebook", str(CODEBOOK))
     assert retrained.returncode == 0, retrained.stderr
-    assert "model v1: cross-validated macro-F1" in retrained.stdout and "first model, promoted" in retrained.stdout
+    assert "modèle v1 : macro-F1 en validation croisée" in retrained.stdout
+    assert "premier modèle, mis en service" in retrained.stdout
     listed = verbatims("models", "list")
     assert listed.stdout.startswith("* v1")
 

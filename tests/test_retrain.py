@@ -1,18 +1,30 @@
 """Retraining from reviews, model promotion and rollback, the next wave, and carry-over to a new analysis."""
 
+import re
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
+from conftest import SAMPLE
+from fastapi.testclient import TestClient
 
 from pipeline.errors import InputError
+from pipeline.export import ALERTS
 from pipeline.rank import rank_themes
+from pipeline.records import Theme
 from review.carryover import CARRIED_NETS, carry_themes, drop_off_topic, reviewed_labels
-from review.classify import PROPOSED_PREFIX, add_share_changes, classify_units
-from review.corrections import correct, load_state
+from review.classify import PROPOSED_PREFIX, add_share_changes, classify_units, drift_alerts, model_alerts
+from review.corrections import OFF_TOPIC, correct, load_state
+from review.drift import share_moves
+from review.guard import MIN_UNITS_PER_THEME, MIN_UNITS_TOTAL, as_metrics, describe, shortfall
 from review.model_registry import list_models, load_model, promote, promoted_version, rollback
 from review.queue import review_queue
 from review.retrain import retrain
 from review.runs import reviewed_shares
 from review.store import Store
+from review.users import add_user
+from web.app import create_app
 
 
 @pytest.fixture
@@ -38,10 +50,15 @@ def review_like_the_gold(store, run, gold, n_items):
     return done
 
 
+# Queue items a reviewer works through on the sample before a model passes review.guard: 160 give 136 reviewed
+# units, the rarest theme 8; 120 gave 105 units but `formation` 4 (counted with review_like_the_gold).
+ENOUGH_REVIEWS = 160
+
+
 @pytest.fixture
 def reviewed(recorded_run, gold):
     store, run = recorded_run
-    review_like_the_gold(store, run, gold, 120)
+    review_like_the_gold(store, run, gold, ENOUGH_REVIEWS)
     return store, run
 
 
@@ -62,7 +79,7 @@ def test_retraining_on_the_same_reviews_is_not_worse_and_is_promoted(reviewed, c
     store, _ = reviewed
     first = retrain(store, codebook=codebook)
     second = retrain(store, codebook=codebook)
-    assert second.compared_on == "its training-time cross-validation"
+    assert second.compared_on == "sa validation croisée à l'entraînement"
     assert second.new_f1_compared == round(first.f1, 4) and second.promoted
     assert promoted_version(store) == "v2"
 
@@ -73,7 +90,7 @@ def test_the_previous_model_is_judged_on_reviews_it_never_saw(reviewed, codebook
     more = review_like_the_gold(store, run, gold, 60)
     assert more >= 10
     report = retrain(store, codebook=codebook)
-    assert report.compared_on.endswith("units reviewed since it was trained")
+    assert report.compared_on.endswith("unités revues depuis son entraînement")
     assert report.promoted == (report.new_f1_compared >= report.previous_f1)
 
 
@@ -85,19 +102,19 @@ def test_promote_and_rollback_go_back_step_by_step(reviewed):
     assert promoted_version(store) == "v3"
     assert rollback(store, "admin") == "v2"
     assert rollback(store, "admin") == "v1"
-    with pytest.raises(InputError, match="no earlier promoted model"):
+    with pytest.raises(InputError, match="aucun modèle mis en service avant celui-ci"):
         rollback(store, "admin")
     promote(store, "v3", "admin")
     assert promoted_version(store) == "v3"
-    with pytest.raises(InputError, match="already the promoted one"):
+    with pytest.raises(InputError, match="déjà en service"):
         promote(store, "v3", "admin")
-    with pytest.raises(InputError, match="unknown model 'v9'"):
+    with pytest.raises(InputError, match="modèle inconnu 'v9'"):
         promote(store, "v9", "admin")
 
 
 def test_retrain_without_reviews_says_what_to_do(recorded_run):
     store, _ = recorded_run
-    with pytest.raises(InputError, match="no reviewed run yet"):
+    with pytest.raises(InputError, match="aucune analyse revue"):
         retrain(store)
 
 
@@ -206,7 +223,6 @@ def test_a_model_saved_before_the_layout_moved_still_loads(reviewed, monkeypatch
     pipeline.train.ThemeClassifier and pipeline.cluster.ThemeFeatures: write one so, and load it."""
     import sys
     import types
-    from pathlib import Path
 
     import joblib
 
@@ -232,3 +248,195 @@ def test_a_model_saved_before_the_layout_moved_still_loads(reviewed, monkeypatch
     _, loaded = load_model(store, report.version)
     assert type(loaded) is SavedModel and type(loaded.classifier) is ThemeClassifier
     assert loaded.theme_labels == model.theme_labels and loaded.training_keys == model.training_keys
+
+
+# --- Guarded retraining (issue 16): promotion needs enough reviews; waves flag a weak model and share jumps
+
+
+def reviewed_counts(store, run):
+    """Reviewed units per theme, counted from the review state itself (not by review.guard)."""
+    from collections import Counter
+
+    state = load_state(store, run)
+    return Counter(t for u in state.reviewed for t in set(state.labels[u])), state
+
+
+def test_four_corrections_then_retrain_promote_nothing_and_say_in_french_what_is_missing(recorded_run, gold):
+    store, run = recorded_run
+    assert review_like_the_gold(store, run, gold, 4) == 4
+    counts, state = reviewed_counts(store, run)
+    assert sum(counts.values()) >= 4 and len(counts) >= 2  # enough to train, far too few to promote
+    report = retrain(store, by="admin")
+    assert report.version == "v1" and not report.promoted and promoted_version(store) is None
+    assert report.shortfall.total == 4 and report.shortfall.total_missing == MIN_UNITS_TOTAL - 4
+    assert report.shortfall.themes_short == {t: MIN_UNITS_PER_THEME - n for t, n in counts.items()}
+    summary = report.summary
+    assert summary.startswith("modèle v1 : macro-F1 en validation croisée ")
+    assert "sur 4 unités revues" in summary and "non mis en service, gardé comme candidat" in summary
+    assert f"il faut au moins {MIN_UNITS_TOTAL} unités revues (4 pour l'instant)" in summary
+    assert f"{len(counts)} thèmes ont moins de {MIN_UNITS_PER_THEME} unités revues : " in summary
+    for theme, n in counts.items():  # each short theme by its label, with the units it has
+        assert f"{state.themes[theme].label} ({n})" in summary and theme not in summary
+    for english in ("model", "promoted", "reviewed", "cross-validated"):
+        assert english not in summary
+    rows, promoted = list_models(store)
+    assert promoted is None and rows[0].metrics["guard"]["themes_short"] == report.shortfall.themes_short
+
+
+def test_too_few_reviews_to_train_at_all_is_a_french_input_error(recorded_run, gold):
+    store, run = recorded_run
+    review_like_the_gold(store, run, gold, 2)
+    with pytest.raises(InputError, match="pas assez de revues pour entraîner un modèle") as caught:
+        retrain(store)
+    assert f"il faut au moins {MIN_UNITS_TOTAL} unités revues (2 pour l'instant)" in str(caught.value)
+    assert list_models(store) == ([], None)
+
+
+def test_shortfall_counts_each_unit_once_per_theme_and_off_topic_like_a_theme():
+    gap = shortfall([["a"], ["a", "b"], ["a", "a"], [OFF_TOPIC]])
+    assert gap.total == 4 and gap.total_missing == MIN_UNITS_TOTAL - 4 and not gap.ok
+    assert gap.themes_short == {
+        "a": MIN_UNITS_PER_THEME - 3,
+        "b": MIN_UNITS_PER_THEME - 1,
+        OFF_TOPIC: MIN_UNITS_PER_THEME - 1,
+    }
+    enough = shortfall([["a"], ["b"]] * max(MIN_UNITS_PER_THEME, MIN_UNITS_TOTAL // 2 + 1))
+    assert enough.ok and enough.total_missing == 0 and enough.themes_short == {}
+    one_short = shortfall([["a"]] * MIN_UNITS_TOTAL + [["b"]] * (MIN_UNITS_PER_THEME - 1))
+    assert not one_short.ok and one_short.themes_short == {"b": 1} and one_short.total_missing == 0
+    assert (
+        describe(one_short, {"b": "Budget"})
+        == f"1 thème a moins de {MIN_UNITS_PER_THEME} unités revues : Budget ({MIN_UNITS_PER_THEME - 1})"
+    )
+
+
+def test_a_model_below_the_guard_is_refused_for_a_wave_unless_forced_then_flagged(recorded_run, gold):
+    store, run = recorded_run
+    review_like_the_gold(store, run, gold, 4)
+    retrain(store)
+    promote(store, "v1", "admin", reason="promoted by hand")  # an admin can still promote a candidate
+    row, _ = load_model(store)
+    with pytest.raises(InputError, match="le modèle v1 n'a pas vu assez de revues pour classer une vague") as caught:
+        model_alerts(row.version, row.metrics, force=False)
+    assert "--force" in str(caught.value) and f"il faut au moins {MIN_UNITS_TOTAL}" in str(caught.value)
+    (alert,) = model_alerts(row.version, row.metrics, force=True)
+    assert alert.startswith("Modèle v1 appliqué sous le seuil de mise en service : il faut au moins")
+    assert model_alerts("v0", {"cv_macro_f1": 0.9}, force=True)[0].startswith(
+        "Modèle v0 appliqué sous le seuil"
+    )  # pre-guard
+    assert (
+        model_alerts(
+            row.version, {**row.metrics, "guard": as_metrics(shortfall([["a"], ["b"]] * MIN_UNITS_TOTAL), {})}, False
+        )
+        == []
+    )
+
+
+def test_a_share_jump_beyond_sampling_noise_is_flagged_and_ordinary_noise_is_not():
+    # the issue's wave: 19 answers, 18 in one theme that held 14.3% of the 200 previous respondents
+    (jump,) = share_moves({"sponsorship": 0.143, "moyens": 0.30}, 200, {"sponsorship": 18 / 19, "moyens": 0.3}, 19)
+    assert jump.theme_id == "sponsorship" and round(jump.points, 1) == 80.4 and 0.2 < jump.bound < 0.35
+    # ten themes, two waves of 300 drawn from the same shares: false alarms stay near the family-wise 5%
+    rng = np.random.default_rng(0)
+    shares = dict(zip("abcdefghij", (0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4), strict=True))
+    flagged = 0
+    for _ in range(400):
+        before = {t: rng.binomial(300, p) / 300 for t, p in shares.items()}
+        after = {t: rng.binomial(300, p) / 300 for t, p in shares.items()}
+        flagged += bool(share_moves(before, 300, after, 300))
+    assert flagged / 400 <= 0.08, flagged
+    # while a real 10-point move of a 20% theme between such waves is caught most of the time
+    caught = sum(
+        bool(share_moves({"x": rng.binomial(300, 0.2) / 300}, 300, {"x": rng.binomial(300, 0.3) / 300}, 300))
+        for _ in range(200)
+    )
+    assert caught / 200 >= 0.6, caught
+
+
+def test_drift_alerts_name_the_theme_in_french_with_the_figures(reviewed):
+    store, run = reviewed
+    retrain(store)
+    _, model = load_model(store)
+    themes = [Theme("sponsorship", "x", [], share=0.95), Theme("p-1", "Nouveau ? y", [], proposed=True, share=0.9)]
+    (alert,) = drift_alerts(themes, {"sponsorship": 0.143}, 200, 19, model)
+    label = model.theme_labels["sponsorship"]
+    assert alert.startswith(f"« {label} » passe de 14 % à 95 % (+80,7 pt) : plus que le hasard n'explique")
+    assert "entre deux vagues de 200 et 19 répondants" in alert
+    assert drift_alerts([Theme("sponsorship", "x", [], share=0.16)], {"sponsorship": 0.143}, 200, 190, model) == []
+
+
+def wait_for(client, job_id: str) -> dict:
+    deadline = time.time() + 300
+    while (job := client.get(f"/api/jobs/{job_id}").json())["state"] == "running" and time.time() < deadline:
+        time.sleep(0.5)
+    return job
+
+
+@pytest.fixture
+def admin_site(recorded_run):
+    from test_web import PASSWORD, sign_in
+
+    store, run = recorded_run
+    add_user(store, "admin", PASSWORD, "admin")
+    client = TestClient(create_app(store, secret="test-secret"))
+    _, token = sign_in(client, "admin")
+    return store, run, client, token
+
+
+@pytest.mark.slow
+def test_admin_sees_only_working_buttons_and_french_job_outcomes_in_their_colours(admin_site, gold):
+    store, run, client, token = admin_site
+    page = client.get("/").text
+    assert "Réentraîner depuis les revues" not in page and 'id="no-retrain"' in page
+    assert "Appliquer le modèle</button>" not in page and "aucun modèle en service" in page
+    failed = wait_for(client, client.post("/api/retrain", headers={"X-CSRF-Token": token}).json()["job"])
+    job_page = client.get(f"/jobs/{failed['job_id']}").text
+    assert failed["state"] == "failed" and failed["message"].startswith("aucune analyse revue")
+    assert 'class="error"' in job_page and "État : échec" in job_page and "Error" not in job_page
+    review_like_the_gold(store, run, gold, 4)
+    assert "Réentraîner depuis les revues" in client.get("/").text
+    done = wait_for(client, client.post("/api/retrain", headers={"X-CSRF-Token": token}).json()["job"])
+    job_page = client.get(f"/jobs/{done['job_id']}").text
+    assert done["state"] == "done" and "non mis en service, gardé comme candidat" in done["message"]
+    assert 'id="job-message" class="message"' in job_page and "État : terminé" in job_page
+    page = client.get("/").text
+    assert "candidat, sous le seuil de mise en service : il faut au moins" in page
+    assert "Appliquer le modèle</button>" not in page and "aucun modèle en service" in page
+    client.post("/api/models/v1/promote", headers={"X-CSRF-Token": token})  # by hand, below the guard
+    page = client.get("/").text
+    assert "Appliquer le modèle</button>" not in page and "le modèle v1 en service est sous le seuil" in page
+    started = client.post(  # the form is hidden, but a posted wave is refused all the same, in French
+        "/waves",
+        data={"csrf_token": token},
+        files={"wave": ("vague2.csv", SAMPLE.read_bytes(), "text/csv")},
+        follow_redirects=False,
+    )
+    refused = wait_for(client, started.headers["location"].rsplit("/", 1)[1])
+    assert refused["state"] == "failed" and "n'a pas vu assez de revues pour classer une vague" in refused["message"]
+
+
+@pytest.mark.slow
+def test_a_forced_wave_is_flagged_in_the_report_and_on_its_page(admin_site, gold, tmp_path):
+    import pandas as pd
+
+    from flows.classify import classify_wave
+
+    store, run, client, _ = admin_site
+    review_like_the_gold(store, run, gold, 4)
+    retrain(store)
+    promote(store, "v1", "admin", reason="promoted by hand")
+    wave = tmp_path / "vague2.csv"
+    pd.read_csv(SAMPLE, sep=";", dtype=str).head(120).to_csv(wave, sep=";", index=False)
+    with pytest.raises(InputError, match="n'a pas vu assez de revues"):
+        classify_wave(wave, db=store.url, out_dir=tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    summary = classify_wave(wave, db=store.url, out_dir=tmp_path / "forced", force=True)
+    alerts = summary.manifest.parameters[ALERTS]
+    assert alerts[0].startswith("Modèle v1 appliqué sous le seuil de mise en service : il faut au moins")
+    sponsorship = load_state(store, run).themes["sponsorship"].label
+    jump = next(a for a in alerts if a.startswith(f"« {sponsorship} » passe de"))  # the issue's wave, now flagged
+    assert float(re.search(r"\(\+(\d+,\d) pt\)", jump).group(1).replace(",", ".")) > 50, alerts
+    report = (tmp_path / "forced" / "report.md").read_text()
+    assert "## Alertes" in report and "- Modèle v1 appliqué sous le seuil" in report
+    page = client.get(f"/runs/{summary.run_id}").text
+    assert 'id="wave-alerts"' in page and "Modèle v1 appliqué sous le seuil" in page

@@ -125,7 +125,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
         ),
         ("post", "/api/runs/run-sample/corrections", {"action": "rename", "seen": 0}, 400, "needs the field 'theme'"),
         ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "malformed request"),
-        ("get", "/api/jobs/nope", None, 404, "no job 'nope'"),
+        ("get", "/api/jobs/nope", None, 404, "aucune tâche 'nope'"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx(site, method, path, body, status, message):
@@ -217,10 +217,10 @@ def test_exports_neutralise_formulas(hostile_run):
 
 
 def test_admin_retrains_from_the_page_and_sees_the_outcome(site, gold):
-    from tests.test_retrain import review_like_the_gold
+    from tests.test_retrain import ENOUGH_REVIEWS, review_like_the_gold
 
     store, run, client = site
-    review_like_the_gold(store, run, gold, 80)
+    review_like_the_gold(store, run, gold, ENOUGH_REVIEWS)
     _, token = sign_in(client, "admin")
     detail = client.get(f"/api/runs/{run}").json()
     assert detail["version"] > 0 and detail["reviewed_units"] >= 40
@@ -231,14 +231,14 @@ def test_admin_retrains_from_the_page_and_sees_the_outcome(site, gold):
     while (job := client.get(f"/api/jobs/{job_id}").json())["state"] == "running" and time.time() < deadline:
         time.sleep(1)
     assert job["state"] == "done", job["message"]
-    assert "cross-validated macro-F1" in job["message"] and "first model, promoted" in job["message"]
+    assert "macro-F1 en validation croisée" in job["message"] and "premier modèle, mis en service" in job["message"]
     assert client.get("/api/models").json()["promoted"] == "v1"
     assert "macro-F1" in client.get(f"/jobs/{job_id}").text
 
 
 def test_admin_manages_users_and_promotes_models(site, gold):
     from review.retrain import retrain
-    from tests.test_retrain import review_like_the_gold
+    from tests.test_retrain import ENOUGH_REVIEWS, review_like_the_gold
 
     store, run, client = site
     _, token = sign_in(client, "reviewer")
@@ -252,7 +252,7 @@ def test_admin_manages_users_and_promotes_models(site, gold):
     assert saved.status_code == 200 and "user nina (viewer) saved" in saved.text
     short = client.post("/users", data={"csrf_token": token, "username": "z", "password": "short", "role": "viewer"})
     assert short.status_code == 400 and "at least 8 characters" in short.text
-    review_like_the_gold(store, run, gold, 60)
+    review_like_the_gold(store, run, gold, ENOUGH_REVIEWS)  # enough for each model to be promoted
     retrain(store)
     retrain(store)
     headers = {"X-CSRF-Token": token}
@@ -265,7 +265,7 @@ def test_admin_manages_users_and_promotes_models(site, gold):
     deadline = time.time() + 300
     while (job := client.get(f"/api/jobs/{job_id}").json())["state"] == "running" and time.time() < deadline:
         time.sleep(1)
-    assert job["state"] == "done" and "model v3" in job["message"] and "against v2" in job["message"], job
+    assert job["state"] == "done" and "modèle v3" in job["message"] and "face à v2" in job["message"], job
     client.post("/logout", data={"csrf_token": token})
     sign_in(client, "nina")
     assert client.get("/api/runs").status_code == 200
@@ -321,10 +321,10 @@ def test_admin_applies_the_model_to_a_new_wave_from_the_page(site, gold, codeboo
     from conftest import SAMPLE
 
     from review.retrain import retrain
-    from tests.test_retrain import review_like_the_gold
+    from tests.test_retrain import ENOUGH_REVIEWS, review_like_the_gold
 
     store, run, client = site
-    review_like_the_gold(store, run, gold, 80)
+    review_like_the_gold(store, run, gold, ENOUGH_REVIEWS)
     retrain(store, codebook=codebook)
     _, token = sign_in(client, "admin")
     wave = pd.read_csv(SAMPLE, sep=";", dtype=str).head(120)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.errors import NotFoundError
+from pipeline.errors import NotFoundError, VerbatimsError
 from review.store import Store
 
 UPLOADS = Path("outputs/uploads")
+STATES = {"running": "en cours", "done": "terminé", "failed": "échec"}  # what the job page says of each state
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,6 +27,11 @@ class Job:
     finished_at: str | None = None
     message: str = ""
     run_id: str | None = None
+    alerts: list[str] = field(default_factory=list)  # a classified wave's alerts, shown beside the message
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
 
 
 class Jobs:
@@ -35,7 +43,7 @@ class Jobs:
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
         if job is None:
-            raise NotFoundError(f"no job '{job_id}' (jobs are kept until the server restarts)")
+            raise NotFoundError(f"aucune tâche '{job_id}' (les tâches sont oubliées au redémarrage du serveur)")
         return job
 
     def recent(self) -> list[Job]:
@@ -58,10 +66,12 @@ class Jobs:
 
         def work(job: Job) -> None:
             from flows.classify import classify_wave
+            from pipeline.export import ALERTS
 
             summary = classify_wave(path, db=self.store.url, question=question)
             job.run_id = summary.run_id
-            job.message = f"{len(summary.themes)} themes in {name}; results in {summary.out_dir}"
+            job.alerts = list(summary.manifest.parameters.get(ALERTS) or [])
+            job.message = f"{len(summary.themes)} thèmes dans {name} ; résultats dans {summary.out_dir}"
 
         return self._start("classify", by, work)
 
@@ -74,8 +84,11 @@ class Jobs:
             try:
                 work(job)
                 job.state = "done"
-            except Exception as exc:  # the page shows why; the server keeps serving
-                job.state, job.message = "failed", f"{type(exc).__name__}: {exc}"
+            except VerbatimsError as exc:  # the user can act on it: its (French) message says what to do
+                job.state, job.message = "failed", str(exc)
+            except Exception:  # the page says it failed; the server keeps serving and logs why, in English
+                log.exception("job %s (%s) failed", job.job_id, kind)
+                job.state, job.message = "failed", "échec inattendu : le journal du serveur en donne la cause"
             job.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
 
         threading.Thread(target=run, name=f"job-{job.job_id}", daemon=True).start()

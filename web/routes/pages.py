@@ -5,8 +5,10 @@ from fastapi.responses import HTMLResponse
 
 from pipeline.errors import InputError
 from pipeline.records import OTHER_ID
+from review.guard import unmet
 from review.model_registry import list_models
 from review.queue import review_queue
+from review.retrain import any_reviewed
 from review.users import ROLES, list_users
 from web.deps import Reviewer, Viewer, Web
 from web.views import ranked_nets, report_context, runs_list, segment_counts, segment_values, theme_view
@@ -16,13 +18,20 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/", response_class=HTMLResponse)
 def runs_page(request: Request, web: Web, _: Viewer, message: str = ""):
-    users = list_users(web.store) if request.state.role == "admin" else []
+    admin = request.state.role == "admin"
+    rows, promoted = list_models(web.store)
+    # admin buttons appear only when they can work; otherwise one line says why
+    in_service = next((r for r in rows if r.version == promoted), None)
+    apply_blocked = None if in_service is None else unmet(in_service.metrics)
     return web.page(
         request,
         "runs.html",
         runs=runs_list(web.store),
-        models=list_models(web.store),
-        users=users,
+        models=(rows, promoted),
+        below_guard={r.version: unmet(r.metrics) for r in rows},
+        can_retrain=admin and any_reviewed(web.store),
+        apply_blocked=apply_blocked,
+        users=list_users(web.store) if admin else [],
         roles=ROLES,
         message=message,
     )
