@@ -97,7 +97,10 @@ def measure(store_path: Path, cli_cache: Path) -> tuple[int, list[tuple[str, int
         refit_s, fresh = timed(lambda: queue_view(store, run_id, fresh=True))  # waits for the background fit
         wall, cpu, shown = command(store_path, cli_cache)
         assert "réajusté" in shown, shown[:500]
-        learnt = f"server: learnt from {stale.learnt_from or 0} at once, from {fresh.learnt_from} {refit_s:.0f} s later"
+        if stale.learnt_from == n:  # its first model: nothing to answer from, the server waited for the fit
+            learnt = f"first model, from {n}: the server waited for its fit"
+        else:
+            learnt = f"server: from {stale.learnt_from} at once, from {fresh.learnt_from} {refit_s:.1f} s later"
         rows.append((step, n, f"{wall:.2f} ({cpu:.2f})", f"{stale_s:.2f}", learnt))
         wall, cpu, shown = command(store_path, cli_cache)
         assert "rien de nouveau" in shown, shown[:500]

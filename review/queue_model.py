@@ -25,9 +25,9 @@ log = logging.getLogger(__name__)
 # Bumped when what a saved model holds changes, so files of an older layout are fitted again.
 MODEL_FORMAT = "1"
 # The TF-IDF and SVD a queue model sees words by are fitted on at most this many units: the reviewed ones and a
-# seeded sample of the rest. On a run of 10,000 answers (18,511 units, 50 reviewed) with all units, one fit took
-# 26 s and its held-out F1 88 s more; with 2,000, 3.8 s and 16 s, held-out F1 0.308 against 0.306 (a loaded
-# 2-core machine, load average 11; bench/queue_speed.py). The sample's runs are smaller: nothing changes there.
+# seeded sample of the rest. On a run of 10,000 answers (18,511 units, 50 reviewed), the fit with its held-out
+# F1 took 13.3 s of CPU with every unit, 3.4 s with 5,000 and 1.9 s with 2,000, for a held-out F1 of 0.285,
+# 0.285 and 0.288. The sample's runs are smaller: nothing changes there.
 CORPUS_UNITS = 2_000
 # Saved models kept per run: the newest serves while the next one is fitted; older ones are dropped.
 MODELS_KEPT = 3
@@ -110,23 +110,22 @@ class QueueModel:
 
 def fit(run: QueueRun, reviews: Training) -> QueueModel:
     """The review loop's own classifier (``review.train``), fitted on the reviews, its TF-IDF on the run's units."""
+    from threadpoolctl import threadpool_limits
+
     from review.train import ThemeClassifier, cross_validated_predictions, macro_f1
 
     x, words = run.vectors[reviews.rows], [run.lemmas[r] for r in reviews.rows]
     corpus = _corpus(run, reviews)
-    classifier = ThemeClassifier().fit(x, words, reviews.labels, corpus)
-    held_out = cross_validated_predictions(x, words, reviews.labels, corpus)
-    terms, weights, unit_terms = _term_pulls(classifier, run.lemmas)
-    return QueueModel(
-        reviews.key,
-        len(reviews.rows),
-        classifier.classes_,
-        classifier.predict_proba(run.vectors, run.lemmas).astype(np.float32),
-        terms,
-        weights,
-        unit_terms,
-        round(macro_f1(reviews.labels, held_out), 4),
-    )
+    # One BLAS thread: on 2 cores busy with other work the fit of 50 reviews of a run of 10,000 answers took
+    # 8.2 s with OpenBLAS's two threads waiting on each other, 1.8 s with one (same held-out F1, 0.288); and a
+    # server's background fit leaves the other core to requests.
+    with threadpool_limits(1):
+        classifier = ThemeClassifier().fit(x, words, reviews.labels, corpus)
+        held_out = cross_validated_predictions(x, words, reviews.labels, corpus)
+        probabilities = classifier.predict_proba(run.vectors, run.lemmas).astype(np.float32)
+        terms, weights, unit_terms = _term_pulls(classifier, run.lemmas)
+    f1 = round(macro_f1(reviews.labels, held_out), 4)
+    return QueueModel(reviews.key, len(reviews.rows), classifier.classes_, probabilities, terms, weights, unit_terms, f1)
 
 
 def _corpus(run: QueueRun, reviews: Training) -> list[str]:
