@@ -440,3 +440,27 @@ def test_a_forced_wave_is_flagged_in_the_report_and_on_its_page(admin_site, gold
     assert "## Alertes" in report and "- Modèle v1 appliqué sous le seuil" in report
     page = client.get(f"/runs/{summary.run_id}").text
     assert 'id="wave-alerts"' in page and "Modèle v1 appliqué sous le seuil" in page
+
+
+def test_the_commands_show_a_candidate_and_refuse_its_wave_in_french(recorded_run, gold, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from pipeline import settings
+
+    store, run = recorded_run
+    review_like_the_gold(store, run, gold, 4)
+    retrain(store)
+    monkeypatch.setattr(settings, "_current", None)  # the --db options below configure the settings: undone after
+    cli = CliRunner()
+    listed = cli.invoke(app, ["models", "list", "--db", store.url])
+    assert listed.exit_code == 0 and listed.output.startswith("  v1 "), listed.output
+    assert "4 unités revues" in listed.output and "sous le seuil de mise en service : il faut au moins" in listed.output
+    promoted = cli.invoke(app, ["models", "promote", "v1", "--db", store.url])
+    assert promoted.exit_code == 0 and "modèle v1 mis en service" in promoted.output
+    assert "attention : il est sous le seuil de mise en service" in promoted.output and "--force" in promoted.output
+    wave = tmp_path / "vague2.csv"
+    wave.write_bytes(SAMPLE.read_bytes())
+    refused = cli.invoke(app, ["classify", str(wave), "--db", store.url, "--out", str(tmp_path / "out")])
+    assert refused.exit_code == 2 and "le modèle v1 n'a pas vu assez de revues" in refused.output, refused.output
+    assert not (tmp_path / "out").exists()
