@@ -42,6 +42,7 @@ SLOW_MODULES = {
     "test_web_e2e",  # a browser against a served page
     "test_theme_page",  # a browser against a served page
     "test_agreement_page",  # a browser against the double coding and agreement pages
+    "test_queue_page",  # the review queue in a browser
 }
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server

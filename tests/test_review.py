@@ -204,12 +204,12 @@ def test_a_correction_on_a_stale_view_is_refused_not_overwritten(recorded_run):
     unit, other = state.members(a)[:2]
     seen = state.version
     correct(store, run, "alice", "move", unit=unit, to=b, seen=seen)
-    with pytest.raises(StaleViewError, match=r"alice changed unit:.*Reload \(now version 1\)"):
+    with pytest.raises(StaleViewError, match=r"alice a déplacé l'unité .*version actuelle : 1\)"):
         correct(store, run, "bob", "move", unit=unit, label="Autre chose", seen=seen)
     assert load_state(store, run).labels[unit] == [b]  # alice's correction stands
     correct(store, run, "bob", "move", unit=other, to=b, seen=seen)  # a different item: no conflict
     correct(store, run, "alice", "rename", theme=a, label="Nom A", seen=seen)
-    with pytest.raises(StaleViewError, match="theme:"):  # bob renames the theme alice just renamed
+    with pytest.raises(StaleViewError, match="alice a renommé le thème"):  # bob renames the theme alice just renamed
         correct(store, run, "bob", "rename", theme=a, label="Nom B", seen=seen)
     assert load_state(store, run).themes[a].label == "Nom A"
 
@@ -340,9 +340,9 @@ def test_a_net_another_reviewer_changed_is_a_stale_view(recorded_run):
     a, b = _two_themes(state)
     seen = state.version
     correct(store, run, "alice", "rename_net", net=a, label="Filet d'Alice", seen=seen)
-    with pytest.raises(StaleViewError, match=f"net:{a}"):
+    with pytest.raises(StaleViewError, match=f"le regroupement {a}"):
         correct(store, run, "bob", "move_to_net", theme=b, net=a, seen=seen)
-    with pytest.raises(StaleViewError, match=f"net:{a}"):
+    with pytest.raises(StaleViewError, match=f"le regroupement {a}"):
         correct(store, run, "bob", "new_net", themes=[a, b], label="Filet de Bob", seen=seen)
     assert load_state(store, run).net_of(a)[1] == "Filet d'Alice"
 

@@ -1,6 +1,7 @@
 """End to end in a real headless browser: Debian's Chromium driven by Playwright against the real server.
 
-Set VERBATIMS_SCREENSHOTS=docs to refresh the README's screenshots from this run (run page, review queue, report).
+Set VERBATIMS_SCREENSHOTS=docs to refresh the README's screenshots from this run (run page, report; the review
+queue's are test_queue_page's).
 """
 
 import os
@@ -137,12 +138,11 @@ def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(serve
 
     page.click("#queue-link")
     page.wait_for_selector("article.item")
-    page.screenshot(path=str(shots / "review-queue.png"), full_page=True)
     item = page.locator("article.item").first
     unit = item.get_attribute("data-unit")
     state = load_state(store, run)
     respondent = unit.split("#")[0]
-    choices = item.locator("li[data-key]")
+    choices = item.locator("button[data-key]")
     # a theme this respondent is not in yet, so that the move must show in its share
     key, target = next(
         (choices.nth(i).get_attribute("data-key"), choices.nth(i).get_attribute("data-to"))
@@ -155,17 +155,15 @@ def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(serve
     page.goto(f"{base}/runs/{run}/queue")
     page.wait_for_selector("article.item")
     page.keyboard.press(key)
-    expect(page.locator("#status")).to_contain_text("move enregistré")
+    expect(page.locator("#status")).to_contain_text("Idée 1 déplacée")
     assert load_state(store, run).labels[unit] == [target]
 
     page.goto(f"{base}/runs/{run}")
     after = share_of(page, target)
     assert after[1] == before[1] + 1 and after[0] > before[0]
 
-    page.goto(f"{base}/runs/{run}/queue")  # undo from the keyboard: the move is gone again
-    page.wait_for_selector("article.item")
-    page.keyboard.press("u")
-    expect(page.locator("#status")).to_contain_text("undo enregistré")
+    page.click("text=Annuler ma dernière correction")  # the run page's undo: the move is gone again
+    expect(page.locator(".message")).to_contain_text("undo saved")
     assert load_state(store, run).labels[unit] != [target]
 
     page.goto(f"{base}/runs/{run}/report")

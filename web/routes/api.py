@@ -3,11 +3,13 @@
 Changing calls send the session's CSRF token in the X-CSRF-Token header.
 """
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Request
 
 from pipeline.errors import InputError, NotFoundError
 from review.model_registry import list_models, promote, rollback
-from review.queue import review_queue
+from review.queue import queue_view
 from web.corrections import Correction, apply_correction
 from web.deps import Admin, Reviewer, Viewer, Web, csrf_header
 from web.views import containing, model_dict, net_dict, run_dict, runs_list, theme_dict, theme_units, unit_dict
@@ -52,10 +54,12 @@ def api_units(run_id: str, theme_id: str, web: Web, _: Viewer, q: str = "") -> l
 
 @router.get("/runs/{run_id}/queue", tags=["review"])
 def api_queue(run_id: str, web: Web, _: Reviewer, limit: int = 20) -> dict:
+    """The units to review first (whole answer, segments, the machine's suggestion and why, every theme likeliest
+    first), the run version they were read at (send it as ``seen`` with corrections) and the review's progress."""
     if not 1 <= limit <= 1000:
         raise InputError("limit must be between 1 and 1000")
-    version, items = review_queue(web.store, run_id, limit)
-    return {"version": version, "items": [vars(i) for i in items]}
+    view = queue_view(web.store, run_id, limit, fresh=False)
+    return {"version": view.version, "items": [asdict(i) for i in view.items], "progress": asdict(view.progress)}
 
 
 @router.post("/runs/{run_id}/corrections", tags=["review"])

@@ -4,16 +4,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from pipeline.errors import InputError
-from pipeline.records import OTHER_ID
 from review.guard import unmet
 from review.model_registry import list_models
-from review.queue import review_queue
+from review.queue import queue_view
 from review.retrain import any_reviewed
 from review.users import ROLES, list_users
 from web.deps import Reviewer, Viewer, Web
 from web.views import ranked_nets, report_context, runs_list, segment_counts, segment_values, theme_view
 
 router = APIRouter(include_in_schema=False)
+QUEUE_PAGE_ITEMS = 50  # a sitting's worth: the page is reloaded for more (and for a fresh order)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -80,15 +80,18 @@ def theme_page(
 
 @router.get("/runs/{run_id}/queue", response_class=HTMLResponse)
 def queue_page(request: Request, run_id: str, web: Web, _: Reviewer):
-    version, items = review_queue(web.store, run_id, limit=100)
+    """The review queue: each item with its whole answer and why the machine put it there; every theme can be
+    chosen (keys for the likeliest, the picker for all). The page keeps the version it read for its writes."""
+    view = queue_view(web.store, run_id, limit=QUEUE_PAGE_ITEMS, fresh=False)
     reviewed = web.ranked.get(run_id)
     return web.page(
         request,
         "queue.html",
         run=reviewed.stored.run,
-        items=items,
-        version=version,
-        themes=[t for t in reviewed.themes if t.theme_id != OTHER_ID][:9],
+        items=view.items,
+        version=view.version,
+        progress=view.progress,
+        themes=reviewed.themes,
     )
 
 
