@@ -102,16 +102,22 @@ def units(
 
 @app.command()
 def queue(
-    run: RunArg, limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20, db: Db = None
+    run: RunArg,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20,
+    wait: Annotated[bool, typer.Option("--wait", help="After new reviews, wait for the queue model to learn them.")] = False,
+    db: Db = None,
 ) -> None:
     """Units most worth a look first, with the whole answer, the machine's theme and why, and the progress.
     Before 40 units are reviewed: the units that say the most (they carry the most themes), least certain
     first among equals. Then: the units a model trained on the reviews so far is least sure of, weighed by how
-    much they say; the model is refitted only when reviews changed since the last call."""
-    from review.queue import queue_view
+    much they say; after new reviews the list comes at once from the last model while a background process
+    fits the next (``--wait`` waits for it)."""
+    from review.queue import queue_view, refit_detached
 
     store, run_id = _open_run(run)
-    view = queue_view(store, run_id, limit, fresh=True)
+    view = queue_view(store, run_id, limit, fresh=wait, in_thread=False)
+    if view.behind:
+        refit_detached(store, run_id)
     typer.echo(f"File de revue du run {run_id}, version {view.version} (passez --seen {view.version} avec vos corrections)")
     typer.echo(_progress_line(view))
     for item in view.items:
@@ -129,6 +135,11 @@ def _progress_line(view) -> str:
     f1 = _fr(p.held_out_f1) if p.held_out_f1 is not None else "pas encore"
     if view.refitted:
         model = f"nouvelles revues : modèle de la file réajusté sur {view.learnt_from} unités revues"
+    elif view.behind:
+        model = (
+            f"modèle de la file appris sur {view.learnt_from} unités revues ; il apprend vos {view.behind} nouvelles "
+            "revues en arrière-plan (--wait pour les attendre)"
+        )
     elif view.learnt_from is not None:
         model = f"modèle de la file appris sur {view.learnt_from} unités revues, rien de nouveau depuis"
     else:

@@ -172,9 +172,10 @@ class ModelKeeper:
         self._fitting: dict[str, threading.Thread] = {}  # training key -> its background fit
         self.fits = 0  # models fitted by this process
 
-    def model(self, run: QueueRun, reviews: Training, fresh: bool) -> tuple[QueueModel, bool]:
-        """The model for these reviews, or (``fresh=False``) the last one while they are fitted in the
-        background; and whether this call waited for a fit."""
+    def model(self, run: QueueRun, reviews: Training, fresh: bool, in_thread: bool = True) -> tuple[QueueModel, bool]:
+        """The model for these reviews, or (``fresh=False``) the last one while they are fitted in a background
+        thread (unless ``in_thread`` is False: the caller has the fit done elsewhere); and whether this call waited
+        for a fit."""
         path = run_folder(run.key) / f"model-{reviews.key[:32]}.npz"
         with self._lock:
             self._wanted[run.key] = reviews.key
@@ -191,7 +192,7 @@ class ModelKeeper:
                     return self._keep(run, QueueModel.load(path)), True
             return self._fit(run, reviews, path), True
         with self._lock:
-            if reviews.key not in self._fitting:
+            if in_thread and reviews.key not in self._fitting:
                 thread = threading.Thread(target=self._fit_behind, args=(run, reviews, path), daemon=True)
                 self._fitting[reviews.key] = thread
                 thread.start()

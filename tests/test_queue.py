@@ -1,5 +1,7 @@
 """The review queue's items, its kept model and its progress, on the sample recorded in SQLite and PostgreSQL."""
 
+import time
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -7,7 +9,7 @@ from typer.testing import CliRunner
 from review import queue_run
 from review.corrections import correct, load_state
 from review.guard import MIN_UNITS_PER_THEME, MIN_UNITS_TOTAL
-from review.queue import MIN_REVIEWED_TO_LEARN, queue_progress, queue_view, review_queue
+from review.queue import MIN_REVIEWED_TO_LEARN, queue_progress, queue_view, refit_detached, review_queue
 from review.queue_model import ModelKeeper
 from review.runs import load_run
 
@@ -156,6 +158,29 @@ def test_after_new_reviews_a_server_answers_from_the_last_model_and_refits_once_
     assert current.learnt_from == learnt + 3 and keeper.fits == 2
 
 
+def test_a_command_after_new_reviews_answers_from_the_last_model_and_a_detached_process_fits_the_next(
+    recorded_run, monkeypatch, tmp_path
+):
+    from pipeline import settings
+
+    store, run = recorded_run
+    # the detached process finds the cache through the settings, as a command's --cache flag sets them
+    monkeypatch.setattr(settings, "_current", settings.current().with_flags(cache=tmp_path / "cache"))
+    monkeypatch.setattr("review.queue.KEEPER", ModelKeeper())
+    _learning(store, run)
+    learnt = queue_view(store, run, limit=5).learnt_from
+    _, more = review_queue(store, run, limit=3)
+    _review(store, run, more)
+    monkeypatch.setattr("review.queue.KEEPER", command := ModelKeeper())  # a new command: nothing in memory
+    stale = queue_view(store, run, limit=5, fresh=False, in_thread=False)
+    assert (stale.learnt_from, stale.behind, stale.refitted, command.fits) == (learnt, 3, False, 0)
+    refit_detached(store, run)
+    deadline = time.monotonic() + 180
+    while (view := queue_view(store, run, limit=5, fresh=False, in_thread=False)).behind and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert view.learnt_from == learnt + 3 and command.fits == 0  # fitted and saved by the other process
+
+
 def test_progress_counts_reviews_and_what_a_retrain_still_needs(recorded_run, keeper):
     store, run = recorded_run
     start = queue_progress(store, run)
@@ -174,14 +199,15 @@ def test_progress_counts_reviews_and_what_a_retrain_still_needs(recorded_run, ke
     assert view.progress.held_out_f1 is not None
 
 
-def test_the_command_shows_items_and_progress_in_french(recorded_run, keeper, monkeypatch):
+def test_the_command_shows_items_and_progress_in_french(recorded_run, keeper, monkeypatch, tmp_path):
     from cli.main import app
     from pipeline import settings
 
     store, run = recorded_run
     if store.engine.dialect.name != "sqlite":
         pytest.skip("the command on one database is enough")
-    monkeypatch.setattr(settings, "_current", settings.current())  # --db sets the process's settings: undone after
+    # --db sets the process's settings: undone after; the cache is the keeper's, for the detached refit too
+    monkeypatch.setattr(settings, "_current", settings.current().with_flags(cache=tmp_path / "cache"))
     _learning(store, run)
     shown = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", store.url.removeprefix("sqlite:///")])
     assert shown.exit_code == 0, shown.output
@@ -192,6 +218,9 @@ def test_the_command_shows_items_and_progress_in_french(recorded_run, keeper, mo
     assert "probabilité 0," in first and "revue proche (" in first and "thème : " in first
     again = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", store.url.removeprefix("sqlite:///")])
     assert "rien de nouveau depuis" in again.output
+    _review(store, run, review_queue(store, run, limit=2)[1])
+    later = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", store.url.removeprefix("sqlite:///")])
+    assert "appris sur 44 unités revues ; il apprend vos 2 nouvelles revues en arrière-plan" in later.output
 
 
 def test_vectors_are_kept_per_run_content(recorded_run, keeper, tmp_path):
