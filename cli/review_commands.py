@@ -135,6 +135,11 @@ def _progress_line(view) -> str:
     f1 = _fr(p.held_out_f1) if p.held_out_f1 is not None else "pas encore"
     if view.refitted:
         model = f"nouvelles revues : modèle de la file réajusté sur {view.learnt_from} unités revues"
+    elif view.behind and view.learnt_from is None:
+        model = (
+            f"la file apprend de vos {view.behind} revues en arrière-plan (--wait pour l'attendre), ordre de la "
+            "machine en attendant"
+        )
     elif view.behind:
         model = (
             f"modèle de la file appris sur {view.learnt_from} unités revues ; il apprend vos {view.behind} nouvelles "

@@ -120,8 +120,11 @@ def queue_view(store: Store, run_id: str, limit: int = 20, fresh: bool = True, i
     model, refitted, behind = None, False, 0
     if reviews.can_learn:
         wanted = training(run, reviews.settled, reviews.labels)
-        model, refitted = KEEPER.model(run, wanted, fresh, in_thread)
-        behind = 0 if model.trained_on == wanted.key else max(len(wanted.rows) - model.n_reviewed, 1)
+        if fresh or in_thread or KEEPER.latest(run) is not None:
+            model, refitted = KEEPER.model(run, wanted, fresh, in_thread)
+        # a caller fitting elsewhere with no model yet answers in the machine's order while the first one is fitted
+        learnt_yet = model.n_reviewed if model is not None else 0
+        behind = 0 if model is not None and model.trained_on == wanted.key else max(len(wanted.rows) - learnt_yet, 1)
     ordered = _least_confident(run, reviews, model) if model is not None else _fullest_first(run, reviews)
     top = _first(ordered, limit)
     centres = theme_centres(run, reviews.state) if model is None else None

@@ -209,7 +209,10 @@ def test_the_command_shows_items_and_progress_in_french(recorded_run, keeper, mo
     # --db sets the process's settings: undone after; the cache is the keeper's, for the detached refit too
     monkeypatch.setattr(settings, "_current", settings.current().with_flags(cache=tmp_path / "cache"))
     _learning(store, run)
-    shown = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", store.url.removeprefix("sqlite:///")])
+    db = store.url.removeprefix("sqlite:///")
+    at_once = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", db])
+    assert "la file apprend de vos 44 revues en arrière-plan" in at_once.output  # its first model: fitted elsewhere
+    shown = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--wait", "--db", db])
     assert shown.exit_code == 0, shown.output
     head, first, second = shown.output.split("\n\n")
     assert f"run {run}, version " in head and "unités revues" in head and "F1 hors échantillon : 0," in head
