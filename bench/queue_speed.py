@@ -142,7 +142,8 @@ def main() -> None:
             f"builds them, on {os.cpu_count()} cores shared with other work (load average {load:.1f} at the end: wall "
             "times stretch with it, CPU times much less). The command: wall time of the whole process, start-up "
             "included, and its CPU time; after new reviews it answers from the last model it saved and leaves the "
-            "refit to a detached process (its first model it fits itself). The server: one `queue_view` call in a "
+            "refit to a detached process (its first model too, listing in the machine's order meanwhile). The server: "
+            "one `queue_view` call in a "
             "process that stays up "
             "(`fresh=False`: after new reviews it answers from the model it has and refits in the background).",
             "",
