@@ -1,13 +1,19 @@
 """The review queue: which units a reviewer should look at first so that a few minutes fix the most.
 
-A unit that says more carries more themes: human coders gave 1.3 to 2.1 themes to answers of under 5 words
-and 4.0 to 5.2 to answers of over 40 (three questions of ../shared/data). Reviewing such a unit teaches the
-theme model several themes at once, so the queue weighs doubt by how much a unit says. Before enough
-reviews, the machine's own doubt (the margin between a unit's theme and the runner-up) picked no better
-than chance, and the queue leads with the units that say the most, smallest margin first among equals.
-Once reviewers have settled enough units, a theme model learns from them (``review.queue_model``: fitted
-once per set of reviews and kept), and the queue leads with the units it is least sure of, weighed by what
-they say. Measured against random picks in bench/RESULTS.md (review loop); its speed in queue_speed.
+Before enough reviews, the queue goes round the machine's themes: in each round, one open unit per theme, the
+one nearest the theme's centre (its most typical unit), the themes with the most open units first. A reviewer
+who asks for one item per theme thus settles every theme's core before its edges, and the theme model trained
+on those reviews sees each theme early. Once reviewers have settled enough units, a theme model learns from
+them (``review.queue_model``: fitted once per set of reviews and kept), and the queue leads with the units it
+is least sure of (1 - its highest probability).
+
+Measured on ../shared/data/elf_dev.csv (bench/review_loop.py, one item per machine theme per session; weighted-F1
+of the retrained theme model on the answers nobody reviewed after 50 / 100 reviewed answers, corrections in
+brackets; random picks: mean of 3 seeds): FI7 0.504 (193) / 0.524 (315), DC13 0.504 (159) / 0.564 (291), against
+random's FI7 0.486 (210) / 0.523 (391), DC13 0.481 (159) / 0.524 (306): ahead, if only by 0.001 on FI7 at 100,
+and in fewer corrections. The previous order (the units that say the most first, then doubt times log(1 + content
+words)) was behind random: FI7 0.451 (313) / 0.505 (511), DC13 0.474 (293) / 0.518 (503); its long answers cost
+more corrections each. Figures in bench/RESULTS.md (review loop); the queue's speed in queue_speed.
 
 Each item carries what a reviewer needs to decide without opening the run: the whole answer with the unit's
 place in it, the respondent's segments, and why the machine thinks so (``review.queue_context``).
@@ -22,6 +28,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func, select
 
 from pipeline import settings
@@ -53,7 +60,7 @@ class QueueItem:
     runner_up_id: str | None  # the other theme worth considering
     runner_up_label: str | None
     certainty: float  # margin over the runner-up (machine) or the model's probability (learning queue)
-    worth: float  # the queue's order: log(1 + content words), times the model's doubt once it learns
+    worth: float  # before the queue learns: its theme's share of the open units; then the model's doubt
     answer: str  # the respondent's whole answer (as cleaned: personal data masked)
     unit_start: int  # the unit's place in ``answer``: answer[unit_start:unit_end] == text
     unit_end: int
@@ -125,9 +132,9 @@ def queue_view(store: Store, run_id: str, limit: int = 20, fresh: bool = True, i
         # a caller fitting elsewhere with no model yet answers in the machine's order while the first one is fitted
         learnt_yet = model.n_reviewed if model is not None else 0
         behind = 0 if model is not None and model.trained_on == wanted.key else max(len(wanted.rows) - learnt_yet, 1)
-    ordered = _least_confident(run, reviews, model) if model is not None else _fullest_first(run, reviews)
-    top = _first(ordered, limit)
     centres = theme_centres(run, reviews.state) if model is None else None
+    ordered = _least_confident(run, reviews, model) if model is not None else _round_robin(run, reviews, centres)
+    top = _first(ordered, limit)
     items = [_item(run, reviews, model, centres, pick) for pick in top]
     learnt = model.n_reviewed if model else None
     return QueueView(reviews.state.version, items, _progress(reviews, model), learnt, refitted, behind)
@@ -216,13 +223,14 @@ class _Order:
     runner_ups: list[str | None]
     certainty: list[float]
     worth: list[float]
+    rounds: list[int]  # before the queue learns: the unit's rank by nearness to its theme's centre; then 0
 
 
 def _first(order: _Order, limit: int) -> list[_Pick]:
-    """The ``limit`` most worth a look, least certain first among equals."""
+    """The ``limit`` most worth a look: round by round, most worth first, least certain first among equals."""
 
-    def key(i: int) -> tuple[float, float, str]:
-        return -order.worth[i], order.certainty[i], order.unit_ids[i]
+    def key(i: int) -> tuple[int, float, float, str]:
+        return order.rounds[i], -order.worth[i], order.certainty[i], order.unit_ids[i]
 
     return [
         _Pick(order.unit_ids[i], order.themes[i], order.runner_ups[i], order.certainty[i], order.worth[i])
@@ -231,28 +239,42 @@ def _first(order: _Order, limit: int) -> list[_Pick]:
 
 
 def _least_confident(run: QueueRun, reviews: _Reviews, model: QueueModel) -> _Order:
+    """Doubt alone (1 - the highest probability): weighing it by log(1 + content words) as before led with long
+    answers that cost more corrections and were behind random picks (module docstring)."""
     rows = [run.position[u] for u in reviews.open]
     certainty = model.probabilities[rows].max(axis=1).tolist() if rows else []
-    worth = [round((1 - c) * run.content[r], 4) for c, r in zip(certainty, rows, strict=True)]
+    worth = [round(1 - c, 4) for c in certainty]
     themes = [reviews.state.labels[u][0] for u in reviews.open]
-    return _Order(reviews.open, themes, [None] * len(rows), certainty, worth)
+    return _Order(reviews.open, themes, [None] * len(rows), certainty, worth, [0] * len(rows))
 
 
-def _fullest_first(run: QueueRun, reviews: _Reviews) -> _Order:
-    state, order = reviews.state, _Order([], [], [], [], [])
+def _round_robin(run: QueueRun, reviews: _Reviews, centres: tuple[list[str], np.ndarray]) -> _Order:
+    """Before the queue learns: round r holds each theme's r-th open unit by nearness to the theme's centre.
+    Within a round the themes with the most open units come first (``worth``: the theme's share of them): a
+    page shorter than the number of themes then covers the themes that carry the most units, which weigh the
+    most in weighted-F1."""
+    state, order = reviews.state, _Order([], [], [], [], [], [])
+    members: dict[str, list[str]] = {}
     for unit_id in reviews.open:
-        machine, theme = run.machine.get(unit_id), state.labels[unit_id][0]
-        if machine is None:
-            continue
-        runner_up = state.resolve(machine.runner_up_id)
-        runner_up = runner_up if runner_up in state.themes and runner_up != theme else None
-        score, other = machine.score, machine.runner_up_score
-        margin = score - other if runner_up and other is not None else score
-        order.unit_ids.append(unit_id)
-        order.themes.append(theme)
-        order.runner_ups.append(runner_up)
-        order.certainty.append(round(margin, 4))
-        order.worth.append(round(run.content[run.position[unit_id]], 4))
+        if unit_id in run.machine:  # the machine's margin is the item's certainty
+            members.setdefault(state.labels[unit_id][0], []).append(unit_id)
+    centre_of = dict(zip(*centres, strict=True))
+    total = sum(len(units) for units in members.values())
+    for theme, units in members.items():
+        nearness = run.vectors[[run.position[u] for u in units]] @ centre_of[theme]
+        share = round(len(units) / total, 4)
+        for rank, n in enumerate(np.argsort(-nearness, kind="stable")):
+            machine = run.machine[units[n]]
+            runner_up = state.resolve(machine.runner_up_id)
+            runner_up = runner_up if runner_up in state.themes and runner_up != theme else None
+            other = machine.runner_up_score
+            margin = machine.score - other if runner_up and other is not None else machine.score
+            order.unit_ids.append(units[n])
+            order.themes.append(theme)
+            order.runner_ups.append(runner_up)
+            order.certainty.append(round(margin, 4))
+            order.worth.append(share)
+            order.rounds.append(rank)
     return order
 
 

@@ -10,7 +10,6 @@ shows are read, without ``review.runs`` and the exporters it imports.
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -32,7 +31,8 @@ UNIT_JOINER = " "
 
 @dataclass(frozen=True)
 class MachinePick:
-    """The machine's theme for a unit, with its runner-up: their margin orders the queue before it learns."""
+    """The machine's theme for a unit, with its runner-up: their margin is a queue item's certainty before the
+    queue learns."""
 
     score: float
     runner_up_id: str | None
@@ -54,11 +54,6 @@ class QueueRun:
     segments: dict[str, dict[str, str]]  # respondent -> segment values
     vectors: np.ndarray  # unit-normalised, one row per unit
     machine: dict[str, MachinePick]  # unit -> the machine's surest assignment
-
-    @cached_property
-    def content(self) -> list[float]:
-        """log(1 + content words) of each unit: how much it says."""
-        return [math.log1p(len(lemmas.split())) for lemmas in self.lemmas]
 
     @cached_property
     def position(self) -> dict[str, int]:

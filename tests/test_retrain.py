@@ -50,8 +50,9 @@ def review_like_the_gold(store, run, gold, n_items):
     return done
 
 
-# Queue items a reviewer works through on the sample before a model passes review.guard: 160 give 136 reviewed
-# units, the rarest theme 8; 120 gave 105 units but `formation` 4 (counted with review_like_the_gold).
+# Queue items a reviewer works through on the sample before a model passes review.guard: 160 give 142 reviewed
+# units, the rarest theme 12 (120 give 105, the rarest 9); with the queue's earlier order, fullest answers first,
+# 160 gave 136 units, the rarest 8, and 120 left `formation` at 4 (counted with review_like_the_gold).
 ENOUGH_REVIEWS = 160
 
 
@@ -433,9 +434,10 @@ def test_a_forced_wave_is_flagged_in_the_report_and_on_its_page(admin_site, gold
     summary = classify_wave(wave, db=store.url, out_dir=tmp_path / "forced", force=True)
     alerts = summary.manifest.parameters[ALERTS]
     assert alerts[0].startswith("Modèle v1 appliqué sous le seuil de mise en service : il faut au moins")
-    sponsorship = load_state(store, run).themes["sponsorship"].label
-    jump = next(a for a in alerts if a.startswith(f"« {sponsorship} » passe de"))  # the wave, now flagged
-    assert float(re.search(r"\(\+(\d+,\d) pt\)", jump).group(1).replace(",", ".")) > 50, alerts
+    # the wave, now flagged: a theme of the 4-review model jumps (which one follows the queue's first four:
+    # sponsorship +50 pt or more with the fullest answers first, Reconnaissance +45.8 pt one unit per theme)
+    jumps = [re.search(r"» passe de .*\(\+(\d+,\d) pt\)", a) for a in alerts]
+    assert max(float(j.group(1).replace(",", ".")) for j in jumps if j) > 40, alerts
     report = (tmp_path / "forced" / "report.md").read_text()
     assert "## Alertes" in report and "- Modèle v1 appliqué sous le seuil" in report
     page = client.get(f"/runs/{summary.run_id}").text

@@ -1,9 +1,8 @@
 """Every correction type, undo, the stale-view conflict, the queue and the reviewed export, on SQLite and PostgreSQL."""
 
-import itertools
-import math
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -238,21 +237,27 @@ def test_simultaneous_reviewers_lose_nothing(recorded_run):
     assert all(load_state(store, run).labels[u] == [b] for u in units)
 
 
-def _content_words(store, run) -> dict[str, int]:
-    return {u.unit_id: len(u.lemmas.split()) for u in load_run(store, run).units}
-
-
-def test_queue_leads_with_units_that_say_most_and_smallest_margin_among_equals(recorded_run):
+def test_queue_goes_round_the_themes_nearest_their_centres_first(recorded_run, sample_vectors):
     store, run = recorded_run
     version, items = review_queue(store, run, limit=500)
     assert version == 0
-    words = _content_words(store, run)
-    sizes = [words[i.unit_id] for i in items]
-    assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 3 * sizes[-1]
-    assert [i.worth for i in items] == [round(math.log1p(n), 4) for n in sizes]
-    for a, b in itertools.pairwise(items):
-        assert words[a.unit_id] > words[b.unit_id] or a.certainty <= b.certainty
-    assert len({i.theme_id for i in items[:40]}) >= 3  # what says most is not all in one theme
+    state, row = load_state(store, run), {u.unit_id: i for i, u in enumerate(load_run(store, run).units)}
+    members: dict[str, list[str]] = {}
+    for unit_id, themes in state.labels.items():
+        members.setdefault(themes[0], []).append(unit_id)
+    open_units = {t: len(units) for t, units in members.items()}
+    first_round = items[: len(open_units)]
+    assert {i.theme_id for i in first_round} == set(open_units)  # one unit per theme a round
+    sizes = [open_units[i.theme_id] for i in first_round]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]  # the themes with most open units first
+    for item in first_round:  # each theme's unit nearest its centre
+        vectors = sample_vectors[[row[u] for u in members[item.theme_id]]]
+        centre = vectors.sum(axis=0)
+        nearness = dict(zip(members[item.theme_id], vectors @ (centre / np.linalg.norm(centre)), strict=True))
+        assert nearness[item.unit_id] >= max(nearness.values()) - 1e-4
+        assert item.worth == round(open_units[item.theme_id] / len(state.labels), 4)
+    left = [t for t in open_units if open_units[t] > 1]  # the second round: every theme with units left
+    assert sorted(i.theme_id for i in items[len(open_units) : len(open_units) + len(left)]) == sorted(left)
     correct(store, run, "alice", "confirm", unit=items[0].unit_id)
     _, again = review_queue(store, run, limit=500)
     assert items[0].unit_id not in {i.unit_id for i in again}  # reviewed units leave the queue
@@ -265,7 +270,7 @@ def test_queue_learns_from_reviews_once_enough_units_are_settled(recorded_run):
     for item in first[:24]:
         correct(store, run, "alice", "confirm", unit=item.unit_id)
     _, still_first = review_queue(store, run, limit=1)
-    assert still_first[0].unit_id == first[24].unit_id  # 24 reviews: not enough to learn from
+    assert still_first[0].probability is None  # 24 reviews: not enough to learn from
     for item in first[24:44]:  # the runner-up was right for these
         if item.runner_up_id:
             correct(store, run, "alice", "move", unit=item.unit_id, to=item.runner_up_id)
@@ -273,10 +278,9 @@ def test_queue_learns_from_reviews_once_enough_units_are_settled(recorded_run):
             correct(store, run, "alice", "confirm", unit=item.unit_id)
     assert len(load_state(store, run).reviewed) >= 40
     _, learnt = review_queue(store, run, limit=len(state.labels))
-    words = _content_words(store, run)
     assert all(0 <= i.certainty <= 1 for i in learnt)
     assert [i.worth for i in learnt] == sorted((i.worth for i in learnt), reverse=True)
-    assert all(i.worth == round((1 - i.certainty) * math.log1p(words[i.unit_id]), 4) for i in learnt)
+    assert all(i.worth == round(1 - i.certainty, 4) for i in learnt)  # doubt alone
     assert len(first) == 54 and [i.unit_id for i in learnt[:10]] != [i.unit_id for i in first[44:]]  # order changed
     assert not {i.unit_id for i in learnt} & {i.unit_id for i in first[:44]}
 
