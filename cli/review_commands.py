@@ -108,10 +108,10 @@ def queue(
     db: Db = None,
 ) -> None:
     """Units most worth a look first, with the whole answer, the machine's theme and why, and the progress.
-    Before 40 units are reviewed: the units that say the most (they carry the most themes), least certain
-    first among equals. Then: the units a model trained on the reviews so far is least sure of, weighed by how
-    much they say; after new reviews the list comes at once from the last model while a background process
-    fits the next (``--wait`` waits for it)."""
+    Before 40 units are reviewed: one unit per theme in each round, the one nearest the theme's centre, the
+    themes with the most open units first. Then: the units a model trained on the reviews so far is least sure
+    of; after new reviews the list comes at once from the last model while a background process fits the next
+    (``--wait`` waits for it)."""
     from review.queue import queue_view, refit_detached
 
     store, run_id = _open_run(run)
