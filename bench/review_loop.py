@@ -293,7 +293,7 @@ def main() -> None:
             "on the same random picks. Corrections: a move to the first human theme, then an add per further one. "
             "The last column: how many of the queue's answers fit in the corrections random's answers took, and "
             "the queue's weighted-F1 after them. The queue and random picks are each scored on the answers they "
-            "left: the queue reviews the fullest answers first, so it is scored on shorter ones.",
+            "left, so the two are not scored on the same answers.",
             "",
             *lines,
             "",
