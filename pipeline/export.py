@@ -11,9 +11,14 @@ import pandas as pd
 from pipeline.manifest import Manifest
 from pipeline.nets import Net
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
+from pipeline.significance import MIN_BASE, SegmentCell, segment_cells
 
 # A spreadsheet runs a cell starting with one of these as a formula; verbatims are untrusted text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SIGNIFICANCE_LEGEND = (
+    "▲ / ▼ : part significativement au-dessus / au-dessous du reste des répondants (test z, correction de "
+    f"Benjamini-Hochberg, 5 %) ; n : base du segment ; bases de moins de {MIN_BASE} (en italique) non testées."
+)
 ALERTS = "alerts"  # run parameter: a classified wave's alerts, French sentences (review.classify writes them)
 
 
@@ -59,21 +64,39 @@ def themes_frame(themes: list[Theme], nets: list[Net]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SEGMENT_COLUMNS = ["rank", "theme_id", "label", "segment", "value", "share", "base", "ci_low", "ci_high"]
+SEGMENT_COLUMNS += ["p_value", "p_adjusted", "significant", "direction", "tested"]
+
+
 def segments_frame(themes: list[Theme]) -> pd.DataFrame:
+    """One row per theme and segment value: the share, its base and 95% interval, and its test against the rest of
+    the respondents (empty when the base is under ``significance.MIN_BASE``)."""
+    of = {t.theme_id: t for t in themes}
     rows = [
         {
-            "rank": t.rank,
-            "theme_id": t.theme_id,
-            "label": t.label,
-            "segment": column,
-            "value": value,
-            "share": round(share, 4),
+            "rank": of[c.theme_id].rank,
+            "theme_id": c.theme_id,
+            "label": of[c.theme_id].label,
+            "segment": c.segment,
+            "value": c.value,
+            "share": round(c.share, 4),
+            "base": c.base,
+            "ci_low": _number(c.ci_low, 4),
+            "ci_high": _number(c.ci_high, 4),
+            "p_value": _number(c.p_value),  # unrounded: a small p-value must not read as 0
+            "p_adjusted": _number(c.p_adjusted),
+            "significant": c.significant,
+            "direction": c.direction,
+            "tested": c.tested,
         }
-        for t in themes
-        for column, values in t.segments.items()
-        for value, share in values.items()
+        for c in segment_cells(themes)
     ]
-    return pd.DataFrame(rows, columns=["rank", "theme_id", "label", "segment", "value", "share"])
+    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
+
+
+def _number(value: float | None, digits: int | None = None) -> float:
+    """NaN, not None, when empty: a number column that Parquet types as the CSV reads it."""
+    return float("nan") if value is None else round(value, digits) if digits is not None else value
 
 
 def assignments_frame(
@@ -129,15 +152,18 @@ def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excl
     waves = any(t.change_pts is not None for t in themes)
     lines += _summary_table(nets, codes, manifest if waves else None)
     lines += _alerts(manifest)
+    if any(t.segments for t in themes):
+        lines += ["", SIGNIFICANCE_LEGEND]
+    cells = {(c.theme_id, c.segment, c.value): c for c in segment_cells(themes)}
     for net in nets:
         inside = [codes[c] for c in net.code_ids]
         if len(inside) == 1:
-            lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", "", *_code_body(inside[0])]
+            lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", "", *_code_body(inside[0], cells)]
             continue
         lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", ""]
         lines.append(f"{net.n_respondents} répondants, {len(inside)} sous-thèmes.")
         for n, t in enumerate(inside, start=1):
-            lines += ["", f"### {net.rank}.{n}. {_md(t.label)} ({t.share:.0%})", "", *_code_body(t)]
+            lines += ["", f"### {net.rank}.{n}. {_md(t.label)} ({t.share:.0%})", "", *_code_body(t, cells)]
     if excluded:
         lines += ["", "## Réponses écartées", "", "| Raison | Nombre |", "|---|---:|"]
         reasons = Counter(e.kind for e in excluded)
@@ -185,14 +211,21 @@ def _blank(waves: Manifest | None) -> str:
     return "  |" if waves else ""
 
 
-def _code_body(t: Theme) -> list[str]:
+def _code_body(t: Theme, cells: dict[tuple[str, str, str], SegmentCell]) -> list[str]:
     """A code's figures, keywords, quotes and shares by segment."""
     lines = [f"{t.n_respondents} répondants, {t.n_units} idées. Mots-clés : {_md(', '.join(t.keywords[:8]))}.", ""]
     lines += [f"> « {_md(q)} »\n" for q in t.quotes]
     for column, values in t.segments.items():
-        cells = ", ".join(f"{_md(value)} {share:.0%}" for value, share in values.items())
-        lines.append(f"*Par {_md(column)} :* {cells}  ")
+        shown = ", ".join(_segment_cell(cells[t.theme_id, column, value]) for value in values)
+        lines.append(f"*Par {_md(column)} :* {shown}  ")
     return lines
+
+
+def _segment_cell(cell: SegmentCell) -> str:
+    """« 18-34 ans 42% ▲ (n = 120) »; in italics when its base is too small to test, as survey tables grey it."""
+    mark = {"above": " ▲", "below": " ▼"}[cell.direction] if cell.significant else ""
+    text = f"{_md(cell.value)} {cell.share:.0%}{mark} (n = {cell.base})"
+    return text if cell.tested else f"_{text}_"
 
 
 def _change(theme: Theme) -> str:

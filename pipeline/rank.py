@@ -88,6 +88,7 @@ def rank_themes(
         theme.share = len(who) / len(respondents) if respondents else 0.0
         theme.quotes = pick_quotes(members, scores, vectors, texts) if len(members) else []
         theme.segments = _segment_shares(who, segments_of, segment_columns, base)
+        theme.segment_bases = {column: dict(sorted(counts.items())) for column, counts in base.items()}
     ranked = sorted(themes, key=_rank_key)
     for rank, theme in enumerate(ranked, start=1):
         theme.rank = rank

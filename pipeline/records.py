@@ -77,6 +77,8 @@ class Theme:
     share: float = 0.0  # of respondents with at least one kept idea unit
     quotes: list[str] = field(default_factory=list)
     segments: dict[str, dict[str, float]] = field(default_factory=dict)
+    # respondents per segment value, the denominators of ``segments``: what intervals and tests need
+    segment_bases: dict[str, dict[str, int]] = field(default_factory=dict)
     from_codebook: bool = False
     proposed: bool = False  # a new theme from units the trained model was unsure of, for review
     change_pts: float | None = None  # share change against the previous wave, in percentage points
