@@ -26,8 +26,13 @@ def serve(
     from web.app import create_app
 
     store = open_store()
+    app = create_app(store)
+    # before it listens, so that the first page answers at once (bench/first_page.py): the address is shown once
+    # the server answers quickly, rather than a page that hangs for the language models
+    typer.echo("Loading the language models and ranking the latest run…")
+    app.state.web.ranked.warm_up()
     typer.echo(f"verbatims web page: http://{host}:{port}/  (store {store.shown_url}; Ctrl-C to stop)")
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def serve_flows(
