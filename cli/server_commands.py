@@ -29,9 +29,9 @@ def serve(
     app = create_app(store)
     # before it listens, so that the first page answers at once (bench/first_page.py): the address is shown once
     # the server answers quickly, rather than a page that hangs for the language models
-    typer.echo("Loading the language models and ranking the latest run…")
+    typer.echo("Chargement des modèles de langue et classement du dernier run…")
     app.state.web.ranked.warm_up()
-    typer.echo(f"verbatims web page: http://{host}:{port}/  (store {store.shown_url}; Ctrl-C to stop)")
+    typer.echo(f"Page web de verbatims : http://{host}:{port}/  (base {store.shown_url} ; Ctrl-C pour arrêter)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -58,7 +58,7 @@ def serve_flows(
             command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
             processes.append(subprocess.Popen(command, env=env))
             wait_for_api(env["PREFECT_API_URL"], processes[0])
-        typer.echo(f"Prefect UI: {env['PREFECT_API_URL'].removesuffix('/api')}  (Deployments; Ctrl-C to stop)")
+        typer.echo(f"Interface Prefect : {env['PREFECT_API_URL'].removesuffix('/api')}  (Deployments ; Ctrl-C pour arrêter)")
         processes.append(subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env))
         processes[-1].wait()
     except KeyboardInterrupt:

@@ -217,4 +217,4 @@ def test_serve_starts_the_web_page_on_the_given_port(tmp_path):
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
-    assert f"verbatims web page: http://127.0.0.1:{port}/" in output
+    assert f"Page web de verbatims : http://127.0.0.1:{port}/" in output

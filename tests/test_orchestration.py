@@ -272,4 +272,4 @@ def test_serve_flows_shows_the_deployments_and_their_next_runs(tmp_path, stop):
     assert sorted(d["name"] for d in deployments) == ["incoming", "monthly", "monthly", "monthly"], output
     monthly = [r for r in scheduled if r["expected_start_time"][8:10] == "01"]  # the 1st of a month
     assert monthly, f"no monthly run planned: {[r['expected_start_time'] for r in scheduled]}"
-    assert f"Prefect UI: http://127.0.0.1:{port}" in output
+    assert f"Interface Prefect : http://127.0.0.1:{port}" in output
