@@ -13,6 +13,7 @@ from cli.options import Db, Runner
 from cli.prefect_server import start_local_api, using
 from pipeline import settings
 from pipeline.embed import DEFAULT_EMBEDDER
+from pipeline.messages import plural, plural_word, say
 
 if TYPE_CHECKING:  # Prefect, for the annotations only: `verbatims --help` does not import it
     from prefect.task_runners import TaskRunner
@@ -85,10 +86,8 @@ def analyze(
     counts = summary.manifest.counts
     if not counts.units:
         reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
-        fail(
-            f"no answer left to analyse: all {counts.excluded} were set aside ({reasons}); "
-            f"see {summary.out_dir}/excluded.csv"
-        )
+        excluded = f"{plural(counts.excluded, 'answer')} {plural_word(counts.excluded, 'set_aside')}"
+        fail(say("summary.nothing_left", excluded=excluded, reasons=reasons, folder=summary.out_dir))
     print_summary(summary)
     skip_final_collection()
 
@@ -212,16 +211,23 @@ def print_summary(summary: AnalysisSummary) -> None:
     counts = summary.manifest.counts
     typer.echo("")
     typer.echo(
-        f"{counts.rows_in} answers: {counts.respondents_kept} analysed, {counts.excluded} set aside "
-        f"(see excluded.csv); {len(summary.themes)} themes."
+        say(
+            "summary.counts",
+            answers=plural(counts.rows_in, "answer"),
+            kept=counts.respondents_kept,
+            analysed=plural_word(counts.respondents_kept, "analysed"),
+            excluded=counts.excluded,
+            set_aside=plural_word(counts.excluded, "set_aside"),
+            themes=plural(len(summary.themes), "theme"),
+        )
     )
     for theme in summary.themes[:SHOWN_THEMES]:
-        change = f"  {theme.change_pts:+.1f} pt" if theme.change_pts is not None else ("  new?" if theme.proposed else "")
+        new = f"  {say('summary.new')}" if theme.proposed else ""
+        change = f"  {theme.change_pts:+.1f} pt" if theme.change_pts is not None else new
         net = f"  [{theme.net_label}]" if theme.net_label not in ("", theme.label) else ""
-        typer.echo(
-            f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({theme.n_respondents} respondents){change}{net}"
-        )
+        who = plural(theme.n_respondents, "respondent")
+        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({who}){change}{net}")
     if len(summary.themes) > SHOWN_THEMES:
-        typer.echo(f"     … and {len(summary.themes) - SHOWN_THEMES} more in themes.csv")
-    typer.echo(f"\nResults: {summary.out_dir}/  (report.md, themes.csv/.json/.xlsx, assignments.csv, excluded.csv)")
-    typer.echo(f"Review: verbatims review queue {summary.run_id}")
+        typer.echo(f"     {say('summary.more', n=len(summary.themes) - SHOWN_THEMES)}")
+    typer.echo("\n" + say("summary.results", folder=summary.out_dir))
+    typer.echo(say("summary.review", run_id=summary.run_id))

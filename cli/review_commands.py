@@ -12,6 +12,7 @@ import typer
 from cli.common import fail, open_store
 from cli.options import Db, Reviewer, RunArg, Seen
 from pipeline import settings
+from pipeline.messages import action_name, say
 
 if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
     from review.store import Store
@@ -35,10 +36,8 @@ def _correct(run: str, seen: int | None, action: str, **payload) -> None:
 
     store, run_id = _open_run(run)
     event = correct(store, run_id, settings.current().reviewer or getpass.getuser(), action, seen, **payload)
-    typer.echo(
-        f"#{event.seq} {action} saved; run {run_id} is now at version {event.seq}. Undo: verbatims review "
-        f"undo {run_id} --event {event.seq}"
-    )
+    saved = say("correction.saved", seq=event.seq, action=action_name(action))
+    typer.echo(f"{saved}. {say('correction.undo_hint', run_id=run_id, seq=event.seq)}")
 
 
 def runs(db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1)] = 20) -> None:

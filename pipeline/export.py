@@ -9,6 +9,7 @@ from collections import Counter
 import pandas as pd
 
 from pipeline.manifest import Manifest
+from pipeline.messages import plural, plural_word
 from pipeline.nets import Net
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.significance import MIN_BASE, SegmentCell, segment_cells
@@ -142,8 +143,10 @@ def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excl
     lines = [
         f"# Thèmes : {manifest.title}",
         "",
-        f"{counts.respondents_kept} répondants analysés sur {counts.rows_in} réponses reçues "
-        f"({counts.units} idées distinctes ; {counts.excluded} réponses écartées). "
+        f"{plural(counts.respondents_kept, 'respondent')} {plural_word(counts.respondents_kept, 'analysed_m')} "
+        f"sur {plural(counts.rows_in, 'answer')} {plural_word(counts.rows_in, 'received')} "
+        f"({plural(counts.units, 'distinct_idea')} ; {plural(counts.excluded, 'answer')} "
+        f"{plural_word(counts.excluded, 'set_aside')}). "
         "La part d'un thème est celle des répondants analysés qui l'évoquent ; une réponse peut en évoquer plusieurs. "
         "Un thème regroupe des sous-thèmes proches et compte une seule fois le répondant qui en évoque plusieurs.",
         "",
@@ -161,7 +164,7 @@ def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excl
             lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", "", *_code_body(inside[0], cells)]
             continue
         lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", ""]
-        lines.append(f"{net.n_respondents} répondants, {len(inside)} sous-thèmes.")
+        lines.append(f"{plural(net.n_respondents, 'respondent')}, {plural(len(inside), 'subtheme')}.")
         for n, t in enumerate(inside, start=1):
             lines += ["", f"### {net.rank}.{n}. {_md(t.label)} ({t.share:.0%})", "", *_code_body(t, cells)]
     if excluded:
@@ -213,7 +216,8 @@ def _blank(waves: Manifest | None) -> str:
 
 def _code_body(t: Theme, cells: dict[tuple[str, str, str], SegmentCell]) -> list[str]:
     """A code's figures, keywords, quotes and shares by segment."""
-    lines = [f"{t.n_respondents} répondants, {t.n_units} idées. Mots-clés : {_md(', '.join(t.keywords[:8]))}.", ""]
+    counts = f"{plural(t.n_respondents, 'respondent')}, {plural(t.n_units, 'idea')}"
+    lines = [f"{counts}. Mots-clés : {_md(', '.join(t.keywords[:8]))}.", ""]
     lines += [f"> « {_md(q)} »\n" for q in t.quotes]
     for column, values in t.segments.items():
         shown = ", ".join(_segment_cell(cells[t.theme_id, column, value]) for value in values)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
 from pipeline.manifest import Manifest
+from pipeline.messages import header
 from pipeline.nets import Net, summarise_nets
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.registry import Registry
@@ -113,10 +114,14 @@ def _themes_xlsx(path: Path, bundle: Bundle) -> None:
         # verbatims stay text: no cell becomes a formula or a link, whatever it starts with
         engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
     ) as book:
-        bundle.themes_table.to_excel(book, sheet_name="Thèmes", index=False)
-        bundle.segments_table.to_excel(book, sheet_name="Segments", index=False)
-        bundle.assignments_table.to_excel(book, sheet_name="Idées", index=False)
-        bundle.excluded_table.to_excel(book, sheet_name="Écartées", index=False)
+        sheets = {
+            "Thèmes": bundle.themes_table,
+            "Segments": bundle.segments_table,
+            "Idées": bundle.assignments_table,
+            "Écartées": bundle.excluded_table,
+        }
+        for name, table in sheets.items():  # people read this file: French headers (the CSVs keep machine names)
+            table.rename(columns=header).to_excel(book, sheet_name=name, index=False)
 
 
 @exporter("themes.json", "application/json", download=True)

@@ -38,7 +38,7 @@ class Excluded:
 
     respondent_id: str
     text: str
-    reason: str  # "kind (detail)", e.g. 'non-answer ("RAS")'
+    reason: str  # "kind (detail)", e.g. 'non-réponse ("RAS")' (pipeline.messages)
 
     @property
     def kind(self) -> str:

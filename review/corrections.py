@@ -15,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from pipeline.messages import say
 from review.actions import (
     ACTIONS,
     Context,
@@ -109,7 +110,7 @@ def correct(store: Store, run_id: str, reviewer: str, action: str, seen: int | N
             return _correct_once(store, run_id, reviewer, action, seen, dict(payload))
         except IntegrityError:  # lost the race for the next seq despite the lock: re-read and try again
             continue
-    raise StaleViewError(f"run {run_id} is being corrected by others right now: reload and try again")
+    raise StaleViewError(say("correction.busy", run_id=run_id))
 
 
 def _correct_once(store: Store, run_id: str, reviewer: str, name: str, seen: int | None, payload: dict) -> EventRow:

@@ -56,7 +56,7 @@ def test_non_answers_are_set_aside_with_a_reason(text):
     assert result.units == []
     (excluded,) = result.excluded
     assert excluded.text == text
-    assert excluded.reason.startswith(("non-answer", "no words", "empty"))
+    assert excluded.reason.startswith(("non-réponse", "aucun mot", "réponse vide"))
 
 
 def test_real_answers_are_not_taken_for_non_answers():
@@ -83,7 +83,7 @@ def test_sentences_become_ideas_but_short_follow_ups_stay_attached():
 
 def test_non_french_answers_are_set_aside():
     result = run("We need stronger executive sponsorship and a dedicated budget for customer experience.")
-    assert result.excluded[0].reason == "not French (detected: en)"
+    assert result.excluded[0].reason == "pas en français (langue détectée : en)"
 
 
 # Each was set aside as not French by the langdetect rule used before (elf_dev.csv, FI7, FI8, DC13).
@@ -109,7 +109,7 @@ def test_french_in_capitals_without_accents_or_with_typos_is_kept(text):
     ],
 )
 def test_answers_in_other_languages_are_set_aside_with_the_language(text, language):
-    assert run(text).excluded[0].reason == f"not French (detected: {language})"
+    assert run(text).excluded[0].reason == f"pas en français (langue détectée : {language})"
 
 
 def test_duplicates_are_set_aside_and_short_shared_answers_kept():
@@ -117,8 +117,8 @@ def test_duplicates_are_set_aside_and_short_shared_answers_kept():
     result = run("Du temps", "Du temps", "Du temps", long, long, ids=["a", "a", "b", "c", "d"])
     reasons = {(e.respondent_id, e.reason) for e in result.excluded}
     assert reasons == {
-        ("a", "duplicate row (same respondent id and answer as an earlier row)"),
-        ("d", "copy of the answer of respondent c"),
+        ("a", "ligne en double (même identifiant et même réponse qu'une ligne précédente)"),
+        ("d", "copie (de la réponse du répondant c)"),
     }
     assert [u.respondent_id for u in result.units] == ["a", "b", "c"]
 
@@ -128,7 +128,7 @@ def test_every_sample_row_is_kept_or_set_aside_with_its_reason(sample_dataset, s
     assert len(sample_dataset.responses) == len(kept) + len(sample_clean.excluded)
     reasons = Counter(e.kind for e in sample_clean.excluded)
     # the sample holds 20 non-answers (one submitted twice), 3 answers in English and 3 duplicated rows
-    assert reasons == {"non-answer": 16, "no words": 5, "not French": 3, "duplicate row": 2}
+    assert reasons == {"non-réponse": 16, "aucun mot": 5, "pas en français": 3, "ligne en double": 2}
 
 
 def test_cached_answers_are_not_parsed_again(monkeypatch):

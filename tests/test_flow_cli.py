@@ -31,8 +31,8 @@ def sample_run(tmp_path_factory):
 def test_cli_analyses_the_sample_into_ranked_themes(sample_run):
     result, out = sample_run
     assert result.returncode == 0, result.stderr
-    assert "304 answers: 278 analysed, 26 set aside" in result.stdout
-    assert f"Results: {out}/" in result.stdout
+    assert "304 réponses : 278 analysées, 26 écartées" in result.stdout
+    assert f"Résultats : {out}/" in result.stdout
     themes = pd.read_csv(out / "themes.csv")
     top = set(themes[themes.net_rank <= 4].theme_id)  # in the first four nets
     assert {"sponsorship", "moyens", "embarquer"} <= top, top
@@ -145,7 +145,7 @@ def test_a_file_of_non_answers_only_is_a_clear_error(tmp_path):
     path.write_text("id,texte\n1,RAS\n2,rien\n3,-\n", encoding="utf-8")
     result = verbatims("analyze", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert "error: no answer left to analyse: all 3 were set aside (2 non-answer, 1 no words)" in result.stderr
+    assert "error: aucune réponse à analyser : 3 réponses écartées (2 non-réponse, 1 aucun mot)" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert len(pd.read_csv(tmp_path / "out" / "excluded.csv")) == 3
 
@@ -168,7 +168,7 @@ def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tm
     assert queue.returncode == 0 and f"run {run_id}, version 0" in queue.stdout
     unit = queue.stdout.split("\n\n")[1].split()[0]
     moved = verbatims("review", "move", run_id, unit, "--new", "Thème créé en revue", "--seen", "0", "--reviewer", "ana")
-    assert moved.returncode == 0 and "#1 move saved" in moved.stdout, moved.stderr
+    assert moved.returncode == 0 and "Correction #1 enregistrée : déplacement" in moved.stdout, moved.stderr
     stale = verbatims("review", "move", run_id, unit, "--to", "moyens", "--seen", "0", "--reviewer", "bob")
     assert stale.returncode == 2 and "error: Votre vue (version 0) n'est plus à jour : ana a déplacé" in stale.stderr
     assert verbatims("review", "undo", run_id, "--reviewer", "ana").returncode == 0

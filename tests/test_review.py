@@ -387,7 +387,7 @@ def test_the_cli_corrects_nets_and_shows_them(recorded_run, monkeypatch):
         assert result.exit_code == 0, result.output
         return result.output
 
-    assert "#1 new_net saved" in review("new-net", run, a, b, "--label", "Relation client")
+    assert "Correction #1 enregistrée : nouveau regroupement" in review("new-net", run, a, b, "--label", "Relation client")
     net = load_state(store, run).net_of(a)[0]
     review("rename-net", run, net, "Relation aux clients", "--seen", "1")
     review("move-to-net", run, c, net)

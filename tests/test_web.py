@@ -61,7 +61,7 @@ def test_nothing_is_readable_without_signing_in(site):
 def test_wrong_password_and_open_redirects_are_refused(site):
     _, _, client = site
     response, _ = sign_in(client, "viewer", "wrong password")
-    assert response.status_code == 200 and "Unknown user or wrong password." in response.text
+    assert response.status_code == 200 and "Utilisateur inconnu ou mot de passe incorrect." in response.text
     assert client.get("/api/runs").status_code == 401
     response, _ = sign_in(client, "viewer", next_path="//evil.example/")
     assert response.status_code == 303 and response.headers["location"] == "/"
@@ -113,7 +113,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
         ("get", "/api/runs/nope/themes", None, 404, "unknown run 'nope'"),
         ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "no theme 'nope'"),
         ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit must be between 1 and 1000"),
-        ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "malformed request: query.limit"),
+        ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "requête mal formée : query.limit"),
         ("post", "/api/runs/run-sample/corrections", {"action": "explode", "seen": 0}, 400, "unknown correction 'explode'"),
         ("post", "/api/runs/run-sample/corrections", {"action": "move", "unit": "R001", "seen": 0}, 400, "move needs 'to'"),
         (
@@ -124,7 +124,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
             "unknown theme 'nope'",
         ),
         ("post", "/api/runs/run-sample/corrections", {"action": "rename", "seen": 0}, 400, "needs the field 'theme'"),
-        ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "malformed request"),
+        ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "requête mal formée"),
         ("get", "/api/jobs/nope", None, 404, "aucune tâche 'nope'"),
     ],
 )
@@ -249,7 +249,7 @@ def test_admin_manages_users_and_promotes_models(site, gold):
     client.post("/logout", data={"csrf_token": token})
     _, token = sign_in(client, "admin")
     saved = client.post("/users", data={"csrf_token": token, "username": "nina", "password": PASSWORD, "role": "viewer"})
-    assert saved.status_code == 200 and "user nina (viewer) saved" in saved.text
+    assert saved.status_code == 200 and "utilisateur nina (viewer) enregistré" in saved.text
     short = client.post("/users", data={"csrf_token": token, "username": "z", "password": "short", "role": "viewer"})
     assert short.status_code == 400 and "at least 8 characters" in short.text
     review_like_the_gold(store, run, gold, ENOUGH_REVIEWS)  # enough for each model to be promoted
@@ -280,7 +280,7 @@ def test_undo_from_the_run_page(site):
     client.post(f"/api/runs/{run}/corrections", json=off, headers={"X-CSRF-Token": token})
     undo = {"csrf_token": token, "action": "undo", "back": f"/runs/{run}", "seen": 1}  # the run page shows version 1
     undone = client.post(f"/runs/{run}/corrections", data=undo)
-    assert undone.status_code == 200 and "#2 undo saved" in undone.text
+    assert undone.status_code == 200 and "Correction #2 enregistrée : annulation" in undone.text
     assert unit not in load_state(store, run).off_topic
 
 
@@ -295,7 +295,7 @@ def test_every_correction_from_the_page_forms(site):
     def post(**fields):  # from a page showing the current version (each form's answer reloads the page)
         fields = {"seen": load_state(store, run).version, **fields}
         response = client.post(f"/runs/{run}/corrections", data={"csrf_token": token, "back": f"/runs/{run}", **fields})
-        assert response.status_code == 200 and "saved" in response.text, response.text[-400:]
+        assert response.status_code == 200 and "enregistrée" in response.text, response.text[-400:]
 
     post(action="rename", theme=a, label="Renommé depuis la page", seen=0)
     post(action="move", unit=u1, to=b)

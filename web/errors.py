@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError, VerbatimsError
+from pipeline.messages import say
 
 STATUS: dict[type[VerbatimsError], int] = {NotFoundError: 404, ConflictError: 409, InputError: 400, ForbiddenError: 403}
 
@@ -41,8 +42,13 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-    return error_response(request, 422, f"malformed request: {problems}")
+    problems = "; ".join(f"{'.'.join(map(str, e['loc']))} : {_problem(e)}" for e in exc.errors())
+    return error_response(request, 422, say("request.malformed", problems=problems))
+
+
+def _problem(error: dict) -> str:
+    """A missing field, the usual case, in French; pydantic's other messages are English and passed on as they are."""
+    return say("request.missing") if error["type"] == "missing" else error["msg"]
 
 
 HANDLERS = {**dict.fromkeys(STATUS, typed_error), HTTPException: http_error, RequestValidationError: validation_error}

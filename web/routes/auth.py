@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from pipeline.messages import say
 from review.users import authenticate
 from web.deps import Web, csrf, local
 from web.session import Session
@@ -29,7 +30,7 @@ def login(
     csrf(request, csrf_token)
     found = authenticate(web.store, username, password)
     if found is None:
-        return web.page(request, "login.html", next=local(next), message="Unknown user or wrong password.")
+        return web.page(request, "login.html", next=local(next), message=say("login.failed"))
     request.state.session = Session(found.username, request.state.session.csrf, changed=True)
     return RedirectResponse(local(next), status_code=303)
 

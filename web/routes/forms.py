@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
+from pipeline.messages import action_name, say
 from review.corrections import ReviewError
 from review.model_registry import promote, rollback
 from review.users import add_user
@@ -61,9 +62,9 @@ def correction_form(
     )
     try:
         saved = apply_correction(web.store, run_id, username, fields)
-        message = f"#{saved.seq} {action} saved"
+        message = say("correction.saved", seq=saved.seq, action=action_name(action))
     except ReviewError as exc:  # shown on the page the reviewer came from, not as an error page
-        message = f"Not saved: {exc}"
+        message = say("correction.not_saved", error=exc)
     return redirect(local(back or f"/runs/{run_id}"), message)
 
 
@@ -91,14 +92,14 @@ async def classify_button(
 def promote_button(request: Request, version: str, web: Web, username: Admin, csrf_token: Annotated[str, Form()]):
     csrf(request, csrf_token)
     promote(web.store, version, username, reason="promoted from the web page")
-    return redirect("/", f"model {version} promoted")
+    return redirect("/", say("model.promoted", version=version))
 
 
 @router.post("/models/rollback")
 def rollback_button(request: Request, web: Web, username: Admin, csrf_token: Annotated[str, Form()]):
     csrf(request, csrf_token)
     version = rollback(web.store, username)
-    return redirect("/", f"rolled back: model {version} is promoted again")
+    return redirect("/", say("model.rolled_back", version=version))
 
 
 @router.post("/users")
@@ -113,4 +114,4 @@ def users_form(
 ):
     csrf(request, csrf_token)
     add_user(web.store, username, password, role)
-    return redirect("/", f"user {username} ({role}) saved")
+    return redirect("/", say("user.saved", username=username, role=role))

@@ -1,0 +1,157 @@
+"""The product speaks French: no English word in what each source of user-facing text says.
+
+Each source is checked on real output: the sample's report and workbook, the ``verbatims analyze`` summary,
+and the pages a reviewer and an admin see (sign-in error, a correction's message, a job, a bad request)."""
+
+import html
+import io
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from pipeline.analysis import Analysis
+from pipeline.exporters import write_outputs
+from pipeline.messages import FRENCH, plural, say
+from review.corrections import load_state
+from review.users import add_user
+from web.app import create_app
+
+# English words that earlier versions showed users; whole ASCII words, so "thèmes" or "non-réponse" do not match
+FORBIDDEN = [
+    "saved", "running", "failed", "done", "error", "not French", "non-answer", "no words", "empty answer",
+    "duplicate row", "answers", "analysed", "set aside", "themes", "respondents", "rank", "share", "keywords",
+    "undo", "malformed", "request", "results", "review:", "more in", "unknown user", "wrong password",
+    "promoted", "rolled back", "from_codebook", "n_respondents",
+]  # fmt: skip
+_ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, FORBIDDEN)) + r")(?![\w-])", re.IGNORECASE)
+# File names and commands are not prose: "themes.csv" and "verbatims review queue" stay as they are typed
+_NOT_PROSE = re.compile(r"[\w./-]+\.(csv|json|xlsx|md|parquet)\b|verbatims [\w ]+|/\S*")
+PASSWORD = "correct horse battery"
+
+
+def english(text: str) -> list[str]:
+    return _ENGLISH.findall(_NOT_PROSE.sub(" ", text))
+
+
+def visible(page: str) -> str:
+    """A page's text as read: no scripts, no tags (attribute values such as data-state are machine tokens)."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL))
+
+
+def test_the_check_finds_english_and_spares_french():
+    assert english("#7 rename saved; 3 answers set aside, job failed") == ["saved", "answers", "set aside", "failed"]
+    assert english('Non-answer ("RAS"), not French (detected: en)') == ["Non-answer", "not French"]
+    assert english("12 thèmes, 1 non-réponse ; voir themes.csv ; verbatims review queue r1") == []
+
+
+def test_every_catalogue_message_is_french():
+    for message_id, template in FRENCH.items():
+        assert not english(re.sub(r"\{\w+\}", " ", template)), message_id  # {names} are filled in
+
+
+def test_counts_agree_with_their_number():
+    assert [plural(n, "respondent") for n in (0, 1, 2)] == ["0 répondant", "1 répondant", "2 répondants"]
+    assert plural(1, "idea") == "1 idée" and plural(3, "theme") == "3 thèmes"
+
+
+@pytest.fixture(scope="module")
+def sample_outputs(sample_dataset, codebook, tmp_path_factory):
+    """The sample analysed in this process and written as a run writes it: (folder, summary)."""
+    from flows.tasks import AnalysisSummary
+
+    analysis = Analysis(codebook=codebook)
+    analysed = analysis.run(sample_dataset)
+    manifest = analysis.manifest("r1", Path("sample.csv"), analysed, None, {})
+    out = tmp_path_factory.mktemp("sample")
+    write_outputs(out, analysed.bundle(manifest))
+    return out, AnalysisSummary("r1", out, analysed.themes, manifest)
+
+
+def test_the_sample_report_is_french(sample_outputs):
+    out, _ = sample_outputs
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Réponses écartées" in report and "| non-réponse |" in report
+    assert not re.search(r"\b1 (répondants|idées)\b", report)
+    assert not english(report)
+
+
+def test_the_sample_workbook_is_french(sample_outputs):
+    out, _ = sample_outputs
+    book = pd.read_excel(out / "themes.xlsx", sheet_name=None)
+    assert list(book["Thèmes"].columns[:3]) == ["Rang", "Rang du thème", "Id du thème"]
+    for name, sheet in book.items():
+        assert not english(" | ".join(map(str, sheet.columns))), name
+    reasons = " | ".join(book["Écartées"]["Raison"])
+    assert "pas en français (langue détectée : en)" in reasons and not english(reasons)
+    assert list(pd.read_csv(out / "themes.csv", nrows=0).columns[:2]) == ["rank", "net_rank"]  # CSV: machine names
+
+
+def test_the_analyze_summary_is_french(sample_outputs, capsys):
+    from cli.analysis_commands import print_summary
+
+    _, summary = sample_outputs
+    print_summary(summary)
+    printed = capsys.readouterr().out
+    assert "304 réponses : 278 analysées, 26 écartées (voir excluded.csv)" in printed
+    assert "Résultats : " in printed and "… et " in printed
+    assert not english(printed)
+
+
+@pytest.fixture
+def client(recorded_run):
+    store, run = recorded_run
+    for role in ("reviewer", "admin"):
+        add_user(store, role, PASSWORD, role)
+    return run, TestClient(create_app(store, secret="test-secret"))
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    form = {"username": username, "password": password, "csrf_token": token, "next": "/"}
+    return client.post("/login", data=form, follow_redirects=False), token
+
+
+def test_sign_in_error_and_bad_request_are_french(client):
+    run, web = client
+    refused, _ = sign_in(web, "reviewer", "wrong")
+    assert "mot de passe incorrect" in refused.text and not english(visible(refused.text))
+    sign_in(web, "reviewer")
+    malformed = web.get(f"/api/runs/{run}/queue?limit=abc").json()["detail"]
+    assert malformed.startswith("requête mal formée") and not english(malformed.replace("query.limit", ""))
+
+
+def test_a_correction_message_is_french(client):
+    run, web = client
+    _, token = sign_in(web, "reviewer")
+    theme = next(iter(load_state(web.app.state.web.store, run).themes))
+    form = {"csrf_token": token, "action": "rename", "seen": 0, "theme": theme, "label": "Moyens humains"}
+    page = web.post(f"/runs/{run}/corrections", data=form)
+    assert say("correction.saved", seq=1, action="renommage") in page.text
+    again = web.post(f"/runs/{run}/corrections", data={**form, "label": "Autre libellé"})  # a stale view: refused
+    assert "Non enregistré : Votre vue (version 0) n'est plus à jour" in html.unescape(again.text)
+    for shown in (page.text, again.text):
+        message = html.unescape(re.search(r'class="message"[^>]*>(.*?)<', shown, re.DOTALL).group(1))
+        assert not english(message), message
+
+
+def test_a_job_page_is_french(client):
+    _, web = client
+    _, token = sign_in(web, "admin")
+    started = web.post("/retrain", data={"csrf_token": token}, follow_redirects=False)
+    job_id = started.headers["location"].rsplit("/", 1)[1]
+    deadline = time.time() + 60
+    while web.get(f"/api/jobs/{job_id}").json()["state"] == "running" and time.time() < deadline:
+        time.sleep(0.2)
+    page = visible(web.get(f"/jobs/{job_id}").text)
+    assert re.search(r"État : (terminé|échec)", page) and not english(page)
+
+
+def test_the_xlsx_of_any_run_keeps_its_french_headers(client):
+    run, web = client
+    sign_in(web, "reviewer")
+    book = pd.read_excel(io.BytesIO(web.get(f"/runs/{run}/download/xlsx").content), sheet_name=None)
+    assert not english(" | ".join(str(c) for sheet in book.values() for c in sheet.columns))
