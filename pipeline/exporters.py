@@ -16,7 +16,7 @@ import pandas as pd
 
 from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
 from pipeline.manifest import Manifest
-from pipeline.messages import header
+from pipeline.messages import CELLS, header
 from pipeline.nets import Net, summarise_nets
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.registry import Registry
@@ -121,7 +121,13 @@ def _themes_xlsx(path: Path, bundle: Bundle) -> None:
             "Écartées": bundle.excluded_table,
         }
         for name, table in sheets.items():  # people read this file: French headers (the CSVs keep machine names)
-            table.rename(columns=header).to_excel(book, sheet_name=name, index=False)
+            french_sheet(table).to_excel(book, sheet_name=name, index=False)
+
+
+def french_sheet(table: pd.DataFrame) -> pd.DataFrame:
+    """A table as people read it in the XLSX: French headers, and French values where the machine's are English."""
+    shown = table.assign(**{c: table[c].replace(v) for c, v in CELLS.items() if c in table.columns})
+    return shown.rename(columns=header)
 
 
 @exporter("themes.json", "application/json", download=True)

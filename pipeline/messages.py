@@ -104,6 +104,10 @@ HEADERS: dict[str, str] = {
 }
 
 
+# Machine values the XLSX shows in French, by column (segments.csv keeps "above" / "below").
+CELLS: dict[str, dict[str, str]] = {"direction": {"above": "au-dessus", "below": "au-dessous"}}
+
+
 def say(message_id: str, **values: object) -> str:
     """The French text of ``message_id``, its ``{names}`` filled from ``values``."""
     return FRENCH[message_id].format(**values)
