@@ -92,7 +92,7 @@ def units(
     text_of = {u.unit_id: u.text for u in load_run(store, run_id).units}
     members = state.members(theme)
     if theme not in state.themes:
-        fail(f"unknown theme '{theme}' in run {run_id}: see `verbatims review show {run_id}`")
+        fail(say("review.unknown_theme", theme=theme, run_id=run_id))
     shown = [u for u in members if not search or search.casefold() in text_of[u].casefold()]
     typer.echo(f"{state.themes[theme].label}: {len(shown)} of {len(members)} units (version {state.version})")
     for unit_id in shown:

@@ -74,7 +74,7 @@ def test_a_bulk_under_a_later_correction_cannot_be_undone_before_it(recorded_run
     units = state.members(a)[:5]
     bulk = correct(store, run, "alice", "bulk", operation="move", units=units, to=b)
     correct(store, run, "bob", "move", unit=units[2], to=a)
-    with pytest.raises(ReviewError, match=f"cannot undo #{bulk.seq}.*#2 \\(move by bob\\)"):
+    with pytest.raises(ReviewError, match=f"impossible d'annuler #{bulk.seq}.*#2 \\(déplacement par bob\\)"):
         correct(store, run, "alice", "undo", event=bulk.seq)
 
 
@@ -85,13 +85,13 @@ def test_a_bulk_that_cannot_apply_to_every_unit_saves_nothing(recorded_run):
     units = state.members(a)[:4]
     correct(store, run, "alice", "add", unit=units[1], theme=b)
     refusals = [
-        ({"operation": "add", "units": units, "to": b}, ReviewError, f"1 of the 4 units cannot take this add: .*{units[1]}"),
-        ({"operation": "move", "units": units, "to": a}, ReviewError, "4 of the 4 units .* already in theme .*and 1 more"),
-        ({"operation": "move", "units": units}, ReviewError, "bulk move needs 'to'"),
-        ({"operation": "move", "units": units, "to": "t-nope"}, UnknownItemError, "unknown theme 't-nope'"),
-        ({"operation": "confirm", "units": [*units, "R999#9"]}, UnknownItemError, "unknown idea unit 'R999#9'"),
-        ({"operation": "confirm", "units": []}, ReviewError, "bulk confirm needs one or more units"),
-        ({"operation": "split", "units": units}, ReviewError, "'operation'.*not valid"),
+        ({"operation": "add", "units": units, "to": b}, ReviewError, f"en lot impossible pour 1 idée sur 4 : .*{units[1]}"),
+        ({"operation": "move", "units": units, "to": a}, ReviewError, "4 idées sur 4 : .*déjà dans le thème .*et 1 de plus"),
+        ({"operation": "move", "units": units}, ReviewError, "déplacement en lot : indiquez « to »"),
+        ({"operation": "move", "units": units, "to": "t-nope"}, UnknownItemError, "thème inconnu « t-nope »"),
+        ({"operation": "confirm", "units": [*units, "R999#9"]}, UnknownItemError, "idée inconnue « R999#9 »"),
+        ({"operation": "confirm", "units": []}, ReviewError, "confirmation en lot : indiquez une ou plusieurs idées"),
+        ({"operation": "split", "units": units}, ReviewError, "« operation » n'est pas valide"),
     ]
     for payload, error, message in refusals:
         with pytest.raises(error, match=message):
@@ -113,7 +113,7 @@ def test_most_similar_are_the_closest_by_cosine_within_the_theme(recorded_run, s
     anywhere = most_similar(store, run, unit, 20)
     others = [closeness.get(u, float(sample_vectors[ids.index(u)] @ sample_vectors[ids.index(unit)])) for u in anywhere]
     assert others == sorted(others, reverse=True) and min(others) >= np.median(list(closeness.values()))
-    with pytest.raises(UnknownItemError, match="unknown idea unit"):
+    with pytest.raises(UnknownItemError, match="idée inconnue"):
         most_similar(store, run, "R999#9")
     with pytest.raises(InputError, match="n must be between 1 and 500"):
         most_similar(store, run, unit, 0)

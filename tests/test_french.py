@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 from pipeline.analysis import Analysis
 from pipeline.exporters import write_outputs
 from pipeline.messages import FRENCH, plural, say
-from review.corrections import load_state
+from pipeline.records import OTHER_ID
+from review.actions import ACTIONS
+from review.corrections import ReviewError, correct, load_state
 from review.users import add_user
 from web.app import create_app
 
@@ -158,3 +160,59 @@ def test_the_xlsx_of_any_run_keeps_its_french_headers(client):
     sign_in(web, "reviewer")
     book = pd.read_excel(io.BytesIO(web.get(f"/runs/{run}/download/xlsx").content), sheet_name=None)
     assert not english(" | ".join(str(c) for sheet in book.values() for c in sheet.columns))
+
+
+def refusal(store, run_id: str, action: str, **payload) -> str:
+    """A refused correction's message as a reviewer reads it, names in « » left out: a field, theme or id is
+    what was typed or what the reviewers called it."""
+    with pytest.raises(ReviewError) as refused:
+        correct(store, run_id, "alice", action, **payload)
+    return re.sub(r"«[^»]*»", "« »", str(refused.value))
+
+
+def test_every_action_refuses_in_french(recorded_run):
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = [t for t in state.themes if t != OTHER_ID][:2]
+    unit, members = state.members(a)[0], state.members(a)
+    net_of_b = state.net_of(b)[0]
+    refusals = [refusal(store, run, name, **({"units": [], "operation": "confirm"} if name == "bulk" else {}))
+                for name in ACTIONS]  # fmt: skip
+    refusals += [
+        refusal(store, run, "explode"),
+        refusal(store, run, "rename", theme=a, label=state.themes[a].label),
+        refusal(store, run, "rename", theme="nope", label="x"),
+        refusal(store, run, "rename", theme=a, label=" "),
+        refusal(store, run, "rename", theme=a, label="x" * 201),
+        refusal(store, run, "undo", event="yesterday"),
+        refusal(store, run, "add", unit=unit, theme=a),
+        refusal(store, run, "move", unit=unit),
+        refusal(store, run, "move", unit=unit, to=a),
+        refusal(store, run, "move", unit=unit, to=a, **{"from": b}),
+        refusal(store, run, "move", unit="R999#9", to=a),
+        refusal(store, run, "merge", target=a, sources=[a]),
+        refusal(store, run, "split", theme=a, label="x", units=[]),
+        refusal(store, run, "split", theme=a, label="x", units=members),
+        refusal(store, run, "settle", unit=unit),
+        refusal(store, run, "bulk", operation="move", units=[unit]),
+        refusal(store, run, "bulk", operation="move", units=members * 2, to=a),
+        refusal(store, run, "rename_net", net="nowhere", label="x"),
+        refusal(store, run, "rename_net", net=net_of_b, label=state.net_of(b)[1]),
+        refusal(store, run, "move_to_net", theme=OTHER_ID, net=net_of_b),
+        refusal(store, run, "move_to_net", theme=b, net=net_of_b),
+        refusal(store, run, "new_net", themes=[], label="x"),
+        refusal(store, run, "undo", event=999),
+    ]
+    correct(store, run, "alice", "off_topic", unit=unit)
+    first = correct(store, run, "alice", "merge", target=b, sources=[a])
+    undo = correct(store, run, "alice", "undo", event=first.seq)
+    refusals += [
+        refusal(store, run, "off_topic", unit=unit),
+        refusal(store, run, "add", unit=unit, theme=b),
+        refusal(store, run, "undo", event=first.seq),
+        refusal(store, run, "undo", event=undo.seq),
+    ]
+    correct(store, run, "alice", "merge", target=b, sources=[a])
+    refusals.append(refusal(store, run, "rename", theme=a, label="x"))
+    for message in refusals:  # the actions' names are listed as they are typed: "au choix : rename, …, undo"
+        assert not english(message.split(" ; au choix : ")[0]), message

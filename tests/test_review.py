@@ -1,5 +1,6 @@
 """Every correction type, undo, the stale-view conflict, the queue and the reviewed export, on SQLite and PostgreSQL."""
 
+import re
 import threading
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_merge_moves_every_unit_and_retires_the_source(recorded_run):
     correct(store, run, "alice", "merge", target=a, sources=[b])
     after = load_state(store, run)
     assert set(after.members(a)) == expected and b not in after.themes
-    with pytest.raises(ReviewError, match=f"merged into '{a}'"):
+    with pytest.raises(ReviewError, match=f"fusionné dans « {re.escape(state.themes[a].label)} »"):
         correct(store, run, "alice", "rename", theme=b, label="x")
 
 
@@ -51,7 +52,7 @@ def test_split_moves_the_chosen_units_only(recorded_run):
     new = event.payload["new_theme"]
     assert after.themes[new].label == "Écoute des clients"
     assert after.members(new) == members[:3] and after.members(theme) == members[3:]
-    with pytest.raises(ReviewError, match="rename the theme instead"):
+    with pytest.raises(ReviewError, match="renommez plutôt le thème"):
         correct(store, run, "alice", "split", theme=new, units=members[:3], label="Tout")
 
 
@@ -65,9 +66,9 @@ def test_move_to_an_existing_and_to_a_new_theme(recorded_run):
     after = load_state(store, run)
     assert after.labels[unit] == [b] and unit in after.reviewed
     assert after.themes[event.payload["to"]].label == "Parcours client" and after.labels[other] == [event.payload["to"]]
-    with pytest.raises(ReviewError, match="already in theme"):
+    with pytest.raises(ReviewError, match="déjà dans le thème"):
         correct(store, run, "alice", "move", unit=unit, to=b)
-    with pytest.raises(ReviewError, match="unknown idea unit"):
+    with pytest.raises(ReviewError, match="idée inconnue"):
         correct(store, run, "alice", "move", unit="R999#9", to=b)
 
 
@@ -114,9 +115,9 @@ def test_confirm_and_undo(recorded_run):
     assert unit not in after.reviewed and after.labels[state.members(a)[1]] == [b]
     correct(store, run, "alice", "undo", event=moved.seq)
     assert load_state(store, run).labels[state.members(a)[1]] == [a]
-    with pytest.raises(ReviewError, match="already undone"):
+    with pytest.raises(ReviewError, match="déjà annulée"):
         correct(store, run, "alice", "undo", event=moved.seq)
-    with pytest.raises(ReviewError, match="itself an undo"):
+    with pytest.raises(ReviewError, match="elle-même une annulation"):
         correct(store, run, "alice", "undo", event=moved.seq + 1)
     assert len(history(store, run)) == 4  # nothing is deleted: undos are events too
 
@@ -128,20 +129,20 @@ def test_undo_refused_when_the_items_changed_since(recorded_run):
     unit = state.members(a)[0]
     first = correct(store, run, "alice", "move", unit=unit, to=b)
     correct(store, run, "bob", "move", unit=unit, to=a)
-    with pytest.raises(ReviewError, match=f"cannot undo #{first.seq}.*#{first.seq + 1}"):
+    with pytest.raises(ReviewError, match=f"impossible d'annuler #{first.seq}.*#{first.seq + 1}"):
         correct(store, run, "alice", "undo", event=first.seq)
 
 
 def test_a_correction_missing_a_required_field_names_it(recorded_run):
     store, run = recorded_run
     a, b = _two_themes(load_state(store, run))
-    with pytest.raises(ReviewError, match="'merge' needs the field 'sources'"):
+    with pytest.raises(ReviewError, match="fusion : le champ « sources » est obligatoire"):
         correct(store, run, "alice", "merge", target=a)
-    with pytest.raises(ReviewError, match="'rename' needs the field 'label'"):
+    with pytest.raises(ReviewError, match="renommage : le champ « label » est obligatoire"):
         correct(store, run, "alice", "rename", theme=a, label=None)  # None is "not given", as from the CLI
-    with pytest.raises(ReviewError, match="'sources'.*not valid"):
+    with pytest.raises(ReviewError, match="« sources » n'est pas valide"):
         correct(store, run, "alice", "merge", target=a, sources=b)
-    with pytest.raises(ReviewError, match="unknown correction 'rename_all'; one of: rename, merge, split, move, add"):
+    with pytest.raises(ReviewError, match="correction inconnue « rename_all » ; au choix : rename, merge, split, move, add"):
         correct(store, run, "alice", "rename_all", theme=a)
     assert history(store, run) == []
 
@@ -304,23 +305,23 @@ def test_net_actions_apply_replay_and_undo(recorded_run):
     after = load_state(store, run)
     assert after.renetted and _nets(after)[net] == {a, b, c}
     assert {after.net_of(t) for t in (a, b, c)} == {(net, "Relation aux clients")}
-    with pytest.raises(ReviewError, match="already in net"):
+    with pytest.raises(ReviewError, match="déjà dans le regroupement"):
         correct(store, run, "alice", "move_to_net", theme=c, net=net)
-    with pytest.raises(ReviewError, match="unknown net 'nowhere'"):
+    with pytest.raises(ReviewError, match="regroupement inconnu « nowhere »"):
         correct(store, run, "alice", "rename_net", net="nowhere", label="x")
-    with pytest.raises(ReviewError, match="stays in a net of its own"):
+    with pytest.raises(ReviewError, match="reste dans un regroupement à part"):
         correct(store, run, "alice", "move_to_net", theme="autres", net=net)
-    with pytest.raises(ReviewError, match="net label cannot be empty"):
+    with pytest.raises(ReviewError, match="libellé du regroupement ne peut pas être vide"):
         correct(store, run, "alice", "new_net", themes=[a], label=" ")
     dissolved = correct(store, run, "alice", "dissolve_net", net=net)
     after = load_state(store, run)
     assert net not in after.nets() and {after.net_of(t)[0] for t in (a, b, c)} == {a, b, c}
     assert after.net_of(a)[1] == after.themes[a].label
-    with pytest.raises(ReviewError, match="single code"):
+    with pytest.raises(ReviewError, match="n'a qu'un thème"):
         correct(store, run, "alice", "dissolve_net", net=a)
     correct(store, run, "alice", "undo", event=dissolved.seq)  # replayed without the dissolve: the net is back
     assert _nets(load_state(store, run))[net] == {a, b, c}
-    with pytest.raises(ReviewError, match="cannot undo"):  # bob's move built on the new net
+    with pytest.raises(ReviewError, match="impossible d'annuler"):  # bob's move built on the new net
         correct(store, run, "alice", "undo", event=made.seq)
 
 
@@ -397,4 +398,4 @@ def test_the_cli_corrects_nets_and_shows_them(recorded_run, monkeypatch):
     shown = cli.invoke(app, ["review", "show", run, "--db", store.url]).output
     assert f"net {a}" in shown and "themes in" in shown
     failed = cli.invoke(app, ["review", "rename-net", run, "nowhere", "x", "--db", store.url, "--reviewer", "alice"])
-    assert failed.exit_code != 0 and "unknown net 'nowhere'" in failed.output + str(failed.exception)
+    assert failed.exit_code != 0 and "regroupement inconnu « nowhere »" in failed.output + str(failed.exception)

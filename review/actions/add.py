@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from review.actions.checks import UnitPayload, known_theme, known_unit
+from pipeline.messages import say
+from review.actions.checks import UnitPayload, known_theme, known_unit, theme_label
 from review.actions.registry import Checked, Context, ReviewAction, register
 from review.actions.state import ReviewError, RunState
 
@@ -20,9 +21,9 @@ class Add(ReviewAction[AddPayload]):
     def check(self, state: RunState, payload: AddPayload, context: Context) -> Checked:
         unit, theme = known_unit(state, payload.unit), known_theme(state, payload.theme)
         if unit in state.off_topic:
-            raise ReviewError(f"unit '{unit}' is marked off-topic: move it to a theme first")
+            raise ReviewError(say("review.off_topic_first", unit=unit))
         if theme in state.labels[unit]:
-            raise ReviewError(f"unit '{unit}' is already in theme '{theme}'")
+            raise ReviewError(say("review.already_in_theme", unit=unit, theme=theme_label(state, theme)))
         return Checked({"unit": unit, "theme": theme}, [f"unit:{unit}"])
 
     def apply(self, state: RunState, payload: dict) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from pipeline.messages import action_name, plural, say
 from review.actions.checks import known_theme, known_unit
 from review.actions.registry import Checked, Context, Payload, ReviewAction, action_named, register
 from review.actions.state import ReviewError, RunState
@@ -34,10 +35,10 @@ class Bulk(ReviewAction[BulkPayload]):
     def check(self, state: RunState, payload: BulkPayload, context: Context) -> Checked:
         units = list(dict.fromkeys(known_unit(state, u) for u in payload.units))
         if not units:
-            raise ReviewError(f"bulk {payload.operation} needs one or more units")
+            raise ReviewError(say("review.bulk_needs_units", action=action_name(payload.operation)))
         if payload.operation in NEEDS_THEME:  # checked once: the same theme for every unit
             if not payload.to:
-                raise ReviewError(f"bulk {payload.operation} needs 'to' (a theme id)")
+                raise ReviewError(say("review.bulk_needs_to", action=action_name(payload.operation)))
             known_theme(state, payload.to)
         action = action_named(payload.operation)
         items: list[dict[str, Any]] = []
@@ -52,11 +53,16 @@ class Bulk(ReviewAction[BulkPayload]):
             items.append(checked.payload)
             touched.extend(checked.touched)
         if refused:
-            more = f" (and {len(refused) - SHOWN_REFUSALS} more)" if len(refused) > SHOWN_REFUSALS else ""
+            more = say("review.bulk_more", n=len(refused) - SHOWN_REFUSALS) if len(refused) > SHOWN_REFUSALS else ""
             raise ReviewError(
-                f"{len(refused)} of the {len(units)} units cannot take this {payload.operation}: "
-                + "; ".join(refused[:SHOWN_REFUSALS])
-                + more
+                say(
+                    "review.bulk_refused",
+                    action=action_name(payload.operation),
+                    refused=plural(len(refused), "idea"),
+                    total=len(units),
+                    reasons="; ".join(refused[:SHOWN_REFUSALS]),
+                    more=more,
+                )
             )
         return Checked({"operation": payload.operation, "items": items}, list(dict.fromkeys(touched)))
 

@@ -7,6 +7,7 @@ import hashlib
 
 from pydantic import Field
 
+from pipeline.messages import say
 from pipeline.records import OTHER_ID
 from review.actions.registry import Checked, Payload
 from review.actions.state import ReviewError, RunState, UnknownItemError
@@ -26,38 +27,42 @@ def known_theme(state: RunState, theme_id: str) -> str:
     if theme_id in state.themes:
         return theme_id
     if theme_id in state.merged_into:
-        raise ReviewError(f"theme '{theme_id}' was merged into '{state.resolve(theme_id)}': use that one")
-    raise UnknownItemError(f"unknown theme '{theme_id}' in run {state.run_id}: see `verbatims review show {state.run_id}`")
+        target = state.themes[state.resolve(theme_id)].label
+        raise ReviewError(say("review.merged_theme", theme=theme_id, target=target))
+    raise UnknownItemError(say("review.unknown_theme", theme=theme_id, run_id=state.run_id))
+
+
+def theme_label(state: RunState, theme_id: str) -> str:
+    """How a refusal names a known theme: by the label reviewers see."""
+    return state.themes[theme_id].label
 
 
 def known_unit(state: RunState, unit_id: str) -> str:
     if unit_id not in state.labels:
-        raise UnknownItemError(f"unknown idea unit '{unit_id}' in run {state.run_id} (unit ids are in assignments.csv)")
+        raise UnknownItemError(say("review.unknown_unit", unit=unit_id, run_id=state.run_id))
     return unit_id
 
 
 def clean_label(label: str | None, what: str = "theme") -> str:
     label = " ".join((label or "").split())
     if not label:
-        raise ReviewError(f"a {what} label cannot be empty")
+        raise ReviewError(say("review.label_empty", of=say(f"review.of_{what}")))
     if len(label) > 200:
-        raise ReviewError(f"a {what} label must be under 200 characters")
+        raise ReviewError(say("review.label_long", of=say(f"review.of_{what}")))
     return label
 
 
 def known_net(state: RunState, net_id: str) -> str:
     if net_id in state.nets():
         return net_id
-    raise UnknownItemError(
-        f"unknown net '{net_id}' in run {state.run_id}: see the nets in `verbatims review show {state.run_id}`"
-    )
+    raise UnknownItemError(say("review.unknown_net", net=net_id, run_id=state.run_id))
 
 
 def netted_theme(state: RunState, theme_id: str) -> str:
     """A known theme that can change nets: "Autres" (what fits no theme) stays alone."""
     theme_id = known_theme(state, theme_id)
     if theme_id == OTHER_ID:
-        raise ReviewError(f"'{OTHER_ID}' holds what fits no theme: it stays in a net of its own")
+        raise ReviewError(say("review.other_alone", other=theme_label(state, OTHER_ID)))
     return theme_id
 
 

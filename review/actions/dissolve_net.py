@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from review.actions.checks import known_net, new_net_id
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -22,7 +23,7 @@ class DissolveNet(ReviewAction[DissolveNetPayload]):
         nets = state.nets()
         codes = nets[net]
         if len(codes) == 1:
-            raise ReviewError(f"net '{net}' has a single code: there is nothing to dissolve")
+            raise ReviewError(say("review.single_code", net=state.net_of(codes[0])[1]))
         own: dict[str, str] = {}
         for theme in codes:  # a code alone takes its own id as its net's, unless another net has that id
             free = theme not in nets or theme == net

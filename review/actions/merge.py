@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from review.actions.checks import known_theme, replace_theme
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -22,7 +23,7 @@ class Merge(ReviewAction[MergePayload]):
         target = known_theme(state, payload.target)
         sources = list(dict.fromkeys(known_theme(state, s) for s in payload.sources))
         if not sources or target in sources:
-            raise ReviewError("merge needs one or more themes to merge into a different target theme")
+            raise ReviewError(say("review.merge_needs"))
         return Checked({"sources": sources, "target": target}, [f"theme:{t}" for t in [*sources, target]])
 
     def apply(self, state: RunState, payload: dict) -> None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from review.actions.checks import UnitPayload, clean_label, known_theme, known_unit, new_theme_id, replace_theme
+from pipeline.messages import say
+from review.actions.checks import (
+    UnitPayload,
+    clean_label,
+    known_theme,
+    known_unit,
+    new_theme_id,
+    replace_theme,
+    theme_label,
+)
 from review.actions.registry import Checked, Context, ReviewAction, register
 from review.actions.state import ReviewError, RunState, ThemeState
 
@@ -21,19 +30,20 @@ class Move(ReviewAction[MovePayload]):
 
     def check(self, state: RunState, payload: MovePayload, context: Context) -> Checked:
         if not payload.to and not payload.label:
-            raise ReviewError("move needs 'to' (a theme id) or 'label' (a new theme)")
+            raise ReviewError(say("review.move_needs"))
         unit = known_unit(state, payload.unit)
         current = state.labels[unit]
         source = payload.from_ or (current[0] if current else None)
         if source is not None and source not in current:
-            raise ReviewError(f"unit '{unit}' is not in theme '{source}' (it is in: {', '.join(current) or 'none'})")
+            named = ", ".join(theme_label(state, t) for t in current if t in state.themes) or say("review.nowhere")
+            raise ReviewError(say("review.not_in_theme", unit=unit, theme=source, current=named))
         if payload.label:
             label = clean_label(payload.label)
             stored = {"unit": unit, "from": source, "to": new_theme_id(state, label), "label": label}
             return Checked(stored, [f"unit:{unit}"])
         to = known_theme(state, payload.to)
         if to == source:
-            raise ReviewError(f"unit '{unit}' is already in theme '{to}'")
+            raise ReviewError(say("review.already_in_theme", unit=unit, theme=theme_label(state, to)))
         return Checked({"unit": unit, "from": source, "to": to}, [f"unit:{unit}"])
 
     def apply(self, state: RunState, payload: dict) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from pipeline.records import OTHER_ID
-from review.actions.checks import known_net, net_keys, netted_theme
+from review.actions.checks import known_net, net_keys, netted_theme, theme_label
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState
 
@@ -22,11 +23,11 @@ class MoveToNet(ReviewAction[MoveToNetPayload]):
     def check(self, state: RunState, payload: MoveToNetPayload, context: Context) -> Checked:
         theme, net = netted_theme(state, payload.theme), known_net(state, payload.net)
         if net == OTHER_ID:
-            raise ReviewError(f"'{OTHER_ID}' holds what fits no theme: no code joins it")
+            raise ReviewError(say("review.other_joined", other=theme_label(state, OTHER_ID)))
         source = state.net_of(theme)[0]
-        if source == net:
-            raise ReviewError(f"theme '{theme}' is already in net '{net}'")
         label = state.net_of(state.nets()[net][0])[1]
+        if source == net:
+            raise ReviewError(say("review.already_in_net", theme=theme_label(state, theme), net=label))
         return Checked(
             {"theme": theme, "from": source, "net": net, "label": label}, [*net_keys(state, [theme]), f"net:{net}"]
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from review.actions.checks import clean_label, net_keys, netted_theme, new_net_id
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -22,11 +23,11 @@ class NewNet(ReviewAction[NewNetPayload]):
         themes = list(dict.fromkeys(netted_theme(state, t) for t in payload.themes))
         label = clean_label(payload.label, "net")
         if not themes:
-            raise ReviewError("new_net needs one or more themes to put in the new net")
+            raise ReviewError(say("review.new_net_needs"))
         nets = state.nets()
         whole = [n for n, codes in nets.items() if set(codes) == set(themes)]
         if whole:
-            raise ReviewError(f"the themes given are already the whole net '{whole[0]}': rename that net instead")
+            raise ReviewError(say("review.whole_net", net=state.net_of(themes[0])[1]))
         net = new_net_id(state, label)
         return Checked({"themes": themes, "net": net, "label": label}, [*net_keys(state, themes), f"net:{net}"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipeline.messages import say
 from review.actions.checks import UnitPayload, one_unit
 from review.actions.registry import Checked, Context, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -14,7 +15,7 @@ class OffTopic(ReviewAction[UnitPayload]):
     def check(self, state: RunState, payload: UnitPayload, context: Context) -> Checked:
         checked = one_unit(state, payload)
         if payload.unit in state.off_topic:
-            raise ReviewError(f"unit '{payload.unit}' is already marked off-topic")
+            raise ReviewError(say("review.already_off_topic", unit=payload.unit))
         return checked
 
     def apply(self, state: RunState, payload: dict) -> None:

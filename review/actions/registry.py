@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pipeline.messages import action_name, say
 from review.actions.state import ReviewError, RunState
 from review.store import EventRow
 
@@ -83,9 +84,9 @@ class ReviewAction(Generic[P]):
             error = exc.errors()[0]
             field = ".".join(str(part) for part in error["loc"][:1])
             if error["type"] == "missing":
-                raise ReviewError(f"'{self.name}' needs the field '{field}'") from None
-            described = self.fields().get(field, FieldDoc(False, "")).description
-            raise ReviewError(f"'{self.name}': the field '{field}' ({described}) is not valid: {error['msg']}") from None
+                raise ReviewError(say("review.needs_field", action=action_name(self.name), field=field)) from None
+            # pydantic's own message is English: the field's name is what the reviewer can act on
+            raise ReviewError(say("review.invalid_field", action=action_name(self.name), field=field)) from None
 
 
 ACTIONS: dict[str, ReviewAction] = {}  # name -> action, in registration order
@@ -110,7 +111,7 @@ def action_named(name: str) -> ReviewAction:
     try:
         return ACTIONS[name]
     except KeyError:
-        raise ReviewError(f"unknown correction '{name}'; one of: {', '.join(ACTIONS)}") from None
+        raise ReviewError(say("review.unknown_action", name=name, names=", ".join(ACTIONS))) from None
 
 
 def undone(events: Iterable[EventRow]) -> set[int]:

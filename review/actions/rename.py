@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from review.actions.checks import clean_label, known_theme
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -21,7 +22,7 @@ class Rename(ReviewAction[RenamePayload]):
     def check(self, state: RunState, payload: RenamePayload, context: Context) -> Checked:
         theme, label = known_theme(state, payload.theme), clean_label(payload.label)
         if state.themes[theme].label == label:
-            raise ReviewError(f"theme '{theme}' is already called '{label}'")
+            raise ReviewError(say("review.already_called", label=label))
         return Checked({"theme": theme, "label": label}, [f"theme:{theme}"])
 
     def apply(self, state: RunState, payload: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from review.actions.checks import clean_label, known_net
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -21,7 +22,7 @@ class RenameNet(ReviewAction[RenameNetPayload]):
     def check(self, state: RunState, payload: RenameNetPayload, context: Context) -> Checked:
         net, label = known_net(state, payload.net), clean_label(payload.label, "net")
         if state.net_of(state.nets()[net][0])[1] == label:
-            raise ReviewError(f"net '{net}' is already called '{label}'")
+            raise ReviewError(say("review.net_already_called", label=label))
         return Checked({"net": net, "label": label}, [f"net:{net}"])
 
     def apply(self, state: RunState, payload: dict) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import say
 from review.actions.checks import UnitPayload, known_theme, known_unit
 from review.actions.registry import Checked, Context, ReviewAction, register
 from review.actions.state import ReviewError, RunState
@@ -26,7 +27,7 @@ class Settle(ReviewAction[SettlePayload]):
     def check(self, state: RunState, payload: SettlePayload, context: Context) -> Checked:
         unit = known_unit(state, payload.unit)
         if payload.off_topic == bool(payload.themes):
-            raise ReviewError("settling a unit gives either its themes or off-topic, not both nor neither")
+            raise ReviewError(say("review.settle_either"))
         themes = list(dict.fromkeys(known_theme(state, t) for t in payload.themes))
         return Checked({"unit": unit, "themes": themes, "off_topic": payload.off_topic}, [f"unit:{unit}"])
 

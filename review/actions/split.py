@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from review.actions.checks import clean_label, known_theme, known_unit, new_theme_id, replace_theme
+from pipeline.messages import say
+from review.actions.checks import clean_label, known_theme, known_unit, new_theme_id, replace_theme, theme_label
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register
 from review.actions.state import ReviewError, RunState, ThemeState
 
@@ -24,9 +25,10 @@ class Split(ReviewAction[SplitPayload]):
         units = list(dict.fromkeys(known_unit(state, u) for u in payload.units))
         outside = [u for u in units if theme not in state.labels[u]]
         if not units or outside:
-            raise ReviewError(f"split moves units of theme '{theme}'; not in it: {', '.join(outside) or 'none given'}")
+            outside_named = ", ".join(outside) or say("review.split_none")
+            raise ReviewError(say("review.split_outside", theme=theme_label(state, theme), outside=outside_named))
         if len(units) == len(state.members(theme)):
-            raise ReviewError("split cannot move every unit of a theme: rename the theme instead")
+            raise ReviewError(say("review.split_all"))
         new = new_theme_id(state, label)
         stored = {"theme": theme, "units": units, "new_theme": new, "label": label}
         return Checked(stored, [f"theme:{theme}", *(f"unit:{u}" for u in units)])

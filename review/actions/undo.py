@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from pipeline.messages import action_name, say
 from review.actions.registry import Checked, Context, Payload, ReviewAction, register, undone
 from review.actions.state import ReviewError, RunState
 from review.store import EventRow
@@ -22,11 +23,10 @@ class Undo(ReviewAction[UndoPayload]):
         target = self._target(state, payload, context, cancelled)
         later = [e for e in events if e.seq > target.seq and e.seq not in cancelled and set(e.touched) & set(target.touched)]
         if later:
-            raise ReviewError(
-                f"cannot undo #{target.seq}: the same items were changed since by "
-                + ", ".join(f"#{e.seq} ({e.action} by {e.reviewer})" for e in later)
-                + "; undo those first"
+            blockers = ", ".join(
+                say("review.undo_blocker", seq=e.seq, action=action_name(e.action), reviewer=e.reviewer) for e in later
             )
+            raise ReviewError(say("review.undo_blocked", seq=target.seq, later=blockers))
         return Checked({"event": target.seq}, list(target.touched))
 
     def _target(self, state: RunState, payload: UndoPayload, context: Context, cancelled: set[int]) -> EventRow:
@@ -37,15 +37,15 @@ class Undo(ReviewAction[UndoPayload]):
                 if e.action != self.name and e.seq not in cancelled and e.reviewer == context.reviewer
             ]
             if not mine:
-                raise ReviewError(f"nothing of {context.reviewer}'s to undo in run {state.run_id}")
+                raise ReviewError(say("review.undo_nothing", reviewer=context.reviewer, run_id=state.run_id))
             return mine[-1]
         target = next((e for e in context.events if e.seq == payload.event), None)
         if target is None:
-            raise ReviewError(f"no correction #{payload.event} in run {state.run_id}: see `verbatims review history`")
+            raise ReviewError(say("review.undo_unknown", seq=payload.event, run_id=state.run_id))
         if target.action == self.name:
-            raise ReviewError(f"#{target.seq} is itself an undo: make the correction again instead")
+            raise ReviewError(say("review.undo_of_undo", seq=target.seq))
         if target.seq in cancelled:
-            raise ReviewError(f"correction #{target.seq} is already undone")
+            raise ReviewError(say("review.already_undone", seq=target.seq))
         return target
 
     def undoes(self, payload: dict) -> int | None:
