@@ -10,19 +10,20 @@ import typer
 from typer.core import TyperGroup
 
 from pipeline.errors import VerbatimsError
+from pipeline.messages import say
 
 if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
     from review.store import Store
 
 
 def fail(message: object) -> NoReturn:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    typer.secho(say("cli.error", message=message), fg=typer.colors.RED, err=True)
     raise typer.Exit(code=2)
 
 
 class OneLineErrors(TyperGroup):
     """The root command group: an error the user can act on, raised by any command below it (sub-apps too,
-    since they run inside the root's ``invoke``), is one red ``error:`` line and exit code 2, not a traceback."""
+    since they run inside the root's ``invoke``), is one red ``erreur :`` line and exit code 2, not a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:

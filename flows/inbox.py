@@ -11,6 +11,7 @@ from flows.analyze import analyze_verbatims
 from flows.params import CodebookFile, DbUrl, EmbedderName
 from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.errors import InputError
+from pipeline.messages import say
 from review.inbox import (
     INCOMING,
     SETTLE_SECONDS,
@@ -79,7 +80,7 @@ def _handle(path: Path, store: Store, codebook_path, embedder: str, db: str | No
     row = finish(store, seen.sha256, "waiting", reason=state.message or repr(error))
     if row.status == "failed":
         return _filed(path, "failed", sha256=seen.sha256, reason=row.reason)
-    return {"file": path.name, "outcome": "waiting", "reason": f"{row.reason}; tried again at the next look"}
+    return {"file": path.name, "outcome": "waiting", "reason": say("inbox.retry", reason=row.reason)}
 
 
 def _filed(path: Path, outcome: str, **note) -> dict:

@@ -104,7 +104,7 @@ def correct(store: Store, run_id: str, reviewer: str, action: str, seen: int | N
     """
     reviewer = " ".join((reviewer or "").split())
     if not reviewer:
-        raise ReviewError("say who is reviewing (--reviewer or VERBATIMS_REVIEWER)")
+        raise ReviewError(say("review.who"))
     for _ in range(5):
         try:
             return _correct_once(store, run_id, reviewer, action, seen, dict(payload))

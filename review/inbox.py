@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.ingest import SUFFIXES, file_sha256, unsupported_type
+from pipeline.messages import say
 from review.store import InboxFile, Store, now
 
 INCOMING = Path("data/verbatims/incoming")
@@ -80,17 +81,17 @@ def finish(store: Store, sha256: str, status: str, run_id: str | None = None, re
     with store.session() as session:
         row = session.get(InboxFile, sha256)
         if status == "waiting" and row.attempts >= MAX_ATTEMPTS:
-            status, reason = "failed", f"{reason} (after {row.attempts} attempts)"
+            status, reason = "failed", say("inbox.gave_up", reason=reason, attempts=row.attempts)
         row.status, row.run_id, row.reason, row.finished_at = status, run_id, reason, now()
         return row
 
 
 def duplicate_reason(earlier: InboxFile) -> str:
     if earlier.status == "processed":
-        return f"same content as {earlier.file_name}, already analysed in run {earlier.run_id}"
+        return say("inbox.analysed", file=earlier.file_name, run_id=earlier.run_id)
     if earlier.status == "failed":
-        return f"same content as {earlier.file_name}, which failed: {earlier.reason}"
-    return f"same content as {earlier.file_name}, being analysed since {earlier.claimed_at:%Y-%m-%d %H:%M}"
+        return say("inbox.failed", file=earlier.file_name, reason=earlier.reason)
+    return say("inbox.running", file=earlier.file_name, since=earlier.claimed_at)
 
 
 def file_away(path: Path, outcome: str, note: dict) -> Path:

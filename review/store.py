@@ -37,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from pipeline import settings
 from pipeline.errors import InputError, NotFoundError
+from pipeline.messages import say
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -228,7 +229,7 @@ class Store:
                 event.listen(self.engine, "begin", _sqlite_begin)
             migrate(self.engine)
         except Exception as exc:  # an unreachable server or unwritable file: say where, not a traceback
-            raise InputError(f"cannot open the review store {shown} (VERBATIMS_DB): {exc}") from exc
+            raise InputError(say("store.unreachable", shown=shown, error=exc)) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -240,8 +241,8 @@ class Store:
         run = session.get(Run, run_id)
         if run is None:
             known = session.scalars(select(Run.run_id).order_by(Run.created_at.desc()).limit(5)).all()
-            hint = f"; latest runs: {', '.join(known)}" if known else "; no run recorded yet (run verbatims analyze)"
-            raise NotFoundError(f"unknown run '{run_id}'{hint}")
+            hint = say("store.latest_runs", runs=", ".join(known)) if known else say("store.no_run")
+            raise NotFoundError(say("store.unknown_run", run_id=run_id, hint=hint))
         return run
 
     def run_exists(self, run_id: str) -> None:
@@ -252,7 +253,7 @@ class Store:
         with self.session() as session:
             run_id = session.scalar(select(Run.run_id).order_by(Run.created_at.desc()).limit(1))
         if run_id is None:
-            raise NotFoundError("no run recorded yet: run verbatims analyze first")
+            raise NotFoundError(say("store.no_run"))
         return run_id
 
 

@@ -105,9 +105,9 @@ def verbatims(*args: str, **environ: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no/such/file.csv"], "error: input file not found: no/such/file.csv"),
-        ([str(SAMPLE), "--text-col", "verbatim"], "error: column 'verbatim' (--text-col) not in the file"),
-        ([str(SAMPLE), "--codebook", str(SAMPLE)], "error: codebook panorama_culture_client_2025.csv needs a non-empty"),
+        (["no/such/file.csv"], "erreur : input file not found: no/such/file.csv"),
+        ([str(SAMPLE), "--text-col", "verbatim"], "erreur : column 'verbatim' (--text-col) not in the file"),
+        ([str(SAMPLE), "--codebook", str(SAMPLE)], "erreur : codebook panorama_culture_client_2025.csv needs a non-empty"),
     ],
 )
 def test_bad_input_is_one_error_line_and_exit_2(args, message):
@@ -127,7 +127,7 @@ def test_every_command_says_an_error_in_one_line_and_exits_2(args):
     result = verbatims(*args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("erreur : "), result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -145,7 +145,7 @@ def test_a_file_of_non_answers_only_is_a_clear_error(tmp_path):
     path.write_text("id,texte\n1,RAS\n2,rien\n3,-\n", encoding="utf-8")
     result = verbatims("analyze", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert "error: aucune réponse à analyser : 3 réponses écartées (2 non-réponse, 1 aucun mot)" in result.stderr
+    assert "erreur : aucune réponse à analyser : 3 réponses écartées (2 non-réponse, 1 aucun mot)" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert len(pd.read_csv(tmp_path / "out" / "excluded.csv")) == 3
 
@@ -170,7 +170,7 @@ def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tm
     moved = verbatims("review", "move", run_id, unit, "--new", "Thème créé en revue", "--seen", "0", "--reviewer", "ana")
     assert moved.returncode == 0 and "Correction #1 enregistrée : déplacement" in moved.stdout, moved.stderr
     stale = verbatims("review", "move", run_id, unit, "--to", "moyens", "--seen", "0", "--reviewer", "bob")
-    assert stale.returncode == 2 and "error: Votre vue (version 0) n'est plus à jour : ana a déplacé" in stale.stderr
+    assert stale.returncode == 2 and "erreur : Votre vue (version 0) n'est plus à jour : ana a déplacé" in stale.stderr
     assert verbatims("review", "undo", run_id, "--reviewer", "ana").returncode == 0
     review_like_the_gold(Store(), run_id, gold, ENOUGH_REVIEWS)
 

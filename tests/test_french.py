@@ -11,14 +11,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 from fastapi.testclient import TestClient
 
 from pipeline.analysis import Analysis
+from pipeline.errors import InputError, NotFoundError
 from pipeline.exporters import write_outputs
 from pipeline.messages import FRENCH, plural, say
 from pipeline.records import OTHER_ID
 from review.actions import ACTIONS
 from review.corrections import ReviewError, correct, load_state
+from review.inbox import arrival, claim, duplicate_reason, finish
+from review.store import Store
 from review.users import add_user
 from web.app import create_app
 
@@ -216,3 +220,70 @@ def test_every_action_refuses_in_french(recorded_run):
     refusals.append(refusal(store, run, "rename", theme=a, label="x"))
     for message in refusals:  # the actions' names are listed as they are typed: "au choix : rename, …, undo"
         assert not english(message.split(" ; au choix : ")[0]), message
+
+
+def test_signing_in_roles_and_the_csrf_check_are_french(client):
+    _, web = client
+    unsigned = web.get("/api/runs")
+    assert unsigned.status_code == 401 and unsigned.json()["detail"] == "connectez-vous d'abord"
+    sign_in(web, "reviewer")
+    not_admin = web.post("/api/retrain", headers={"x-csrf-token": "x"})
+    assert not_admin.status_code == 403 and "il faut le rôle admin" in not_admin.json()["detail"]
+    sign_in(web, "admin")
+    forged = web.post("/api/retrain", headers={"x-csrf-token": "forged"})
+    assert forged.status_code == 403 and "contrôle CSRF" in forged.json()["detail"]
+    for detail in (unsigned.json()["detail"], forged.json()["detail"], not_admin.json()["detail"]):
+        assert not english(re.sub(r"rôle \w+", "rôle", detail)), detail  # role names are the typed ones
+
+
+def test_store_errors_are_french(recorded_run, tmp_path):
+    with pytest.raises(NotFoundError) as none_yet:  # a store with no run yet
+        Store(f"sqlite:///{tmp_path / 'empty.db'}").latest_run_id()
+    messages = [str(none_yet.value)]
+    recorded, run = recorded_run
+    with pytest.raises(NotFoundError) as unknown, recorded.session() as session:
+        recorded.run(session, "nope")
+    with pytest.raises(InputError) as unreachable:
+        Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(ReviewError) as anonymous:
+        correct(recorded, run, " ", "confirm", unit="R001#1")
+    messages += [str(unknown.value), str(unreachable.value).split(" (VERBATIMS_DB) : ")[0], str(anonymous.value)]
+    assert "analyse inconnue « nope » ; dernières analyses : " in messages[-3]
+    for message in messages:  # the driver's own words after "(VERBATIMS_DB) :" are not ours
+        assert not english(message), message
+
+
+def test_inbox_reasons_are_french(store, tmp_path):
+    from review.inbox import MAX_ATTEMPTS
+
+    def wave(name: str):
+        (tmp_path / name).write_text("id,text\n1,oui\n", encoding="utf-8")
+        return arrival(tmp_path / name)
+
+    first, again = wave("wave.csv"), wave("wave-again.csv")
+    assert claim(store, first) is None
+    reasons = [duplicate_reason(claim(store, again))]  # still being analysed
+    for _ in range(MAX_ATTEMPTS - 1):
+        finish(store, first.sha256, "waiting", reason="disque plein")
+        claim(store, first)
+    reasons.append(finish(store, first.sha256, "waiting", reason="disque plein").reason)  # given up
+    reasons.append(duplicate_reason(claim(store, again)))
+    other = wave("other.csv")
+    other.path.write_text("id,text\n2,non\n", encoding="utf-8")
+    other = arrival(other.path)
+    claim(store, other)
+    finish(store, other.sha256, "processed", run_id="r1")
+    reasons.append(duplicate_reason(claim(store, other)))
+    assert reasons[-1] == "même contenu que other.csv, déjà analysé dans l'analyse r1"
+    assert reasons[1] == f"disque plein (après {MAX_ATTEMPTS} tentatives)"
+    for reason in reasons:
+        assert not english(reason), reason
+
+
+def test_the_command_line_error_prefix_is_french(capsys):
+    from cli.common import fail
+
+    with pytest.raises(typer.Exit):
+        fail(say("store.no_run"))
+    printed = capsys.readouterr().err
+    assert printed.startswith("erreur : aucune analyse") and not english(printed)

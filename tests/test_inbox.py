@@ -50,7 +50,7 @@ def test_a_content_is_claimed_once_and_a_copy_is_a_duplicate(store, tmp_path):
     copy = arrival(_drop(tmp_path, "wave (copy).csv"))
     earlier = claim(store, copy)
     assert copy.sha256 == first.sha256 and earlier.run_id == "run-1"
-    assert duplicate_reason(earlier) == "same content as wave.csv, already analysed in run run-1"
+    assert duplicate_reason(earlier) == "même contenu que wave.csv, déjà analysé dans l'analyse run-1"
 
 
 def test_a_passing_failure_is_tried_again_then_given_up(store, tmp_path):
@@ -60,8 +60,8 @@ def test_a_passing_failure_is_tried_again_then_given_up(store, tmp_path):
         assert finish(store, seen.sha256, "waiting", reason="database is locked").status == "waiting"
         assert claim(store, seen) is None, f"attempt {attempt + 1} should be allowed"
     row = finish(store, seen.sha256, "waiting", reason="database is locked")
-    assert row.status == "failed" and row.reason == f"database is locked (after {MAX_ATTEMPTS} attempts)"
-    assert duplicate_reason(claim(store, seen)).startswith("same content as wave.csv, which failed: database is locked")
+    assert row.status == "failed" and row.reason == f"database is locked (après {MAX_ATTEMPTS} tentatives)"
+    assert duplicate_reason(claim(store, seen)).startswith("même contenu que wave.csv, dont l'analyse a échoué : database")
 
 
 def test_filed_files_keep_a_note_and_never_overwrite(tmp_path):

@@ -170,7 +170,7 @@ def test_the_watched_folder_analyses_each_content_once(tmp_path):
     run_id = outcomes["wave.csv"]["run_id"]
     assert outcomes["wave.csv"]["outcome"] == "processed" and (Path(outcomes["wave.csv"]["out_dir"]) / "report.md").exists()
     assert outcomes["wave-again.csv"]["outcome"] == "processed"
-    assert outcomes["wave-again.csv"]["reason"] == f"same content as wave.csv, already analysed in run {run_id}"
+    assert outcomes["wave-again.csv"]["reason"] == f"même contenu que wave.csv, déjà analysé dans l'analyse {run_id}"
     assert outcomes["notes.pdf"]["outcome"] == "failed" and "unsupported file type '.pdf'" in outcomes["notes.pdf"]["reason"]
     assert found["second"] == []  # nothing new: each file was analysed once
     assert sorted(p.name for p in incoming.iterdir() if p.is_file()) == ["being-copied.csv", "export.csv.part"]

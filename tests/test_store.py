@@ -37,12 +37,12 @@ def test_a_recorded_run_holds_every_unit_respondent_and_assignment(recorded_run,
 
 def test_unknown_run_names_the_latest_ones(recorded_run):
     store, run_id = recorded_run
-    with pytest.raises(InputError, match=f"unknown run 'nope'.*{run_id}"), store.session() as session:
+    with pytest.raises(InputError, match=f"inconnue « nope » ; dernières analyses : .*{run_id}"), store.session() as session:
         store.run(session, "nope")
 
 
 def test_unreachable_database_is_one_clear_error():
-    with pytest.raises(InputError, match="cannot open the review store postgresql") as caught:
+    with pytest.raises(InputError, match="impossible d'ouvrir la base de revue postgresql") as caught:
         Store("postgresql://someone:secret@127.0.0.1:1/none")
     assert "secret" not in str(caught.value)
 

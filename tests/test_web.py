@@ -53,7 +53,7 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_pa
 def test_nothing_is_readable_without_signing_in(site):
     _, run, client = site
     assert client.get("/api/runs").status_code == 401
-    assert client.get("/api/runs").json() == {"detail": "sign in first"}
+    assert client.get("/api/runs").json() == {"detail": "connectez-vous d'abord"}
     page = client.get(f"/runs/{run}", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"] == f"/login?next=/runs/{run}"
 
@@ -88,7 +88,7 @@ def test_viewer_reads_runs_themes_and_units_but_cannot_correct(site):
     assert len(units) == first["n_units"]
     assert client.get(f"/api/runs/{run}/queue").status_code == 403
     denied = client.post(f"/api/runs/{run}/corrections", json={"action": "confirm", "unit": units[0]["unit_id"]})
-    assert denied.status_code == 403 and "reviewer role" in denied.json()["detail"]
+    assert denied.status_code == 403 and "il faut le rôle reviewer" in denied.json()["detail"]
     assert client.get("/api/models").json() == {"promoted": None, "models": []}
 
 
@@ -110,7 +110,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "message"),
     [
-        ("get", "/api/runs/nope/themes", None, 404, "unknown run 'nope'"),
+        ("get", "/api/runs/nope/themes", None, 404, "analyse inconnue « nope »"),
         ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "no theme 'nope'"),
         ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit must be between 1 and 1000"),
         ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "requête mal formée : query.limit"),

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pipeline.errors import ForbiddenError
+from pipeline.messages import say
 from review.store import Store
 from review.users import can, user_role
 from web.jobs import Jobs
@@ -54,9 +55,9 @@ def user(needed: str):
         session: Session = request.state.session
         role = user_role(web.store, session.username) if session.username else None
         if role is None:
-            raise HTTPException(401, "sign in first")  # pages answer it with the sign-in page, the API with 401
+            raise HTTPException(401, say("web.sign_in"))  # pages answer it with the sign-in page, the API with 401
         if not can(role, needed):
-            raise ForbiddenError(f"this needs the {needed} role; you are {role}")
+            raise ForbiddenError(say("web.role", needed=needed, role=role))
         request.state.role = role
         return session.username
 
@@ -71,7 +72,7 @@ Admin = Annotated[str, Depends(user("admin"))]
 def csrf(request: Request, token: str | None) -> None:
     """Checked inside each changing route, after its form is read, so a malformed form still answers 422 first."""
     if not same_token(token, request.state.session.csrf):
-        raise ForbiddenError("the form is out of date or did not come from this site (CSRF check): reload the page")
+        raise ForbiddenError(say("web.csrf"))
 
 
 def csrf_header(request: Request) -> None:
