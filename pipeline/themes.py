@@ -227,12 +227,12 @@ def keywords_by_cluster(
     model.fit([u.lemmas for u in units], embeddings=np.zeros((len(units), 1)), y=labels)
     renamed = dict(zip(labels.tolist(), model.topics_, strict=True))  # BERTopic renumbers by size
     written = written_words(u.text for u in units)
-    return {
-        ours: [w for w, score in (model.get_topic(theirs) or []) if w and score > 0 and readable_keyword(w, written)][
-            :top_n
-        ]
-        for ours, theirs in renamed.items()
-    }
+
+    def readable(theirs: int) -> list[str]:
+        found = [word for word, score in (model.get_topic(theirs) or []) if word and score > 0]
+        return [word for word in found if readable_keyword(word, written)][:top_n]
+
+    return {ours: readable(theirs) for ours, theirs in renamed.items()}
 
 
 def stable_theme_id(keywords: list[str]) -> str:
