@@ -43,6 +43,7 @@ SLOW_MODULES = {
     "test_theme_page",  # a browser against a served page
     "test_agreement_page",  # a browser against the double coding and agreement pages
     "test_queue_page",  # the review queue in a browser
+    "test_phone_layout",  # every page in a browser at 390×844
 }
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server
