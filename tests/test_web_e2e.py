@@ -163,7 +163,7 @@ def test_sign_in_correct_with_the_keyboard_see_the_share_change_and_export(serve
     assert after[1] == before[1] + 1 and after[0] > before[0]
 
     page.click("text=Annuler ma dernière correction")  # the run page's undo: the move is gone again
-    expect(page.locator(".message")).to_contain_text("undo saved")
+    expect(page.locator(".message")).to_contain_text("enregistrée : annulation")
     assert load_state(store, run).labels[unit] != [target]
 
     page.goto(f"{base}/runs/{run}/report")
