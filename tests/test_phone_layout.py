@@ -6,14 +6,10 @@ Set VERBATIMS_SCREENSHOTS=docs to refresh docs/phone-runs.png, docs/phone-run.pn
 """
 
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
-from test_web_e2e import PASSWORD, analysed_run, browser, expect, store  # noqa: F401 (fixtures)
+from test_web_e2e import PASSWORD, analysed_run, browser, expect, serving, store  # noqa: F401 (fixtures)
 
 from review.users import add_user
 from web.app import create_app
@@ -31,18 +27,8 @@ def site(analysed_run):  # noqa: F811
     app = create_app(db, secret="phone")
     job = Job("job-phone", "classify", "ada", state="failed", message=LONG, alerts=[LONG], run_id=run)
     app.state.web.jobs._jobs[job.job_id] = job
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not web.started and time.time() < deadline:
-        time.sleep(0.1)
-    yield db, run, f"http://127.0.0.1:{port}"
-    web.should_exit = True
-    thread.join(10)
+    with serving(app) as base:
+        yield db, run, base
 
 
 def width(page) -> int:

@@ -10,6 +10,8 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,23 +62,31 @@ def analysed_run(store, sample_dataset, sample_clean, sample_vectors, sample_clu
     return store, "run-sample"
 
 
-@pytest.fixture
-def server(analysed_run):
-    store, run = analysed_run
-    add_user(store, "rita", PASSWORD, "reviewer")
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free port, for as long as the block runs: its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store, secret="e2e"), host="127.0.0.1", port=port, log_level="warning")
-    web = uvicorn.Server(config)
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
     deadline = time.time() + 30
     while not web.started and time.time() < deadline:
         time.sleep(0.1)
-    yield store, run, f"http://127.0.0.1:{port}"
-    web.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def server(analysed_run):
+    store, run = analysed_run
+    add_user(store, "rita", PASSWORD, "reviewer")
+    with serving(create_app(store, secret="e2e")) as base:
+        yield store, run, base
 
 
 @pytest.fixture
