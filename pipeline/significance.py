@@ -44,10 +44,15 @@ def wilson(hits: int, base: int, z: float = Z_95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def pooled_standard_error(share_a: float, base_a: int, share_b: float, base_b: int) -> float:
+    """The standard error of share_a − share_b if the two samples shared one share: the pooled share's."""
+    pooled = (share_a * base_a + share_b * base_b) / (base_a + base_b)
+    return math.sqrt(max(pooled * (1 - pooled), 0.0) * (1 / base_a + 1 / base_b))
+
+
 def two_proportion_test(hits_a: int, base_a: int, hits_b: int, base_b: int) -> tuple[float, float]:
     """z and its two-sided p-value for "the two shares are equal", with the pooled share's standard error."""
-    pooled = (hits_a + hits_b) / (base_a + base_b)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / base_a + 1 / base_b))
+    se = pooled_standard_error(hits_a / base_a, base_a, hits_b / base_b, base_b)
     if se == 0:  # nobody (or everybody) raises the theme on either side: no difference to test
         return 0.0, 1.0
     z = (hits_a / base_a - hits_b / base_b) / se

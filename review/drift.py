@@ -9,8 +9,9 @@ than chance explains, at a family-wise error rate of ``FAMILY_ALPHA`` across eve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import sqrt
 from statistics import NormalDist
+
+from pipeline.significance import pooled_standard_error
 
 # 5% chance, over a whole wave, that at least one theme is flagged although nothing but chance changed:
 # with ~10 themes Bonferroni puts the two-sided z at 2.81, so a 20-point move between waves of 200
@@ -38,9 +39,9 @@ def critical_z(themes: int, alpha: float = FAMILY_ALPHA) -> float:
 
 
 def noise_bound(before: float, n_before: int, after: float, n_after: int, z: float) -> float:
-    """The largest |after - before| chance explains: z standard errors of the difference, pooled share."""
-    pooled = (before * n_before + after * n_after) / (n_before + n_after)
-    return z * sqrt(max(pooled * (1 - pooled), 0.0) * (1 / n_before + 1 / n_after))
+    """The largest |after - before| chance explains: z standard errors of the difference (the segment tests' z-test
+    of ``pipeline.significance``, its bound)."""
+    return z * pooled_standard_error(before, n_before, after, n_after)
 
 
 def share_moves(before: dict[str, float], n_before: int, after: dict[str, float], n_after: int) -> list[ShareMove]:
