@@ -101,11 +101,19 @@ def theme_centres(
 ) -> np.ndarray:
     """The unit-length mean of each theme's unit vectors (zeros for a theme with no unit)."""
     row_of = {u.unit_id: i for i, u in enumerate(units)}
-    column = {theme_id: c for c, theme_id in enumerate(theme_ids)}
-    sums = np.zeros((len(theme_ids), vectors.shape[1] if vectors.ndim == 2 else 0))
+    rows: dict[str, list[int]] = {theme_id: [] for theme_id in theme_ids}
     for a in assignments:
-        if a.theme_id in column:
-            sums[column[a.theme_id]] += vectors[row_of[a.unit_id]]
+        if a.theme_id in rows:
+            rows[a.theme_id].append(row_of[a.unit_id])
+    return group_centres(list(rows.values()), vectors)
+
+
+def group_centres(groups: list[list[int]], vectors: np.ndarray) -> np.ndarray:
+    """The unit-length mean of each group of rows of ``vectors`` (zeros for an empty group)."""
+    sums = np.zeros((len(groups), vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float64)
+    for n, members in enumerate(groups):
+        if members:
+            sums[n] = vectors[members].sum(axis=0)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return np.divide(sums, norms, out=np.zeros_like(sums), where=norms > 0)
 

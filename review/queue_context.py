@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.nets import group_centres
 from review.corrections import OFF_TOPIC, RunState
 from review.queue_model import QueueModel
 from review.queue_run import QueueRun
@@ -67,12 +68,7 @@ def theme_centres(run: QueueRun, state: RunState) -> tuple[list[str], np.ndarray
         for theme_id in labels:
             if theme_id in rows:
                 rows[theme_id].append(run.position[unit_id])
-    sums = np.zeros((len(rows), run.vectors.shape[1]), dtype=np.float32)
-    for n, members in enumerate(rows.values()):
-        if members:
-            sums[n] = run.vectors[members].sum(axis=0)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return list(rows), sums / np.where(norms == 0, 1, norms)
+    return list(rows), group_centres(list(rows.values()), run.vectors).astype(np.float32)
 
 
 def similarity_choices(run: QueueRun, row: int, centres: tuple[list[str], np.ndarray]) -> dict[str, float]:
