@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/verbatims analyze $(SAMPLE).csv --codebook $(SAMPLE).codebook.yaml --out outputs/sample
 	@echo ""
-	@echo "Review it in the browser: $(BIN)/verbatims users add YOU --role admin, then $(BIN)/verbatims serve"
+	@echo "Pour revoir dans le navigateur : $(BIN)/verbatims users add VOUS --role admin, puis $(BIN)/verbatims serve"
 	@echo "  -> http://127.0.0.1:8765/"
 
 test: $(STAMP)
