@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.messages import say
 
 
 class LocalApi:
@@ -75,16 +76,14 @@ def wait_for_api(api_url: str, server: subprocess.Popen, timeout: float = 120) -
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise InputError(
-                f"the Prefect server stopped at start-up (exit {server.returncode}): is {api_url} already in use?"
-            )
+            raise InputError(say("prefect.stopped", code=server.returncode, api_url=api_url))
         try:
             with urllib.request.urlopen(f"{api_url}/health", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    raise InputError(f"the Prefect server did not answer at {api_url} within {timeout:.0f} s")
+    raise InputError(say("prefect.silent", api_url=api_url, timeout=timeout))
 
 
 def start_local_api() -> LocalApi | None:

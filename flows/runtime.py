@@ -20,6 +20,7 @@ from prefect.tasks import exponential_backoff
 import pipeline
 from pipeline import settings
 from pipeline.errors import InputError
+from pipeline.messages import say
 from pipeline.settings import TASK_RUNNER_HELP
 
 # Cleaning and embedding take turns on a lock (spaCy is not thread-safe; the embedder uses every core), so a
@@ -49,7 +50,7 @@ def task_runner(setting: str | None = None):
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=setting)
-    raise InputError(f"unknown task runner '{setting}': use {TASK_RUNNER_HELP}")
+    raise InputError(say("runner.unknown", setting=setting, choices=TASK_RUNNER_HELP))
 
 
 def _worker_count(setting: str) -> int:
@@ -57,7 +58,7 @@ def _worker_count(setting: str) -> int:
         return os.cpu_count() or 1
     count = setting.split(":", 1)[1]
     if not count.isdigit() or int(count) < 1:
-        raise InputError(f"'{setting}': the number of Dask workers must be a positive whole number, e.g. dask:2")
+        raise InputError(say("runner.workers", setting=setting))
     return int(count)
 
 

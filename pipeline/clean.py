@@ -167,7 +167,7 @@ def _load_spacy():
     try:
         nlp = spacy.load(SPACY_MODEL, exclude=["parser"])
     except OSError as exc:
-        raise RuntimeError(f"spaCy model {SPACY_MODEL} is missing: pip install {SPACY_MODEL.replace('_', '-')}") from exc
+        raise RuntimeError(say("spacy.missing", model=SPACY_MODEL, package=SPACY_MODEL.replace("_", "-"))) from exc
     nlp.enable_pipe("senter")
     return nlp
 

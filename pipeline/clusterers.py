@@ -30,7 +30,7 @@ class ClusteringBackend(Protocol):
 
 DEFAULT_CLUSTERER = "kmeans"
 # Name -> backend class, called without arguments for its defaults.
-CLUSTERERS: Registry[type[ClusteringBackend]] = Registry("clusterer")
+CLUSTERERS: Registry[type[ClusteringBackend]] = Registry("algorithme de regroupement")
 register_clusterer = CLUSTERERS.register
 
 

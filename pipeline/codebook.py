@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from pipeline.errors import InputError, NotFoundError
+from pipeline.messages import say
 
 if TYPE_CHECKING:
     import numpy as np
@@ -55,24 +56,24 @@ def load_codebook(path: Path) -> Codebook:
 
     ``net`` (optional) is the label of the net the theme rolls up into; themes naming one label share a net."""
     if not path.exists():
-        raise NotFoundError(f"codebook not found: {path}")
+        raise NotFoundError(say("codebook.not_found", path=path))
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise InputError(f"codebook {path.name} is not valid YAML: {exc}") from exc
+        raise InputError(say("codebook.not_yaml", name=path.name, error=exc)) from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("themes"), list) or not raw["themes"]:
-        raise InputError(f"codebook {path.name} needs a non-empty 'themes:' list")
+        raise InputError(say("codebook.no_themes", name=path.name))
     themes, seen = [], set()
     for n, item in enumerate(raw["themes"], start=1):
         if not isinstance(item, dict) or not item.get("id") or not item.get("label"):
-            raise InputError(f"codebook {path.name}: theme {n} needs an 'id' and a 'label'")
+            raise InputError(say("codebook.theme_needs", name=path.name, n=n))
         theme_id = str(item["id"])
         if theme_id in seen:
-            raise InputError(f"codebook {path.name}: theme id '{theme_id}' appears twice")
+            raise InputError(say("codebook.twice", name=path.name, theme_id=theme_id))
         seen.add(theme_id)
         seeds = item.get("seed_words") or []
         if not isinstance(seeds, list):
-            raise InputError(f"codebook {path.name}: 'seed_words' of theme '{theme_id}' must be a list")
+            raise InputError(say("codebook.seeds_list", name=path.name, theme_id=theme_id))
         description, net = str(item.get("description") or ""), str(item.get("net") or "").strip()
         themes.append(CodebookTheme(theme_id, str(item["label"]), description, tuple(map(str, seeds)), net))
     return Codebook(
@@ -86,11 +87,11 @@ def load_stop_words(path: Path) -> tuple[str, ...]:
     """A question's own vocabulary, kept out of theme keywords: words separated by lines, spaces or commas;
     ``#`` starts a comment."""
     if not path.is_file():
-        raise NotFoundError(f"stop-words file not found: {path}")
+        raise NotFoundError(say("stop_words.not_found", path=path))
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"stop-words file {path.name} is not UTF-8 text: {exc}") from exc
+        raise InputError(say("stop_words.not_utf8", name=path.name, error=exc)) from exc
     words = (w for line in text.splitlines() for w in line.split("#", 1)[0].replace(",", " ").split())
     return tuple(dict.fromkeys(w.casefold() for w in words))
 

@@ -21,6 +21,7 @@ import numpy as np
 from pipeline import settings
 from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.errors import InputError
+from pipeline.messages import say
 from pipeline.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class RegisteredEmbedder:
 
 
 # Name -> embedder. A name not found here is a sentence-transformers model folder or name (users rely on it).
-EMBEDDERS: Registry[RegisteredEmbedder] = Registry("embedder")
+EMBEDDERS: Registry[RegisteredEmbedder] = Registry("modèle de vectorisation")
 
 
 def register_embedder(name: str, weights_id: Callable[[], str] | None = None) -> Callable[[EmbedderLoader], EmbedderLoader]:
@@ -98,10 +99,7 @@ def _sentence_transformer(name_or_path: str) -> Embedder:
     try:
         model = SentenceTransformer(name_or_path, device="cpu")
     except Exception as exc:
-        raise InputError(
-            f"cannot load sentence-transformers model '{name_or_path}': {exc}. "
-            f"Give a local model folder, or use the default --embedder {DEFAULT_EMBEDDER}"
-        ) from exc
+        raise InputError(say("embedder.unloadable", name=name_or_path, error=exc, default=DEFAULT_EMBEDDER)) from exc
 
     def encode(texts: list[str]) -> np.ndarray:
         return model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)

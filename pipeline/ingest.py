@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import InputError, NotFoundError
+from pipeline.messages import say
 from pipeline.records import Dataset, Response
 
 _ENCODINGS = ("utf-8-sig", "cp1252")
@@ -25,7 +26,7 @@ MAX_SEGMENT_VALUES = 30
 
 def _read_csv(raw: bytes) -> pd.DataFrame:
     if not raw.strip():
-        raise InputError("input file is empty")
+        raise InputError(say("input.empty"))
     for encoding in _ENCODINGS:
         try:
             text = raw.decode(encoding)
@@ -71,7 +72,7 @@ SUFFIXES = tuple(READERS)
 
 
 def unsupported_type(suffix: str) -> str:
-    return f"unsupported file type '{suffix}': use {', '.join(SUFFIXES)}"
+    return say("input.unsupported", suffix=suffix, suffixes=", ".join(SUFFIXES))
 
 
 def file_sha256(path: Path) -> str:
@@ -87,9 +88,9 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     """Every column as text, so ids such as 007 and answers such as "1" keep their form; and the file's
     SHA-256, from the same bytes (a run used to read its input five times, hashing it apart)."""
     if not path.exists():
-        raise NotFoundError(f"input file not found: {path}")
+        raise NotFoundError(say("input.not_found", path=path))
     if path.is_dir():
-        raise InputError(f"input is a folder, not a file: {path}")
+        raise InputError(say("input.folder", path=path))
     suffix = path.suffix.lower()
     if suffix not in READERS:
         raise InputError(unsupported_type(suffix))
@@ -99,9 +100,9 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     except InputError:
         raise
     except Exception as exc:  # a corrupt file of any format: say which file and why, not a traceback
-        raise InputError(f"could not read {path.name}: {exc}") from exc
+        raise InputError(say("input.unreadable", name=path.name, error=exc)) from exc
     if frame.empty or len(frame.columns) == 0:
-        raise InputError(f"input file has no rows: {path}")
+        raise InputError(say("input.no_rows", path=path))
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame.apply(lambda col: col.map(_as_text)), hashlib.sha256(raw).hexdigest()
 
@@ -118,7 +119,7 @@ def guess_text_column(frame: pd.DataFrame) -> str:
     """The column with the longest answers on average: answers are prose, metadata is short."""
     lengths = {c: frame[c].str.len().mean() for c in frame.columns if not _looks_numeric(frame[c])}
     if not lengths:
-        raise InputError("no text column found: every column is numeric; name it with --text-col")
+        raise InputError(say("input.no_text_column"))
     return max(lengths, key=lengths.get)
 
 
@@ -139,7 +140,7 @@ def _looks_numeric(column: pd.Series) -> bool:
 def _check_column(frame: pd.DataFrame, name: str, option: str) -> None:
     if name not in frame.columns:
         available = ", ".join(repr(c) for c in frame.columns)
-        raise InputError(f"column '{name}' ({option}) not in the file; available columns: {available}")
+        raise InputError(say("input.no_column", name=name, option=option, available=available))
 
 
 def ingest(path: Path, text_column: str | None = None, id_column: str | None = None) -> Dataset:
@@ -150,18 +151,14 @@ def ingest(path: Path, text_column: str | None = None, id_column: str | None = N
         _check_column(frame, text_column, "--text-col")
     else:
         text_column = guess_text_column(frame)
-        notes.append(f"text column guessed: '{text_column}' (set --text-col to choose another)")
+        notes.append(say("input.text_guessed", column=text_column))
     if id_column:
         _check_column(frame, id_column, "--id-col")
     else:
         id_column = guess_id_column(frame, text_column)
-        notes.append(
-            f"id column guessed: '{id_column}' (set --id-col to choose another)"
-            if id_column
-            else "no id column found: respondents are numbered by row (set --id-col to choose one)"
-        )
+        notes.append(say("input.id_guessed", column=id_column) if id_column else say("input.no_id"))
     if (frame[text_column].str.strip() == "").all():
-        raise InputError(f"column '{text_column}' holds no answers: every row is empty")
+        raise InputError(say("input.no_answers", column=text_column))
     ids = frame[id_column].str.strip() if id_column else pd.Series([f"row-{i + 1}" for i in range(len(frame))])
     ids = ids.where(ids != "", [f"row-{i + 1}" for i in range(len(frame))])
     meta_columns = [c for c in frame.columns if c not in (text_column, id_column)]

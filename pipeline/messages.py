@@ -85,12 +85,132 @@ FRENCH: dict[str, str] = {
     "web.sign_in": "connectez-vous d'abord",
     "web.role": "il faut le rôle {needed} ; vous avez le rôle {role}",
     "web.csrf": "le formulaire est périmé ou ne vient pas de ce site (contrôle CSRF) : rechargez la page",
+    # The run page's segment view, a merged theme's old address (web/views.py, web/routes/pages.py)
+    "segment.unknown_column": "segment inconnu « {column} » : au choix {columns}",
+    "segment.unknown_value": "aucun répondant analysé n'a « {value} » pour « {column} »",
+    "segment.base": "Parts parmi les {respondents} du segment « {column} : {value} », classées selon ces parts ; "
+    "citations de ce segment.",
+    "segment.legend": "▲ / ▼ : part significativement au-dessus / au-dessous de celle du reste des répondants "
+    "(test z, correction de Benjamini-Hochberg, 5 %) ; IC 95 % : intervalle de Wilson ; bases de moins de {min_base} "
+    "répondants non testées.",
+    "segment.interval": "IC 95 % : {low} – {high}",
+    "segment.untested": "base < {min_base} : non testé",
+    "segment.above": "significativement au-dessus du reste des répondants",
+    "segment.below": "significativement au-dessous du reste des répondants",
+    "segment.no_quote": "Aucune citation de ce segment pour ce thème.",
+    "theme.unknown": "aucun thème « {theme} » dans l'analyse {run_id}",
+    "theme.merged": "Le thème « {old} » a été fusionné dans « {label} » le {at:%d/%m/%Y à %H:%M} (UTC) : "
+    "voici le thème qui a reçu ses idées.",
     "inbox.analysed": "même contenu que {file}, déjà analysé dans l'analyse {run_id}",
     "inbox.failed": "même contenu que {file}, dont l'analyse a échoué : {reason}",
     "inbox.running": "même contenu que {file}, en cours d'analyse depuis le {since:%Y-%m-%d %H:%M}",
     "inbox.gave_up": "{reason} (après {attempts} tentatives)",
     "inbox.retry": "{reason} ; nouvel essai au prochain passage",
+    # Input files, codebooks and stop-word files
+    "input.empty": "le fichier est vide",
+    "input.not_found": "fichier introuvable : {path}",
+    "input.folder": "{path} est un dossier, pas un fichier",
+    "input.unsupported": "type de fichier non pris en charge « {suffix} » : utilisez {suffixes}",
+    "input.unreadable": "impossible de lire {name} : {error}",
+    "input.no_rows": "le fichier ne contient aucune ligne : {path}",
+    "input.no_text_column": "aucune colonne de texte : toutes les colonnes sont numériques ; indiquez-la avec --text-col",
+    "input.no_column": "la colonne « {name} » ({option}) n'est pas dans le fichier ; colonnes présentes : {available}",
+    "input.no_answers": "la colonne « {column} » ne contient aucune réponse : toutes ses lignes sont vides",
+    "input.text_guessed": "colonne du texte devinée : « {column} » (--text-col pour en choisir une autre)",
+    "input.id_guessed": "colonne des identifiants devinée : « {column} » (--id-col pour en choisir une autre)",
+    "input.no_id": "aucune colonne d'identifiants : les répondants sont numérotés par ligne (--id-col pour en choisir une)",
+    "codebook.not_found": "plan de codes introuvable : {path}",
+    "codebook.not_yaml": "le plan de codes {name} n'est pas du YAML valide : {error}",
+    "codebook.no_themes": "le plan de codes {name} doit contenir une liste `themes:` non vide",
+    "codebook.theme_needs": "plan de codes {name} : le thème n° {n} doit avoir un « id » et un « label »",
+    "codebook.twice": "plan de codes {name} : l'identifiant de thème « {theme_id} » apparaît deux fois",
+    "codebook.seeds_list": "plan de codes {name} : les « seed_words » du thème « {theme_id} » doivent former une liste",
+    "stop_words.not_found": "fichier de mots vides introuvable : {path}",
+    "stop_words.not_utf8": "le fichier de mots vides {name} n'est pas du texte UTF-8 : {error}",
+    # Settings, models and machinery named by the user
+    "registry.unknown": "{kind} inconnu « {name} » : au choix {names}",
+    "embedder.unloadable": "impossible de charger le modèle sentence-transformers « {name} » : {error}. Indiquez un "
+    "dossier de modèle local, ou gardez le modèle par défaut (--embedder {default})",
+    "spacy.missing": "le modèle spaCy {model} manque : pip install {package}",
+    "runner.unknown": "exécuteur de tâches inconnu « {setting} » : utilisez {choices}",
+    "runner.workers": "« {setting} » : le nombre de processus Dask est un entier positif, par exemple dask:2",
+    "prefect.stopped": "le serveur Prefect s'est arrêté au démarrage (code {code}) : {api_url} est-il déjà utilisé ?",
+    "prefect.silent": "le serveur Prefect n'a pas répondu sur {api_url} en {timeout:.0f} s",
+    # Users and training
+    "user.name_length": "un nom d'utilisateur fait de 1 à 100 caractères",
+    "user.role": "rôle inconnu : au choix {roles}",
+    "user.password_length": "un mot de passe fait au moins {n} caractères",
+    "train.two_themes": "l'entraînement demande des idées revues dans au moins deux thèmes",
+    "train.cv_items": "la validation croisée demande au moins 4 idées revues ({n} pour l'instant)",
+    "similar.n": "n doit être compris entre 1 et {max}",
+    "api.limit": "limit doit être compris entre 1 et 1000",
+    # Charts (pipeline.charts) and the slide deck (pipeline.slides)
+    "chart.ranked.title": "Classement des thèmes",
+    "chart.ranked.subtitle": "Base : {base}. Part des répondants qui évoquent le thème, intervalle de confiance à 95 %",
+    "chart.ranked.alt": "Graphique : les thèmes classés par part de répondants, avec leur intervalle de confiance à 95 %",
+    "chart.cut": "{shown} premiers thèmes sur {total}",
+    "chart.share_axis": "Part des répondants",
+    "chart.segments.title": "Thèmes par segment",
+    "chart.segments.subtitle": "Part des répondants de chaque segment qui évoquent le thème",
+    "chart.segments.column": "Par {column}",
+    "chart.segments.legend": "▲ / ▼ et cadre : part significativement au-dessus / au-dessous du reste des répondants "
+    "(test z, correction de Benjamini-Hochberg, 5 %). En gris : base de moins de {min_base} répondants, non testée.",
+    "chart.segments.alt": "Graphique : part de chaque thème dans chaque segment, écarts significatifs marqués",
+    "chart.waves.title": "Évolution depuis la vague précédente",
+    "chart.waves.subtitle": "Écart de part des répondants, en points ; un thème nouveau n'a pas d'évolution",
+    "chart.waves.axis": "Évolution (points)",
+    "chart.waves.alt": "Graphique : évolution de la part de chaque thème depuis la vague précédente, en points",
+    "slides.base": "Base : {respondents} {analysed} sur {answers} {received}",
+    "slides.run": "Analyse {run_id} du {date}",
+    "slides.share": "des répondants",
+    "slides.interval": "intervalle de confiance à 95 % : {low} à {high} ; {respondents} sur {base}",
+    "slides.subthemes": "Sous-thèmes : {codes}",
+    "slides.segments": "Segments notables",
+    "slides.above": "Plus cité par « {value} » ({column}) : {share} contre {rest} pour les autres répondants",
+    "slides.below": "Moins cité par « {value} » ({column}) : {share} contre {rest} pour les autres répondants",
+    "slides.in_code": "{cell} (sous-thème « {code} »)",
+    "slides.no_difference": "Aucun écart significatif entre segments (test z, correction de Benjamini-Hochberg, 5 %).",
+    # Wave-over-wave changes (report.md) and the XLSX's legend and chart (pipeline.workbook)
+    "wave.tested": "Évolution en points par rapport à {previous} ({before} ; cette vague : {after}). ▲ / ▼ : "
+    "évolution significative (test z de deux proportions, correction de Benjamini-Hochberg sur les thèmes, 5 %) ; "
+    "« nouveau » : thème proposé, à valider en revue.",
+    "wave.untested": "Évolution en points par rapport à {previous} ({before} ; cette vague : {after}), non testée : "
+    "moins de {min_base} répondants dans l'une des vagues ; « nouveau » : thème proposé, à valider en revue.",
+    "workbook.legend": "Lecture du classeur",
+    "workbook.shares": "Part : proportion des répondants analysés qui évoquent le thème ; une réponse peut en évoquer "
+    "plusieurs. IC 95 % : intervalle de confiance de Wilson.",
+    "workbook.above": "Segments, fond vert : part significativement au-dessus du reste des répondants (test z, "
+    "correction de Benjamini-Hochberg, 5 %).",
+    "workbook.below": "Segments, fond orange : part significativement au-dessous du reste des répondants.",
+    "workbook.small": "Segments, en gris : base de moins de {min_base} répondants, non testée.",
+    "workbook.change": "Thèmes, colonne Évolution : fond vert pour une hausse significative, orange pour une baisse "
+    "significative par rapport à la vague précédente (test z de deux proportions, correction de Benjamini-Hochberg "
+    "sur les thèmes, 5 %).",
+    "workbook.chart": "Part des répondants par regroupement de thèmes",
+    "workbook.chart_axis": "Part des répondants",
     "cli.error": "erreur : {message}",
+    # Read-only links to a run's report (review.shares, web/routes/shares.py, verbatims share)
+    "share.days": "un lien de partage dure de 1 à {max} jours",
+    "share.note_long": "la note d'un lien de partage fait au plus {max} caractères",
+    "share.unknown_link": "aucun lien de partage n° {link_id} pour cette analyse",
+    "share.already_revoked": "le lien de partage n° {link_id} est déjà révoqué",
+    "share.unknown": "Ce lien de partage n'existe pas. Vérifiez l'adresse, ou demandez un nouveau lien à la "
+    "personne qui vous l'a envoyé.",
+    "share.revoked": "Ce lien de partage a été révoqué le {at:%d/%m/%Y à %H:%M} (UTC) : le rapport n'est plus "
+    "accessible par ce lien. Demandez un nouveau lien à la personne qui vous l'a envoyé.",
+    "share.expired": "Ce lien de partage a expiré le {at:%d/%m/%Y à %H:%M} (UTC) : le rapport n'est plus "
+    "accessible par ce lien. Demandez un nouveau lien à la personne qui vous l'a envoyé.",
+    "download.no_format": "aucun export « {fmt} » : au choix {formats}",
+    "share.when": "{at:%d/%m/%Y à %H:%M}",
+    "share.created": "Lien de partage n° {link_id} créé ; il expire le {at:%d/%m/%Y à %H:%M} (UTC).",
+    "share.revoked_done": "Lien de partage n° {link_id} révoqué.",
+    "share.state.active": "actif",
+    "share.state.expired": "expiré",
+    "share.state.revoked": "révoqué",
+    "share.none": "aucun lien de partage pour l'analyse {run_id}",
+    "share.line": "n° {link_id}  {state}  créé le {created:%d/%m/%Y %H:%M} par {by}  expire le "
+    "{expires:%d/%m/%Y %H:%M} (UTC){note}",
+    "share.copy": "Copiez ce lien maintenant : il ne sera plus affiché.",
 }
 
 # Nouns and participles counted in messages: (singular, plural).
@@ -105,6 +225,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "analysed_m": ("analysé", "analysés"),  # agrees with "répondant"
     "received": ("reçue", "reçues"),
     "set_aside": ("écartée", "écartées"),
+    "day": ("jour", "jours"),  # a share link's life
 }
 
 # A correction's action as a reviewer reads it (an action missing here is named as is).
@@ -161,6 +282,13 @@ HEADERS: dict[str, str] = {
     "text": "Texte",
     "score": "Score",
     "reason": "Raison",
+    # a classified wave against the previous one, and the nets' sheet (pipeline.workbook)
+    "previous_share": "Part (vague précédente)",
+    "previous_base": "Base (vague précédente)",
+    "change_p": "p ajustée (évolution)",
+    "change_significant": "Évolution significative",
+    "n_codes": "Sous-thèmes",
+    "codes": "Libellés des sous-thèmes",
 }
 
 
@@ -182,6 +310,11 @@ def plural_word(n: int, word: str) -> str:
 def plural(n: int, word: str) -> str:
     """``n`` and the word counted: "1 répondant", "2 répondants"."""
     return f"{n} {plural_word(n, word)}"
+
+
+def decimal(value: float, spec: str) -> str:
+    """A number as French writes it, with a decimal comma: ``decimal(12.34, "+.1f")`` is "+12,3"."""
+    return format(value, spec).replace(".", ",")
 
 
 def action_name(action: str) -> str:

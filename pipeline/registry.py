@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from pipeline.errors import InputError
+from pipeline.messages import say
 
 T = TypeVar("T")
 
@@ -30,5 +31,5 @@ class Registry(dict[str, T], Generic[T]):
     def lookup(self, name: str) -> T:
         """The entry named ``name``; an unknown name is the user's to fix, so the error lists the known ones."""
         if name not in self:
-            raise InputError(f"unknown {self.kind} '{name}': choose one of {', '.join(sorted(self))}")
+            raise InputError(say("registry.unknown", kind=self.kind, name=name, names=", ".join(sorted(self))))
         return self[name]

@@ -13,6 +13,7 @@ import numpy as np
 
 from pipeline.embed import embed, load_embedder
 from pipeline.errors import InputError
+from pipeline.messages import say
 from review.actions.checks import known_theme, known_unit
 from review.corrections import load_state
 from review.runs import load_run
@@ -27,7 +28,7 @@ def most_similar(
     """The ids of the ``n`` units closest to ``unit_id``, closest first (the run's order among equals): never the
     unit itself nor those in ``exclude`` (already selected); with ``theme``, only among that theme's units now."""
     if not 1 <= n <= MAX_SIMILAR:
-        raise InputError(f"n must be between 1 and {MAX_SIMILAR}")
+        raise InputError(say("similar.n", max=MAX_SIMILAR))
     state = load_state(store, run_id)
     known_unit(state, unit_id)
     allowed = set(state.members(known_theme(state, theme))) if theme else None

@@ -30,6 +30,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer, normalize
 
 from pipeline.errors import InputError
+from pipeline.messages import say
 from pipeline.themes import ThemeFeatures
 
 # A further theme is given when the model is at least this sure of it. Human coders give 2.8 to 3.9 themes per
@@ -78,7 +79,7 @@ class ThemeClassifier:
     ) -> ThemeClassifier:
         self.binarizer_ = MultiLabelBinarizer().fit(label_sets)
         if len(self.binarizer_.classes_) < 2:
-            raise InputError("training needs reviewed units in at least two themes")
+            raise InputError(say("train.two_themes"))
         self.features_ = ThemeFeatures().fit(corpus_lemmas or lemmas)
         y = self.binarizer_.transform(label_sets)
         logistic = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, random_state=self.random_state)
@@ -142,7 +143,7 @@ def cross_validated_predictions(
     """
     n = len(label_sets)
     if n < 4:
-        raise InputError(f"cross-validation needs at least 4 reviewed units, got {n}")
+        raise InputError(say("train.cv_items", n=n))
     predicted: list[list[str]] = [[] for _ in range(n)]
     for train, test in KFold(min(folds, n), shuffle=True, random_state=0).split(np.arange(n)):
         x, words, labels = embeddings[train], [lemmas[i] for i in train], [label_sets[i] for i in train]

@@ -7,6 +7,7 @@ from argon2.exceptions import VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
 from pipeline.errors import InputError
+from pipeline.messages import say
 from review.store import Store, UserRow
 
 ROLES = ("viewer", "reviewer", "admin")  # each can do what the ones before it can
@@ -21,11 +22,11 @@ def can(role: str, needed: str) -> bool:
 def add_user(store: Store, username: str, password: str, role: str) -> None:
     username = username.strip()
     if not username or len(username) > 100:
-        raise InputError("a user name is 1 to 100 characters")
+        raise InputError(say("user.name_length"))
     if role not in ROLES:
-        raise InputError(f"role must be one of {', '.join(ROLES)}")
+        raise InputError(say("user.role", roles=", ".join(ROLES)))
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise InputError(say("user.password_length", n=MIN_PASSWORD_LENGTH))
     with store.session() as session:
         user = session.get(UserRow, username)
         if user is None:

@@ -115,5 +115,5 @@ def test_most_similar_are_the_closest_by_cosine_within_the_theme(recorded_run, s
     assert others == sorted(others, reverse=True) and min(others) >= np.median(list(closeness.values()))
     with pytest.raises(UnknownItemError, match="idée inconnue"):
         most_similar(store, run, "R999#9")
-    with pytest.raises(InputError, match="n must be between 1 and 500"):
+    with pytest.raises(InputError, match="n doit être compris entre 1 et 500"):
         most_similar(store, run, unit, 0)

@@ -62,5 +62,5 @@ def test_the_most_similar_units_through_the_api(site):
     assert found == {"unit": unit, "units": most_similar(store, run, unit, 5, theme=a, exclude=chosen)}
     assert len(found["units"]) == 5 and not {unit, *chosen} & set(found["units"])
     assert client.get(f"/api/runs/{run}/units/R999/similar").status_code == 404
-    assert client.get(url, params={"n": 0}).json()["detail"] == "n must be between 1 and 500"
+    assert client.get(url, params={"n": 0}).json()["detail"] == "n doit être compris entre 1 et 500"
     assert client.get(url, params={"theme": "t-nope"}).status_code == 404

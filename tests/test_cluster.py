@@ -121,7 +121,7 @@ def test_kmeans_by_name_or_as_an_object_is_the_default(sample_clean, sample_vect
 def test_an_unknown_clusterer_name_lists_the_known_ones(sample_clean, sample_vectors):
     from pipeline.errors import InputError
 
-    with pytest.raises(InputError, match="unknown clusterer 'hdbscan': choose one of kmeans"):
+    with pytest.raises(InputError, match="algorithme de regroupement inconnu « hdbscan » : au choix kmeans"):
         find_themes(sample_clean.units[:20], sample_vectors[:20], clusterer="hdbscan")
 
 
@@ -138,5 +138,5 @@ def test_a_questions_own_words_stay_out_of_keywords_and_only_there(tmp_path, sam
     # the same themes: stop words name themes, they do not move units
     assert [a.unit_id for a in told.assignments] == [a.unit_id for a in plain.assignments]
     assert len(told.themes) == len(plain.themes)
-    with pytest.raises(NotFoundError, match="stop-words file not found"):
+    with pytest.raises(NotFoundError, match="fichier de mots vides introuvable"):
         load_stop_words(tmp_path / "missing.txt")

@@ -30,7 +30,7 @@ def test_cache_embeds_only_new_texts_and_returns_the_same_vectors():
 
 
 def test_a_sentence_transformers_model_that_cannot_load_is_a_clear_error(tmp_path):
-    with pytest.raises(InputError, match="cannot load sentence-transformers model"):
+    with pytest.raises(InputError, match="impossible de charger le modèle sentence-transformers"):
         load_embedder(str(tmp_path / "no-such-model"))
 
 

@@ -105,8 +105,8 @@ def verbatims(*args: str, **environ: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["no/such/file.csv"], "erreur : input file not found: no/such/file.csv"),
-        ([str(SAMPLE), "--text-col", "verbatim"], "erreur : column 'verbatim' (--text-col) not in the file"),
+        (["no/such/file.csv"], "erreur : fichier introuvable : no/such/file.csv"),
+        ([str(SAMPLE), "--text-col", "verbatim"], "erreur : la colonne « verbatim » (--text-col) n'est pas dans le fichier"),
         ([str(SAMPLE), "--codebook", str(SAMPLE)], "erreur : codebook panorama_culture_client_2025.csv needs a non-empty"),
     ],
 )

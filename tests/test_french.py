@@ -34,8 +34,9 @@ FORBIDDEN = [
     "promoted", "rolled back", "from_codebook", "n_respondents", "above", "below",
 ]  # fmt: skip
 _ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, FORBIDDEN)) + r")(?![\w-])", re.IGNORECASE)
-# File names and commands are not prose: "themes.csv" and "verbatims review queue" stay as they are typed
-_NOT_PROSE = re.compile(r"[\w./-]+\.(csv|json|xlsx|md|parquet)\b|verbatims [\w ]+|/\S*")
+# File names, commands and `quoted code` are not prose: "themes.csv", "verbatims review queue" and a YAML key such
+# as `themes:` stay as they are typed
+_NOT_PROSE = re.compile(r"[\w./-]+\.(csv|json|xlsx|md|parquet)\b|verbatims [\w ]+|/\S*|`[^`]*`")
 PASSWORD = "correct horse battery"
 
 
@@ -51,7 +52,7 @@ def visible(page: str) -> str:
 def test_the_check_finds_english_and_spares_french():
     assert english("#7 rename saved; 3 answers set aside, job failed") == ["saved", "answers", "set aside", "failed"]
     assert english('Non-answer ("RAS"), not French (detected: en)') == ["Non-answer", "not French"]
-    assert english("12 thèmes, 1 non-réponse ; voir themes.csv ; verbatims review queue r1") == []
+    assert english("12 thèmes, 1 non-réponse ; voir themes.csv ; verbatims review queue r1 ; clé `themes:`") == []
 
 
 def test_every_catalogue_message_is_french():

@@ -38,7 +38,7 @@ def test_only_finished_files_are_ready(tmp_path):
 
 
 def test_unsupported_types_are_named():
-    assert unsupported_reason(Path("notes.pdf")).startswith("unsupported file type '.pdf': use .csv")
+    assert unsupported_reason(Path("notes.pdf")).startswith("type de fichier non pris en charge « .pdf » : utilisez .csv")
     assert unsupported_reason(Path("wave.XLSX")) is None
 
 

@@ -29,7 +29,7 @@ def test_csv_encodings_and_delimiters_are_detected(tmp_path, encoding, delimiter
     assert data.responses[2].text == "Des outils « CRM » partagés entre les services"
     assert data.responses[0].segments == {"Niveau": "naissante"}
     assert data.segment_columns == ["Niveau"]
-    assert any("text column guessed: 'Réponse'" in n for n in data.notes)
+    assert any("colonne du texte devinée : « Réponse »" in n for n in data.notes)
 
 
 def test_xlsx_jsonl_and_parquet_give_the_same_answers(tmp_path):
@@ -58,18 +58,18 @@ def test_without_id_column_rows_are_numbered(tmp_path):
     path.write_text("texte\nDu temps\nDes moyens\n", encoding="utf-8")
     data = ingest(path)
     assert [r.respondent_id for r in data.responses] == ["row-1", "row-2"]
-    assert any("no id column" in n for n in data.notes)
+    assert any("aucune colonne d'identifiants" in n for n in data.notes)
 
 
 @pytest.mark.parametrize(
     ("content", "suffix", "message"),
     [
-        (None, ".csv", "input file not found"),
-        ("", ".csv", "input file is empty"),
-        ("id,texte\n", ".csv", "no rows"),
-        ("id,texte\n1,\n2,  \n", ".csv", "holds no answers"),
-        ("x", ".pdf", "unsupported file type '.pdf'"),
-        ("not a workbook", ".xlsx", "could not read"),
+        (None, ".csv", "fichier introuvable"),
+        ("", ".csv", "le fichier est vide"),
+        ("id,texte\n", ".csv", "aucune ligne"),
+        ("id,texte\n1,\n2,  \n", ".csv", "ne contient aucune réponse"),
+        ("x", ".pdf", "type de fichier non pris en charge « .pdf »"),
+        ("not a workbook", ".xlsx", "impossible de lire"),
     ],
 )
 def test_bad_files_get_a_clear_error(tmp_path, content, suffix, message):
@@ -82,7 +82,9 @@ def test_bad_files_get_a_clear_error(tmp_path, content, suffix, message):
 
 def test_unknown_column_lists_the_available_ones(tmp_path):
     path = write_csv(tmp_path / "a.csv", "utf-8", ",")
-    with pytest.raises(InputError, match=r"column 'verbatim' \(--text-col\) not in the file; available columns: 'ID'"):
+    with pytest.raises(
+        InputError, match=r"la colonne « verbatim » \(--text-col\) n'est pas dans le fichier ; colonnes présentes : 'ID'"
+    ):
         ingest(path, text_column="verbatim")
     with pytest.raises(InputError, match=r"--id-col"):
         ingest(path, id_column="respondent")

@@ -102,7 +102,7 @@ def test_parameters_are_checked_before_a_run_starts():
     assert ok["input_path"] == SAMPLE
     with pytest.raises(ParameterTypeError, match="no such file"):
         analyze_verbatims.validate_parameters({"input_path": "data/verbatims/missing.csv"})
-    with pytest.raises(ParameterTypeError, match="unsupported file type '.pdf'"):
+    with pytest.raises(ParameterTypeError, match="type de fichier non pris en charge « .pdf »"):
         analyze_verbatims.validate_parameters({"input_path": "notes.pdf"})
     with pytest.raises(ParameterTypeError, match="a codebook is a .yaml file"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(SAMPLE)})
@@ -122,7 +122,7 @@ def test_task_runner_settings(monkeypatch):
     assert task_runner("tcp://10.0.0.5:8786").address == "tcp://10.0.0.5:8786"
     with settings.overridden(task_runner="dask:3"):
         assert task_runner().cluster_kwargs["n_workers"] == 3
-    with pytest.raises(InputError, match="unknown task runner 'fibres'"):
+    with pytest.raises(InputError, match="exécuteur de tâches inconnu « fibres »"):
         task_runner("fibres")
     with pytest.raises(InputError, match="positive whole number"):
         task_runner("dask:0")
@@ -171,7 +171,10 @@ def test_the_watched_folder_analyses_each_content_once(tmp_path):
     assert outcomes["wave.csv"]["outcome"] == "processed" and (Path(outcomes["wave.csv"]["out_dir"]) / "report.md").exists()
     assert outcomes["wave-again.csv"]["outcome"] == "processed"
     assert outcomes["wave-again.csv"]["reason"] == f"même contenu que wave.csv, déjà analysé dans l'analyse {run_id}"
-    assert outcomes["notes.pdf"]["outcome"] == "failed" and "unsupported file type '.pdf'" in outcomes["notes.pdf"]["reason"]
+    assert (
+        outcomes["notes.pdf"]["outcome"] == "failed"
+        and "type de fichier non pris en charge « .pdf »" in outcomes["notes.pdf"]["reason"]
+    )
     assert found["second"] == []  # nothing new: each file was analysed once
     assert sorted(p.name for p in incoming.iterdir() if p.is_file()) == ["being-copied.csv", "export.csv.part"]
     assert json.loads((incoming / "processed" / "wave.csv.json").read_text())["run_id"] == run_id

@@ -112,7 +112,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
     [
         ("get", "/api/runs/nope/themes", None, 404, "analyse inconnue « nope »"),
         ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "no theme 'nope'"),
-        ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit must be between 1 and 1000"),
+        ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit doit être compris entre 1 et 1000"),
         ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "requête mal formée : query.limit"),
         ("post", "/api/runs/run-sample/corrections", {"action": "explode", "seen": 0}, 400, "inconnue « explode »"),
         ("post", "/api/runs/run-sample/corrections", {"action": "move", "unit": "R001", "seen": 0}, 400, "demande « to »"),

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, Request
 
 from pipeline.errors import InputError, NotFoundError
+from pipeline.messages import say
 from review.model_registry import list_models, promote, rollback
 from review.queue import queue_view
 from web.corrections import Correction, apply_correction
@@ -57,7 +58,7 @@ def api_queue(run_id: str, web: Web, _: Reviewer, limit: int = 20) -> dict:
     """The units to review first (whole answer, segments, the machine's suggestion and why, every theme likeliest
     first), the run version they were read at (send it as ``seen`` with corrections) and the review's progress."""
     if not 1 <= limit <= 1000:
-        raise InputError("limit must be between 1 and 1000")
+        raise InputError(say("api.limit"))
     view = queue_view(web.store, run_id, limit, fresh=False)
     return {"version": view.version, "items": [asdict(i) for i in view.items], "progress": asdict(view.progress)}
 
