@@ -5,6 +5,7 @@ Which files hold them, by format name, is ``pipeline.exporters``."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -136,9 +137,16 @@ def excluded_frame(excluded: list[Excluded]) -> pd.DataFrame:
     )
 
 
-def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excluded], nets: list[Net]) -> str:
+def markdown_report(
+    themes: list[Theme],
+    manifest: Manifest,
+    excluded: list[Excluded],
+    nets: list[Net],
+    charts: Sequence[tuple[str, str]] = (),
+) -> str:
     """Nets (« thèmes ») ranked, then the codes inside each (« sous-thèmes »), as a code frame numbers them:
-    net 1, its codes 1.1, 1.2. A net of one code is shown as that code."""
+    net 1, its codes 1.1, 1.2. A net of one code is shown as that code. ``charts``: (file name, alternative text)
+    of the chart images written next to the report, shown under the summary."""
     counts = manifest.counts
     lines = [
         f"# Thèmes : {manifest.title}",
@@ -154,6 +162,7 @@ def markdown_report(themes: list[Theme], manifest: Manifest, excluded: list[Excl
     codes = {t.theme_id: t for t in themes}
     waves = any(t.change_pts is not None for t in themes)
     lines += _summary_table(nets, codes, manifest if waves else None)
+    lines += [line for file_name, alt in charts for line in ("", f"![{_md(alt)}]({file_name})")]
     lines += _alerts(manifest)
     if any(t.segments for t in themes):
         lines += ["", SIGNIFICANCE_LEGEND]

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.charts import CHARTS, Chart, respondent_base
 from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
 from pipeline.manifest import Manifest
 from pipeline.messages import CELLS, header
 from pipeline.nets import Net, summarise_nets
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.registry import Registry
+from pipeline.slides import write_deck
 
 CSV = {"index": False, "encoding": "utf-8-sig"}  # BOM: Excel opens accents right
 
@@ -60,12 +62,14 @@ class Bundle:
 
 @dataclass(frozen=True)
 class Exporter:
-    """One output file: its name, its media type when served, whether the web offers it for download."""
+    """One output file: its name, its media type when served, whether the web offers it for download, and
+    whether a run has it at all (``applies``: a chart of segments only for a run with segments)."""
 
     file_name: str
     media_type: str | None
     download: bool
     writer: Callable[[Path, Bundle], None]
+    applies: Callable[[Bundle], bool] | None = None
 
     @property
     def format(self) -> str:
@@ -80,20 +84,28 @@ class Exporter:
 EXPORTERS: Registry[Exporter] = Registry("output file")
 
 
-def exporter(file_name: str, media_type: str | None = None, download: bool = False):
-    """Decorator: register ``writer(path, bundle)`` as the writer of ``file_name``."""
+def exporter(
+    file_name: str, media_type: str | None = None, download: bool = False, applies: Callable[[Bundle], bool] | None = None
+):
+    """Decorator: register ``writer(path, bundle)`` as the writer of ``file_name`` (of the runs it ``applies`` to)."""
 
     def add(writer: Callable[[Path, Bundle], None]) -> Callable[[Path, Bundle], None]:
-        EXPORTERS.register(file_name)(Exporter(file_name, media_type, download, writer))
+        EXPORTERS.register(file_name)(Exporter(file_name, media_type, download, writer, applies))
         return writer
 
     return add
 
 
 def write_outputs(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
-    """Every registered file, in ``out_dir``; ``manifest.json`` is ``Manifest.write``'s."""
+    """Every registered file that applies to the run, in ``out_dir``; ``manifest.json`` is ``Manifest.write``'s."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return {name: entry.write(out_dir, bundle) for name, entry in EXPORTERS.items()}
+    written = {}
+    for name, entry in EXPORTERS.items():
+        if entry.applies is None or entry.applies(bundle):
+            written[name] = entry.write(out_dir, bundle)
+        else:  # a file left by an earlier run in the same folder would pass for this run's
+            (Path(out_dir) / entry.file_name).unlink(missing_ok=True)
+    return written
 
 
 def downloads() -> dict[str, Exporter]:
@@ -164,4 +176,24 @@ def _excluded_csv(path: Path, bundle: Bundle) -> None:
 
 @exporter("report.md")
 def _report(path: Path, bundle: Bundle) -> None:
-    path.write_text(markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets), encoding="utf-8")
+    charts = [(chart.file_name, chart.alt) for chart in CHARTS if chart.applies(bundle.themes)]
+    path.write_text(
+        markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets, charts), encoding="utf-8"
+    )
+
+
+def _chart_file(chart: Chart) -> None:
+    """Register ``chart``'s PNG, written for the runs it applies to (no segments, no segment chart)."""
+
+    @exporter(chart.file_name, "image/png", applies=lambda bundle: chart.applies(bundle.themes))
+    def _png(path: Path, bundle: Bundle) -> None:
+        path.write_bytes(chart.draw(bundle.themes, bundle.nets, respondent_base(bundle.units)))
+
+
+for _chart in CHARTS:
+    _chart_file(_chart)
+
+
+@exporter("report.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", download=True)
+def _slides(path: Path, bundle: Bundle) -> None:
+    write_deck(path, bundle.themes, bundle.nets, bundle.manifest, respondent_base(bundle.units))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from pipeline.charts import data_uri, drawn, respondent_base
 from pipeline.errors import InputError, NotFoundError
 from pipeline.exporters import downloads
 from pipeline.nets import Net
@@ -143,6 +144,10 @@ def report_context(reviewed: ReviewedRun) -> dict:
         "version": reviewed.state.version,
         "excluded": len(reviewed.excluded),
         "formats": list(downloads()),
+        "charts": [
+            (chart.alt, data_uri(png))
+            for chart, png in drawn(reviewed.themes, reviewed.nets, respondent_base(reviewed.units))
+        ],
     }
 
 

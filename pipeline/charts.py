@@ -1,0 +1,286 @@
+"""Charts of a run as PNG bytes, drawn server-side so that one drawing serves the web report, the export folder
+and the slide deck: the ranked nets and codes with their 95% intervals, the segment × theme table of shares with
+its significant cells, and the changes since the previous wave.
+
+Matplotlib's object API (``Figure`` and the Agg canvas), never pyplot: pyplot keeps global state, which a web
+server drawing for several requests at once cannot share. A chart that does not apply to a run (no segments, no
+previous wave) says so with ``applies`` and is not drawn at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
+
+from pipeline.messages import plural, say
+from pipeline.nets import Net
+from pipeline.records import OTHER_ID, IdeaUnit, Theme
+from pipeline.significance import MIN_BASE, SegmentCell, segment_cells, wilson
+
+DPI = 120
+WIDTH_IN = 10.0
+ROW_IN = 0.34  # one bar, in inches: 41 px at DPI, room for a label on two lines
+MAX_BARS = 32  # rows of the ranked chart; whole nets beyond it are left out (and counted in the subtitle)
+MAX_HEAT_ROWS = 15  # codes of the segment table
+LABEL_CHARS = 44  # a label's line, in characters, before it wraps
+NET_COLOUR, CODE_COLOUR, ASIDE_COLOUR = "#2f5d8a", "#8fb3d9", "#b5b5b5"
+UP_COLOUR, DOWN_COLOUR = "#2e7d32", "#c62828"
+UNTESTED_COLOUR = "#e4e4e4"
+INK, MUTED = "#222222", "#555555"
+TITLES_IN = 0.72  # the band of the title and subtitle, in inches
+
+
+def percent(share: float) -> str:
+    """A share as French readers write it: "42 %"."""
+    return f"{round(share * 100)} %"
+
+
+def points(change: float) -> str:
+    """A change in points, with its sign and a decimal comma: "+3,2 pt"."""
+    return f"{change:+.1f} pt".replace(".", ",").replace("-", "−")  # the minus sign, not a hyphen
+
+
+def wrap(text: str, width: int = LABEL_CHARS, lines: int = 2) -> str:
+    """``text`` on at most ``lines`` lines of ``width`` characters, cut at a word with "…" when longer."""
+    text = " ".join(text.split())
+    for limit in range(width * lines, 0, -4):  # wrapping wastes some of each line: shorten until it fits
+        wrapped = textwrap.wrap(textwrap.shorten(text, limit, placeholder=" …"), width, break_on_hyphens=False)
+        if len(wrapped) <= lines:
+            return "\n".join(wrapped)
+    return text[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart: its export file, the French text that stands for it where it cannot be seen, when it applies
+    and how it is drawn from a run's ranked themes, nets and base (respondents with a kept idea)."""
+
+    file_name: str
+    key: str  # its texts' message ids start with this: "<key>.title", "<key>.alt"
+    applies: Callable[[list[Theme]], bool]
+    draw: Callable[[list[Theme], list[Net], int], bytes]
+
+    @property
+    def title(self) -> str:
+        return say(f"{self.key}.title")
+
+    @property
+    def alt(self) -> str:
+        return say(f"{self.key}.alt")
+
+
+def respondent_base(units: list[IdeaUnit]) -> int:
+    """The respondents with a kept idea unit: what every share is of."""
+    return len({u.respondent_id for u in units})
+
+
+def drawn(themes: list[Theme], nets: list[Net], base: int) -> list[tuple[Chart, bytes]]:
+    """Every chart that applies to the run, drawn, in the registry's order."""
+    return [(chart, chart.draw(themes, nets, base)) for chart in CHARTS if chart.applies(themes)]
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG inside a page (``<img src=…>``): the standalone report is one file, with nothing to fetch."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def _figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:
+    figure = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _png(figure: Figure) -> bytes:
+    """The figure's PNG; no "Software" entry, so that one drawing gives the same bytes on every machine."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _titles(figure: Figure, title: str, subtitle: str) -> None:
+    """Title and subtitle flush left above the plot, in a band the layout keeps free (TITLES_IN high)."""
+    height = figure.get_figheight()
+    figure.get_layout_engine().set(rect=(0, 0, 1, 1 - TITLES_IN / height))
+    figure.text(0.012, 1 - 0.12 / height, title, va="top", fontsize=14, fontweight="bold", color=INK)
+    figure.text(0.012, 1 - 0.43 / height, subtitle, va="top", fontsize=9.5, color=MUTED)
+
+
+@dataclass(frozen=True)
+class _Bar:
+    label: str
+    hits: int
+    share: float
+    colour: str
+    bold: bool = False
+
+
+def _bars(themes: list[Theme], nets: list[Net]) -> tuple[list[_Bar], int]:
+    """The ranked chart's rows: each net, then its codes when it has several (numbered 1.1, 1.2 as in the
+    report); whole nets only, up to MAX_BARS rows. Also the number of nets shown."""
+    codes = {t.theme_id: t for t in themes}
+    bars: list[_Bar] = []
+    shown = 0
+    for net in nets:
+        inside = [codes[c] for c in net.code_ids if c in codes]
+        aside = net.net_id == OTHER_ID or all(t.mixed for t in inside)
+        rows = [_Bar(f"{net.rank}. {net.label}", net.n_respondents, net.share, ASIDE_COLOUR if aside else NET_COLOUR)]
+        if len(inside) > 1:
+            rows[0] = _Bar(rows[0].label, rows[0].hits, rows[0].share, rows[0].colour, bold=True)
+            rows += [
+                _Bar(f"{net.rank}.{n}. {t.label}", t.n_respondents, t.share, ASIDE_COLOUR if aside else CODE_COLOUR)
+                for n, t in enumerate(inside, start=1)
+            ]
+        if bars and len(bars) + len(rows) > MAX_BARS:
+            break
+        bars += rows
+        shown += 1
+    return bars, shown
+
+
+def ranked_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
+    """Nets ranked, largest on top, each followed by its codes: share bars with 95% Wilson whiskers."""
+    bars, shown = _bars(themes, nets)
+    figure = _figure(1.3 + ROW_IN * len(bars))
+    axes = figure.add_subplot()
+    rows = range(len(bars))
+    shares = [b.share for b in bars]
+    intervals = [wilson(b.hits, base) if base else (b.share, b.share) for b in bars]
+    axes.barh(rows, shares, color=[b.colour for b in bars], height=0.72)
+    below = [max(s - low, 0.0) for s, (low, _) in zip(shares, intervals, strict=True)]
+    above = [max(high - s, 0.0) for s, (_, high) in zip(shares, intervals, strict=True)]
+    axes.errorbar(shares, rows, xerr=[below, above], fmt="none", ecolor=INK, elinewidth=1, capsize=3)
+    for row, (share, (_, high)) in enumerate(zip(shares, intervals, strict=True)):
+        axes.text(high + 0.008, row, percent(share), va="center", fontsize=9, color=INK)
+    axes.set_yticks(list(rows), [wrap(b.label) for b in bars], fontsize=9, parse_math=False)
+    for tick, bar in zip(axes.get_yticklabels(), bars, strict=True):
+        tick.set_fontweight("bold" if bar.bold else "normal")
+    axes.invert_yaxis()  # rank 1 on top
+    axes.set_xlim(0, min(1.0, max((high for _, high in intervals), default=0.1) + 0.08))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: percent(value)))
+    axes.set_xlabel(say("chart.share_axis"), fontsize=9, color=MUTED)
+    axes.spines[["top", "right"]].set_visible(False)
+    subtitle = say("chart.ranked.subtitle", base=plural(base, "respondent"))
+    if shown < len(nets):
+        subtitle += f" ({say('chart.cut', shown=shown, total=len(nets))})"
+    _titles(figure, say("chart.ranked.title"), subtitle)
+    return _png(figure)
+
+
+def has_segments(themes: list[Theme]) -> bool:
+    return any(t.segments for t in themes)
+
+
+def segments_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
+    """Codes × segment values: each cell the code's share of that value's respondents; a cell significantly
+    above or below the rest (after Benjamini-Hochberg over the whole table) framed and marked ▲ or ▼; a cell
+    too small to test in grey. One panel per segment column, its values headed with their base."""
+    cells = {(c.theme_id, c.segment, c.value): c for c in segment_cells(themes)}
+    shown = sorted((t for t in themes if t.segments), key=lambda t: t.rank)[:MAX_HEAT_ROWS]
+    columns = _segment_values(shown)
+    count = sum(len(values) for values in columns.values())
+    figure = _figure(2.2 + 0.42 * len(shown), 3.6 + 1.05 * count)
+    panels = figure.subplots(1, len(columns), sharey=True, width_ratios=[len(v) for v in columns.values()], squeeze=False)
+    top = max((c.share for c in cells.values()), default=1.0) or 1.0
+    for axes, (column, values) in zip(panels[0], columns.items(), strict=True):
+        _heat_panel(axes, column, values, shown, cells, top)
+    panels[0][0].set_yticks(range(len(shown)), [wrap(t.label, 36) for t in shown], fontsize=9, parse_math=False)
+    legend = say("chart.segments.legend", min_base=MIN_BASE)
+    figure.supxlabel(textwrap.fill(legend, 40 + 17 * count), fontsize=8, color=MUTED)
+    _titles(figure, say("chart.segments.title"), say("chart.segments.subtitle"))
+    return _png(figure)
+
+
+def _segment_values(themes: list[Theme]) -> dict[str, dict[str, int]]:
+    """Each segment column's values, in the order the themes give them, with each value's base."""
+    columns: dict[str, dict[str, int]] = {}
+    for theme in themes:
+        for column, shares in theme.segments.items():
+            bases = theme.segment_bases.get(column, {})
+            values = columns.setdefault(column, {})
+            for value in shares:
+                values[value] = max(values.get(value, 0), bases.get(value, 0))
+    return columns
+
+
+def _heat_panel(
+    axes, column: str, values: dict[str, int], themes: list[Theme], cells: dict[tuple, SegmentCell], top: float
+) -> None:
+    grid = [[_share_in(cells, t, column, v) for v in values] for t in themes]
+    axes.imshow(grid, cmap="Blues", vmin=0.0, vmax=top * 1.25, aspect="auto")  # headroom: the darkest stays readable
+    for row, theme in enumerate(themes):
+        for col, value in enumerate(values):
+            cell = cells.get((theme.theme_id, column, value))
+            if cell is None:
+                continue
+            _heat_cell(axes, row, col, cell, top)
+    axes.set_xticks(range(len(values)), [f"{wrap(v, 16)}\n(n={n})" for v, n in values.items()], fontsize=8.5)
+    axes.xaxis.tick_top()
+    axes.tick_params(length=0)
+    axes.set_title(say("chart.segments.column", column=column), fontsize=10, fontweight="bold", color=INK)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+
+
+def _share_in(cells: dict[tuple, SegmentCell], theme: Theme, column: str, value: str) -> float:
+    cell = cells.get((theme.theme_id, column, value))
+    return math.nan if cell is None else cell.share
+
+
+def _heat_cell(axes, row: int, col: int, cell: SegmentCell, top: float) -> None:
+    text = percent(cell.share)
+    if not cell.tested:
+        axes.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=UNTESTED_COLOUR, edgecolor="white"))
+        axes.text(col, row, text, ha="center", va="center", fontsize=8.5, color="#8a8a8a", style="italic")
+        return
+    dark = cell.share > top * 0.7
+    if cell.significant:
+        up = cell.direction == "above"
+        text += " ▲" if up else " ▼"
+        edge = UP_COLOUR if up else DOWN_COLOUR
+        axes.add_patch(Rectangle((col - 0.45, row - 0.42), 0.9, 0.84, fill=False, edgecolor=edge, linewidth=2.2))
+    weight = "bold" if cell.significant else "normal"
+    axes.text(col, row, text, ha="center", va="center", fontsize=9, fontweight=weight, color="white" if dark else INK)
+
+
+def has_changes(themes: list[Theme]) -> bool:
+    return any(t.change_pts is not None for t in themes)
+
+
+def waves_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
+    """Each code's change in points since the previous wave, largest rise on top; new codes have none."""
+    changed = sorted((t for t in themes if t.change_pts is not None), key=lambda t: (-t.change_pts, t.rank))
+    changed = changed[:MAX_BARS]
+    figure = _figure(1.3 + ROW_IN * len(changed))
+    axes = figure.add_subplot()
+    rows = range(len(changed))
+    changes = [t.change_pts for t in changed]
+    axes.barh(rows, changes, color=[UP_COLOUR if c >= 0 else DOWN_COLOUR for c in changes], height=0.72)
+    reach = max((abs(c) for c in changes), default=1.0) or 1.0
+    for row, change in enumerate(changes):
+        beyond = reach * 0.02 if change >= 0 else -reach * 0.02
+        axes.text(change + beyond, row, points(change), va="center", ha="left" if change >= 0 else "right", fontsize=9)
+    axes.axvline(0, color=INK, linewidth=0.8)
+    axes.set_yticks(list(rows), [wrap(t.label) for t in changed], fontsize=9, parse_math=False)
+    axes.invert_yaxis()
+    axes.set_xlim(-reach * 1.3, reach * 1.3)
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:+.0f} pt".replace("-", "−") if value else "0"))
+    axes.set_xlabel(say("chart.waves.axis"), fontsize=9, color=MUTED)
+    axes.spines[["top", "right"]].set_visible(False)
+    _titles(figure, say("chart.waves.title"), say("chart.waves.subtitle"))
+    return _png(figure)
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart("chart-classement.png", "chart.ranked", lambda themes: bool(themes), ranked_chart),
+    Chart("chart-segments.png", "chart.segments", has_segments, segments_chart),
+    Chart("chart-vagues.png", "chart.waves", has_changes, waves_chart),
+)

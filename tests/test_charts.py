@@ -1,0 +1,162 @@
+"""Charts as PNG files of a run: drawn from small real records (no model), written by the exporter registry only
+for the runs they apply to, linked from report.md, and marked where the segment table says a cell stands out."""
+
+import io
+
+import numpy as np
+from matplotlib.image import imread
+
+from pipeline.charts import (
+    DPI,
+    UNTESTED_COLOUR,
+    UP_COLOUR,
+    WIDTH_IN,
+    _bars,
+    percent,
+    points,
+    ranked_chart,
+    segments_chart,
+    wrap,
+)
+from pipeline.exporters import Bundle, write_outputs
+from pipeline.manifest import InputInfo, Manifest, count
+from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+LONG_QUOTE = "Il faudrait " + "vraiment " * 40 + "plus de temps pour se former."
+# who raises each code: 120 respondents, 40 in « Direction » and 80 in « Terrain »
+WHO = {"temps": range(0, 60), "budget": range(50, 80), "outils": range(80, 100), "autres": range(100, 120)}
+LABELS = {"temps": "Manque de temps", "budget": "Budget", "outils": "Outils adaptés", "autres": "Autres"}
+QUOTES = {
+    "temps": ["Pas le temps de me former", LONG_QUOTE, "Trop de réunions", "Les journées sont pleines"],
+    "budget": ["Aucun budget formation"],
+    "outils": ["Des outils plus simples", "Un intranet qui marche", "Des tablettes"],
+    "autres": ["Rien à signaler"],
+}
+NETS = {"temps": ("n-moyens", "Moyens"), "budget": ("n-moyens", "Moyens")}
+
+
+def fonction(respondent: int) -> str:
+    return "Direction" if respondent < 40 else "Terrain"
+
+
+def survey_bundle(segments: bool = True, changes: dict[str, float] | None = None) -> Bundle:
+    """A run as the pipeline hands it to the exporters, its figures counted from its assignments: the net
+    « Moyens » (Manque de temps, Budget), then Outils adaptés, then Autres; « Manque de temps » is raised by every
+    respondent of « Direction » and a quarter of « Terrain »."""
+    units = [IdeaUnit(f"r{i}#1", f"r{i}", f"réponse {i}", "réponse") for i in range(120)]
+    assignments = [Assignment(f"r{i}#1", code, 0.8) for code, who in WHO.items() for i in who]
+    bases = {"Direction": 40, "Terrain": 80}
+    themes = []
+    for rank, (code, who) in enumerate(WHO.items(), start=1):
+        shares = {value: sum(fonction(i) == value for i in who) / base for value, base in bases.items()}
+        net_id, net_label = NETS.get(code, (code, LABELS[code]))
+        themes.append(
+            Theme(
+                code,
+                LABELS[code],
+                [code],
+                rank=rank,
+                n_units=len(who),
+                n_respondents=len(who),
+                share=len(who) / 120,
+                quotes=QUOTES[code],
+                segments={"fonction": shares} if segments else {},
+                segment_bases={"fonction": bases} if segments else {},
+                net_id=net_id,
+                net_label=net_label,
+                change_pts=(changes or {}).get(code),
+            )
+        )
+    excluded = [Excluded(f"x{i}", "RAS", 'non-réponse ("RAS")') for i in range(10)]
+    manifest = Manifest(
+        run_id="r1",
+        created_at="2026-11-29T10:00:00+00:00",
+        question="Qu'est-ce qui freine la culture client ?",
+        input=InputInfo(file="in.csv", sha256="0" * 64, segment_columns=["fonction"] if segments else []),
+        parameters={},
+        counts=count(130, units, excluded, len(themes)),
+    )
+    responses = [Response(f"r{i}", "", {"fonction": fonction(i)}) for i in range(120)]
+    return Bundle(themes, assignments, units, excluded, responses, manifest)
+
+
+def image(png: bytes) -> np.ndarray:
+    assert png.startswith(PNG_MAGIC)
+    return imread(io.BytesIO(png), format="png")
+
+
+def has_colour(pixels: np.ndarray, colour: str) -> bool:
+    """Whether a frame or a cell of ``colour`` is drawn: thousands of its pixels, not the few of letters' edges."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255
+    return int((np.abs(pixels[..., :3] - rgb).max(axis=-1) < 0.01).sum()) > 1500
+
+
+def test_a_run_with_segments_gets_the_ranked_and_segment_charts_and_its_report_links_them(tmp_path):
+    paths = write_outputs(tmp_path, survey_bundle())
+    assert image(paths["chart-classement.png"].read_bytes()).shape[1] == WIDTH_IN * DPI  # a fixed width
+    assert image(paths["chart-segments.png"].read_bytes()).shape[1] > 0
+    assert "chart-vagues.png" not in paths and not (tmp_path / "chart-vagues.png").exists()
+    report = paths["report.md"].read_text(encoding="utf-8")
+    assert "](chart-classement.png)" in report and "](chart-segments.png)" in report and "vagues" not in report
+    assert "![Graphique : les thèmes classés par part de répondants" in report
+    assert report.index("](chart-classement.png)") < report.index("## 1. Moyens")  # under the summary
+
+
+def test_the_wave_chart_comes_only_with_changes(tmp_path):
+    paths = write_outputs(tmp_path, survey_bundle(changes={"temps": 4.2, "budget": -3.0, "outils": 0.5}))
+    assert image(paths["chart-vagues.png"].read_bytes()).shape[0] > 0
+    assert "](chart-vagues.png)" in paths["report.md"].read_text(encoding="utf-8")
+
+
+def test_no_segment_chart_without_segments_and_none_left_from_an_earlier_run(tmp_path):
+    write_outputs(tmp_path, survey_bundle())
+    assert (tmp_path / "chart-segments.png").exists()
+    paths = write_outputs(tmp_path, survey_bundle(segments=False))  # the same folder, a run without segments
+    assert "chart-segments.png" not in paths and not (tmp_path / "chart-segments.png").exists()
+    assert "chart-segments" not in paths["report.md"].read_text(encoding="utf-8")
+    assert paths["chart-classement.png"].exists()
+
+
+def test_a_run_without_themes_has_no_chart(tmp_path):
+    bundle = survey_bundle()
+    bundle.themes, bundle.assignments, bundle.units = [], [], []
+    paths = write_outputs(tmp_path, bundle)
+    assert not any(name.endswith(".png") for name in paths) and not list(tmp_path.glob("*.png"))
+
+
+def test_the_ranked_chart_lists_nets_then_their_codes_and_draws_the_same_bytes_twice():
+    bundle = survey_bundle()
+    bars, shown = _bars(bundle.themes, bundle.nets)
+    assert [b.label for b in bars] == ["1. Moyens", "1.1. Manque de temps", "1.2. Budget", "2. Outils adaptés", "3. Autres"]
+    assert [b.hits for b in bars] == [80, 60, 30, 20, 20] and shown == 3
+    assert bars[0].bold and not bars[1].bold
+    first = ranked_chart(bundle.themes, bundle.nets, 120)
+    assert first == ranked_chart(bundle.themes, bundle.nets, 120)  # no date nor version in the file
+    taller = image(first).shape[0]
+    one_net = ranked_chart(bundle.themes[2:3], bundle.nets[1:2], 120)
+    assert image(one_net).shape[0] < taller  # a row per bar
+
+
+def test_the_segment_chart_frames_significant_cells_and_greys_small_bases():
+    bundle = survey_bundle()
+    # « Direction » raises « Manque de temps » 100 % against 25 % for the rest: significant, framed
+    framed = image(segments_chart(bundle.themes, bundle.nets, 120))
+    assert has_colour(framed, UP_COLOUR) and not has_colour(framed, UNTESTED_COLOUR)
+    for theme in bundle.themes:  # « Direction » down to 20 respondents: under the minimum base, not tested
+        theme.segment_bases = {"fonction": {"Direction": 20, "Terrain": 80}}
+    small = image(segments_chart(bundle.themes, bundle.nets, 100))
+    assert has_colour(small, UNTESTED_COLOUR) and not has_colour(small, UP_COLOUR)
+
+
+def test_labels_are_wrapped_and_cut_at_a_word():
+    assert wrap("Budget") == "Budget"
+    long = "Le manque de temps des équipes pour se former aux nouveaux outils numériques de la relation client"
+    lines = wrap(long, 30).split("\n")
+    assert len(lines) == 2 and all(len(line) <= 30 for line in lines) and lines[-1].endswith("…")
+    assert " ".join(lines).removesuffix(" …") in long
+
+
+def test_figures_read_the_french_way():
+    assert percent(0.424) == "42 %" and percent(1.0) == "100 %"
+    assert points(3.25) == "+3,2 pt" and points(-1.5) == "−1,5 pt"
