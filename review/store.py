@@ -46,6 +46,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A moment read from the store, timezone-aware: SQLite hands back naive datetimes for timezone-aware
+    columns, written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def text_key(text: str) -> str:
     """Content identity of an idea unit across runs: case, accents and spacing do not matter."""
     folded = unicodedata.normalize("NFKD", text.casefold())
@@ -315,3 +321,19 @@ class BlindCodingRow(Base):
     reviewer: Mapped[str] = mapped_column(String(100), primary_key=True)
     themes: Mapped[list] = mapped_column(JSON)  # theme ids, the main one first; ["hors-sujet"] for off-topic
     coded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ShareLinkRow(Base):
+    """A read-only link to a run's report for someone without an account (``review.shares``). Only the sha256
+    of the link's token is kept: a copy of the database opens no report."""
+
+    __tablename__ = "share_links"
+
+    link_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.run_id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from review.store import Store
 from web.deps import HERE, WebContext
 from web.errors import HANDLERS
-from web.routes import ROUTERS
+from web.routes import ROUTERS, shares
 from web.session import COOKIE, SESSION_SECONDS
 
 HEADERS = {
@@ -36,6 +36,8 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
         app.add_exception_handler(kind, handler)
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(shares.router)
+    shares.install(app.state.web)  # the run page's sharing section reads the run's links through it
     return app
 
 

@@ -5,10 +5,11 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from pipeline.errors import NotFoundError
 from pipeline.exporters import downloads
+from pipeline.messages import say
 from review.runs import export_reviewed
 from web.deps import Viewer, Web, WebContext
 from web.views import report_context
@@ -18,11 +19,16 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/runs/{run_id}/download/{fmt}")
 def download(run_id: str, fmt: str, web: Web, _: Viewer):
+    return run_file(web, run_id, fmt)
+
+
+def run_file(web: WebContext, run_id: str, fmt: str) -> Response:
+    """The run's report or table in ``fmt``, for a signed-in reader or a share link's (web/routes/shares.py)."""
     if fmt == "html":
         return standalone_report(web, run_id)
     exporter = downloads().get(fmt)
     if exporter is None:
-        raise NotFoundError(f"no '{fmt}' export: choose html, {', '.join(downloads())}")
+        raise NotFoundError(say("download.no_format", fmt=fmt, formats=", ".join(["html", *downloads()])))
     folder = Path(tempfile.mkdtemp(prefix="verbatims-export-"))
     export_reviewed(web.store, run_id, folder)
     return FileResponse(
