@@ -87,10 +87,10 @@ def classify_wave(
             themes = rank_task(  # the settings name the nets
                 stage_key(key, "rank", analysis), analysis, quote(clustered), quote(cleaned), quote(vectors), quote(dataset)
             )
-        previous = reviewed_shares(store, previous_run)
-        add_share_changes(themes, previous)
+        previous, n_before = reviewed_shares(store, previous_run), respondents_in(store, previous_run)
         n_after = len({u.respondent_id for u in cleaned.units})
-        alerts += drift_alerts(themes, previous, respondents_in(store, previous_run), n_after, model)
+        add_share_changes(themes, previous, n_before, n_after)
+        alerts += drift_alerts(themes, previous, n_before, n_after, model)
     analysed = Analysed(dataset, cleaned, clustered, themes, vectors, computed)
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipeline.manifest import Manifest
-from pipeline.messages import plural, plural_word
+from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.nets import Net
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.significance import MIN_BASE, SegmentCell, segment_cells
@@ -60,7 +60,17 @@ def themes_frame(themes: list[Theme], nets: list[Net]) -> pd.DataFrame:
             "mixed": t.mixed,
         }
         if any(x.change_pts is not None or x.proposed for x in themes):  # a wave compared with the previous one
-            row.update({"change_pts": t.change_pts, "proposed": t.proposed})
+            row.update(
+                {
+                    "change_pts": t.change_pts,
+                    "proposed": t.proposed,
+                    # the change's test: the previous share and base, Benjamini-Hochberg p over the wave's themes
+                    "previous_share": _number(t.previous_share, 4),
+                    "previous_base": t.previous_base,
+                    "change_p": _number(t.change_p),
+                    "change_significant": t.change_significant,
+                }
+            )
         row.update({f"quote_{i}": q for i, q in enumerate(t.quotes, start=1)})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -188,11 +198,7 @@ def _summary_table(nets: list[Net], codes: dict[str, Theme], waves: Manifest | N
     """One row per net (in bold when it has several sous-thèmes, each on a row of its own below it)."""
     lines = []
     if waves:
-        previous = waves.previous_run_id or "la vague précédente"
-        lines += [
-            f"Évolution en points par rapport à {_md(previous)} ; « nouveau » : thème proposé, à valider en revue.",
-            "",
-        ]
+        lines += [_wave_legend(waves, list(codes.values())), ""]
     extra = " Évolution |" if waves else ""
     lines += ["| Rang | Thème | Répondants | Part |" + extra, "|---:|---|---:|---:|" + ("---:|" if waves else "")]
     for net in nets:
@@ -241,10 +247,27 @@ def _segment_cell(cell: SegmentCell) -> str:
     return text if cell.tested else f"_{text}_"
 
 
+def _wave_legend(manifest: Manifest, themes: list[Theme]) -> str:
+    """What the changes are against, on which bases, and whether they could be tested."""
+    tested = any(t.change_p is not None for t in themes)
+    before = max((t.previous_base for t in themes), default=0)
+    return say(
+        "wave.tested" if tested else "wave.untested",
+        previous=_md(manifest.previous_run_id or "la vague précédente"),
+        before=plural(before, "respondent"),
+        after=plural(manifest.counts.respondents_kept, "respondent"),
+        min_base=MIN_BASE,
+    )
+
+
 def _change(theme: Theme) -> str:
+    """« +12,3 pt ▲ »: the change against the previous wave, marked only when beyond sampling noise."""
     if theme.proposed:
         return "nouveau"
-    return "" if theme.change_pts is None else f"{theme.change_pts:+.1f} pt"
+    if theme.change_pts is None:
+        return ""
+    mark = (" ▲" if theme.change_pts > 0 else " ▼") if theme.change_significant else ""
+    return f"{decimal(theme.change_pts, '+.1f')} pt{mark}"
 
 
 def _md(text: str) -> str:

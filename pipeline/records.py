@@ -86,6 +86,12 @@ class Theme:
     net_label: str = ""
     coherence: float | None = None  # how tightly its units agree, relative to the corpus
     mixed: bool = False  # still incoherent after refinement: ranked below every coherent theme
+    # A classified wave against the previous one (``pipeline.significance.wave_changes``): the previous share and its
+    # base, the change's Benjamini-Hochberg p-value over the wave's themes (None: not tested, a base under MIN_BASE)
+    previous_share: float | None = None
+    previous_base: int = 0
+    change_p: float | None = None
+    change_significant: bool = False
 
 
 @dataclass(frozen=True)

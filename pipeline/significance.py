@@ -102,3 +102,37 @@ def _column_cells(theme: Theme, column: str) -> list[SegmentCell]:
             cell = replace(cell, p_value=p, direction=direction, tested=True)
         cells.append(cell)
     return cells
+
+
+@dataclass(frozen=True)
+class WaveChange:
+    """One theme's share in this wave against the previous one, tested as a survey table tests two waves."""
+
+    theme_id: str
+    previous_share: float
+    previous_base: int  # the previous wave's respondents
+    share: float
+    base: int  # this wave's respondents
+    p_value: float | None = None  # two-sided two-proportion z-test; None when a base is under MIN_BASE
+    p_adjusted: float | None = None  # Benjamini-Hochberg over the wave's tested themes
+    significant: bool = False
+    tested: bool = False
+
+
+def wave_changes(previous: dict[str, float], previous_base: int, current: dict[str, float], base: int) -> list[WaveChange]:
+    """Each theme of ``current`` (a share per theme id) against its share in the previous wave (0 when it had none):
+    two-proportion z-tests corrected over the wave's themes, as segment cells are over a table. Under ``MIN_BASE``
+    respondents on either side nothing is tested."""
+    changes = [WaveChange(t, previous.get(t, 0.0), previous_base, share, base) for t, share in current.items()]
+    if previous_base < MIN_BASE or base < MIN_BASE:
+        return changes
+    # hits come back from share × base, as segment cells' do
+    p_values = [
+        two_proportion_test(round(c.share * base), base, round(c.previous_share * previous_base), previous_base)[1]
+        for c in changes
+    ]
+    adjusted = benjamini_hochberg(p_values)
+    return [
+        replace(c, p_value=p, p_adjusted=q, significant=q < ALPHA, tested=True)
+        for c, p, q in zip(changes, p_values, adjusted, strict=True)
+    ]

@@ -11,7 +11,9 @@ import numpy as np
 from sqlalchemy import distinct, func, select
 
 from pipeline.errors import InputError
+from pipeline.messages import decimal
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, Excluded, IdeaUnit, Theme
+from pipeline.significance import wave_changes
 from pipeline.themes import find_themes
 from review.corrections import OFF_TOPIC
 from review.drift import share_moves
@@ -93,11 +95,16 @@ def _propose(units: list[IdeaUnit], vectors: np.ndarray, unsure: list[int], stop
     return ClusterResult(themes, assignments, {})
 
 
-def add_share_changes(themes: list[Theme], previous: dict[str, float]) -> None:
-    """Share change in points against the previous wave; None for a theme proposed in this wave."""
-    for theme in themes:
-        if not theme.proposed:
-            theme.change_pts = round(100 * (theme.share - previous.get(theme.theme_id, 0.0)), 1)
+def add_share_changes(themes: list[Theme], previous: dict[str, float], previous_base: int = 0, base: int = 0) -> None:
+    """Share change in points against the previous wave, tested when both waves' respondents are known and enough
+    (``pipeline.significance.wave_changes``: z-tests, Benjamini-Hochberg over the themes); none for a theme proposed
+    in this wave."""
+    known = [t for t in themes if not t.proposed]
+    changes = wave_changes(previous, previous_base, {t.theme_id: t.share for t in known}, base)
+    for theme, change in zip(known, changes, strict=True):
+        theme.change_pts = round(100 * (theme.share - change.previous_share), 1)
+        theme.previous_share, theme.previous_base = change.previous_share, previous_base
+        theme.change_p, theme.change_significant = change.p_adjusted, change.significant
 
 
 def model_alerts(version: str, metrics: dict, force: bool) -> list[str]:
@@ -129,15 +136,11 @@ def drift_alerts(
     before = {t: share for t, share in previous.items() if t in known}
     return [
         f"« {model.theme_labels.get(m.theme_id, m.theme_id)} » passe de {_pct(m.before)} à {_pct(m.after)} "
-        f"({_decimal(m.points, '+.1f')} pt) : plus que le hasard n'explique entre deux vagues de {n_before} et "
-        f"{n_after} répondants (± {_decimal(100 * m.bound, '.1f')} pt) ; vérifiez ces réponses avant de publier."
+        f"({decimal(m.points, '+.1f')} pt) : plus que le hasard n'explique entre deux vagues de {n_before} et "
+        f"{n_after} répondants (± {decimal(100 * m.bound, '.1f')} pt) ; vérifiez ces réponses avant de publier."
         for m in share_moves(before, n_before, after, n_after)
     ]
 
 
 def _pct(share: float) -> str:
     return f"{100 * share:.0f} %"
-
-
-def _decimal(value: float, spec: str) -> str:
-    return format(value, spec).replace(".", ",")

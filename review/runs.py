@@ -27,7 +27,7 @@ from pipeline.records import (
 )
 from pipeline.themes import keywords_by_cluster, stop_words_for
 from review.carryover import CARRIED_NETS
-from review.classify import add_share_changes
+from review.classify import add_share_changes, respondents_in
 from review.corrections import RunState, load_state
 from review.store import (
     AssignmentRow,
@@ -255,7 +255,9 @@ def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
         named = {**parameters.get("codebook_nets", {}), **parameters.get(CARRIED_NETS, {})}
         themes = add_nets(themes, result.assignments, units, vectors, named, parameters.get("net_distance", NET_DISTANCE))
     if stored.run.previous_run_id:  # a classified wave: changes against the wave before
-        add_share_changes(themes, reviewed_shares(store, stored.run.previous_run_id))
+        before = stored.run.previous_run_id
+        n_after = len({u.respondent_id for u in units})
+        add_share_changes(themes, reviewed_shares(store, before), respondents_in(store, before), n_after)
     return ReviewedRun(stored, state, themes, result, units, excluded)
 
 

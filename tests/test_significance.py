@@ -7,7 +7,7 @@ from pipeline.analysis import Analysis
 from pipeline.export import SIGNIFICANCE_LEGEND, segments_frame
 from pipeline.exporters import write_outputs
 from pipeline.records import Theme
-from pipeline.significance import MIN_BASE, benjamini_hochberg, segment_cells, two_proportion_test, wilson
+from pipeline.significance import MIN_BASE, benjamini_hochberg, segment_cells, two_proportion_test, wave_changes, wilson
 
 
 def test_wilson_interval_on_a_hand_computed_case():
@@ -111,3 +111,36 @@ def test_the_samples_segments_csv_carries_intervals_and_corrected_tests(sample_o
 def test_segments_frame_keeps_its_columns_without_segments():
     frame = segments_frame([Theme("t", "T", [])])
     assert frame.empty and list(frame.columns)[:6] == ["rank", "theme_id", "label", "segment", "value", "share"]
+
+
+def test_a_wave_change_has_the_known_p_value():
+    # 30/100 in the previous wave, 45/100 in this one: pooled share 75/200 = 0.375,
+    # se = √(0.375 · 0.625 · (1/100 + 1/100)) = 0.068465, z = (0.45 − 0.30) / 0.068465 = 2.1909,
+    # two-sided p = 2 · (1 − Φ(2.1909)) = 0.028460
+    (change,) = wave_changes({"prix": 0.30}, 100, {"prix": 0.45}, 100)
+    assert change.tested and change.p_value == pytest.approx(0.028460, abs=1e-6)
+    assert change.p_adjusted == change.p_value and change.significant  # one theme: nothing to correct for
+    (new,) = wave_changes({}, 100, {"prix": 0.10}, 100)  # not raised in the previous wave: a share of 0 there
+    assert new.previous_share == 0.0 and new.p_value == pytest.approx(two_proportion_test(10, 100, 0, 100)[1])
+
+
+def test_wave_changes_are_corrected_over_the_themes():
+    # raw p: accueil 20→40 % 0.0020282, prix 30→45 % 0.028460, horaires 20→22 % 0.72843, autres 10→10 % 1;
+    # Benjamini-Hochberg over 4, in rank order: 0.0020282·4/1 = 0.0081129, 0.028460·4/2 = 0.056919,
+    # 0.72843·4/3 = 0.97125, 1·4/4 = 1. Prix is under 5 % alone, not once the four themes are corrected for.
+    previous = {"prix": 0.30, "accueil": 0.20, "horaires": 0.20, "autres": 0.10}
+    now = {"prix": 0.45, "accueil": 0.40, "horaires": 0.22, "autres": 0.10}
+    changes = {c.theme_id: c for c in wave_changes(previous, 100, now, 100)}
+    assert [changes[t].p_value for t in ["accueil", "prix", "horaires", "autres"]] == pytest.approx(
+        [0.0020282, 0.028460, 0.72843, 1.0], abs=1e-5
+    )
+    assert [changes[t].p_adjusted for t in ["accueil", "prix", "horaires", "autres"]] == pytest.approx(
+        [0.0081129, 0.056919, 0.97125, 1.0], abs=1e-5
+    )
+    assert {t for t, c in changes.items() if c.significant} == {"accueil"}
+    assert changes["prix"].p_value < 0.05
+
+
+def test_wave_changes_on_a_small_base_are_not_tested():
+    changes = wave_changes({"prix": 0.10}, MIN_BASE - 1, {"prix": 0.90}, 500)
+    assert [(c.tested, c.p_value, c.significant, c.previous_base) for c in changes] == [(False, None, False, MIN_BASE - 1)]
