@@ -17,11 +17,11 @@ import pandas as pd
 from pipeline.charts import CHARTS, Chart, respondent_base
 from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
 from pipeline.manifest import Manifest
-from pipeline.messages import CELLS, header
 from pipeline.nets import Net, summarise_nets
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 from pipeline.registry import Registry
 from pipeline.slides import write_deck
+from pipeline.workbook import write_workbook
 
 CSV = {"index": False, "encoding": "utf-8-sig"}  # BOM: Excel opens accents right
 
@@ -81,7 +81,7 @@ class Exporter:
         return path
 
 
-EXPORTERS: Registry[Exporter] = Registry("output file")
+EXPORTERS: Registry[Exporter] = Registry("fichier de sortie")
 
 
 def exporter(
@@ -120,26 +120,7 @@ def _themes_csv(path: Path, bundle: Bundle) -> None:
 
 @exporter("themes.xlsx", download=True)
 def _themes_xlsx(path: Path, bundle: Bundle) -> None:
-    with pd.ExcelWriter(
-        path,
-        engine="xlsxwriter",
-        # verbatims stay text: no cell becomes a formula or a link, whatever it starts with
-        engine_kwargs={"options": {"strings_to_formulas": False, "strings_to_urls": False}},
-    ) as book:
-        sheets = {
-            "Thèmes": bundle.themes_table,
-            "Segments": bundle.segments_table,
-            "Idées": bundle.assignments_table,
-            "Écartées": bundle.excluded_table,
-        }
-        for name, table in sheets.items():  # people read this file: French headers (the CSVs keep machine names)
-            french_sheet(table).to_excel(book, sheet_name=name, index=False)
-
-
-def french_sheet(table: pd.DataFrame) -> pd.DataFrame:
-    """A table as people read it in the XLSX: French headers, and French values where the machine's are English."""
-    shown = table.assign(**{c: table[c].replace(v) for c, v in CELLS.items() if c in table.columns})
-    return shown.rename(columns=header)
+    write_workbook(path, bundle)  # people read this file: French, formatted, charted (the CSVs keep machine names)
 
 
 @exporter("themes.json", "application/json", download=True)

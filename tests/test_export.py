@@ -63,7 +63,8 @@ def test_every_file_is_written_and_readable(tmp_path, bundle):
         {"id": "b", "text": "RAS", "reason": 'non-answer ("RAS")'}
     ]
     book = pd.read_excel(paths["themes.xlsx"], sheet_name=None)
-    assert list(book) == ["Thèmes", "Segments", "Idées", "Écartées"] and book["Thèmes"]["Libellé"][0] == "Temps"
+    sheets = ["Thèmes", "Regroupements", "Segments", "Idées", "Écartées", "Graphique", "Lecture"]
+    assert list(book) == sheets and book["Thèmes"]["Libellé"][0] == "Temps"
     assert json.loads(paths["themes.json"].read_text())["themes"][0]["quotes"] == ["Du <b>temps</b>", "=1+1"]
     report = paths["report.md"].read_text()
     assert "| 1 | Temps | 1 | 100% |" in report and "&lt;b&gt;" in report and "<b>" not in report
