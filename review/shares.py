@@ -63,14 +63,20 @@ class NewLink:
     token: str
 
 
+def address(token: str, base: str) -> str:
+    """Where a token's report is read: ``base`` is the web server's address (web/routes/shares.py serves it)."""
+    return f"{base.rstrip('/')}/partage/{token}"
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_link(
-    store: Store, run_id: str, created_by: str, days: int = DEFAULT_DAYS, note: str = "", at: datetime | None = None
+    store: Store, run_id: str, created_by: str, days: int | None = None, note: str = "", at: datetime | None = None
 ) -> NewLink:
-    """A new link to ``run_id``'s report, open for ``days`` days from ``at`` (now by default)."""
+    """A new link to ``run_id``'s report, open for ``days`` days (DEFAULT_DAYS if None) from ``at`` (now by default)."""
+    days = DEFAULT_DAYS if days is None else days
     if not 1 <= days <= MAX_DAYS:
         raise InputError(say("share.days", max=MAX_DAYS))
     note = note.strip()

@@ -18,6 +18,7 @@ from review.shares import (
     ExpiredLinkError,
     RevokedLinkError,
     ShareLink,
+    address,
     create_link,
     list_links,
     resolve,
@@ -82,8 +83,7 @@ def install(web: WebContext) -> None:
 
 def share_url(request: Request, token: str) -> str:
     """The address to send: under VERBATIMS_WEB_URL when set (the server behind a proxy), else as reached."""
-    base = settings.current().web_url
-    return f"{base.rstrip('/')}/partage/{token}" if base else str(request.url_for("shared_report", token=token))
+    return address(token, settings.current().web_url or str(request.base_url))
 
 
 @router.post("/runs/{run_id}/partages", response_class=HTMLResponse)
@@ -127,7 +127,7 @@ def reader(request: Request) -> None:
 Reader = Depends(reader)
 
 
-@router.get("/partage/{token}", response_class=HTMLResponse, name="shared_report")
+@router.get("/partage/{token}", response_class=HTMLResponse)  # review.shares.address
 def shared_report(request: Request, token: str, web: Web, _: None = Reader):
     try:
         run_id = resolve(web.store, token)
