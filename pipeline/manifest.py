@@ -80,7 +80,7 @@ class Manifest:
 
     @property
     def title(self) -> str:
-        return self.question or self.input.file
+        return run_title(self.question, self.input.file)
 
     def to_dict(self) -> dict:
         """The JSON form; fields of a kind of run that this one is not (classify, reviewed export) are left out."""
@@ -127,6 +127,12 @@ def count(
         embedded_new=embedded_new or 0,
         embedded_from_cache=0 if embedded_new is None else len(units) - embedded_new,
     )
+
+
+def run_title(question: str | None, file_name: str) -> str:
+    """A run's title: the question asked, else its answers file as the user named it, without the extension
+    ("vague2.csv" reads "vague2")."""
+    return question or Path(file_name).stem or file_name
 
 
 def input_info(input_path: Path, dataset: Dataset) -> InputInfo:

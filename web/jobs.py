@@ -60,7 +60,8 @@ class Jobs:
 
     def start_classify(self, filename: str, content: bytes, by: str, question: str | None = None) -> str:
         name = Path(filename).name or "wave.csv"
-        path = UPLOADS / f"{uuid.uuid4().hex[:8]}-{name}"
+        # a folder of its own keeps uploads apart and the file its user's name: the run's file and title show it
+        path = UPLOADS / uuid.uuid4().hex[:8] / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
 

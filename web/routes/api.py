@@ -13,7 +13,19 @@ from review.model_registry import list_models, promote, rollback
 from review.queue import queue_view
 from web.corrections import Correction, apply_correction
 from web.deps import Admin, Reviewer, Viewer, Web, csrf_header
-from web.views import containing, model_dict, net_dict, run_dict, runs_list, theme_dict, theme_units, unit_dict
+from web.views import (
+    containing,
+    model_dict,
+    net_dict,
+    net_view_dict,
+    ranked_nets,
+    run_dict,
+    runs_list,
+    segment_counts,
+    theme_dict,
+    theme_units,
+    unit_dict,
+)
 
 router = APIRouter(prefix="/api")
 
@@ -25,16 +37,25 @@ def api_runs(web: Web, _: Viewer) -> list[dict]:
 
 
 @router.get("/runs/{run_id}", tags=["runs"])
-def api_run(run_id: str, web: Web, _: Viewer) -> dict:
-    """A run as reviewed, with its nets ranked (each counts a respondent once, whatever codes they carry)."""
+def api_run(run_id: str, web: Web, _: Viewer, segment: str = "") -> dict:
+    """A run as reviewed, with its nets ranked (each counts a respondent once, whatever codes they carry).
+
+    ``segment`` ("column=value"), as on the run page: the nets ranked on that segment's respondents, each with its
+    codes in the segment's order, their counts, quotes of the segment and their interval and test against the rest."""
     reviewed = web.ranked.get(run_id)
-    return {
+    body = {
         **run_dict(reviewed.stored.run),
         "version": reviewed.state.version,
         "reviewed_units": len(reviewed.state.reviewed),
         "themes": len(reviewed.themes),
         "nets": [net_dict(n) for n in reviewed.nets],
     }
+    if segment:
+        column, _, value = segment.partition("=")
+        counts = segment_counts(reviewed, column, value)
+        body["segment"] = {"column": column, "value": value, "base": counts.base}
+        body["nets"] = [net_view_dict(v) for v in ranked_nets(reviewed, counts)]
+    return body
 
 
 @router.get("/runs/{run_id}/themes", tags=["runs"])

@@ -1,16 +1,28 @@
 """The pages people read: runs, a run's ranked themes, a theme's verbatims, the review queue, the report, a job."""
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from urllib.parse import quote
 
-from pipeline.errors import InputError
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pipeline.messages import say
+from pipeline.significance import MIN_BASE
 from review.guard import unmet
 from review.model_registry import list_models
 from review.queue import queue_view
 from review.retrain import any_reviewed
 from review.users import ROLES, list_users
 from web.deps import Reviewer, Viewer, Web
-from web.views import ranked_nets, report_context, runs_list, segment_counts, segment_values, theme_view
+from web.views import (
+    merged_away,
+    ranked_nets,
+    report_context,
+    runs_list,
+    segment_counts,
+    segment_values,
+    theme_view,
+    title_of,
+)
 
 router = APIRouter(include_in_schema=False)
 QUEUE_PAGE_ITEMS = 50  # a sitting's worth: the page is reloaded for more (and for a fresh order)
@@ -39,17 +51,20 @@ def runs_page(request: Request, web: Web, _: Viewer, message: str = ""):
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def run_page(request: Request, run_id: str, web: Web, _: Viewer, segment: str = "", message: str = ""):
+    """A run's nets and codes ranked; ``segment`` ("column=value") ranks them on that segment's respondents alone,
+    with its base, its quotes and each code's interval and test against the rest."""
     reviewed = web.ranked.get(run_id)
     column, _, value = segment.partition("=")
-    if segment and (column not in reviewed.stored.run.segment_columns):
-        raise InputError(f"unknown segment column '{column}'")
     counts = segment_counts(reviewed, column, value) if segment else None
     return web.page(
         request,
         "run.html",
         run=reviewed.stored.run,
+        title=title_of(reviewed.stored.run),
         nets=ranked_nets(reviewed, counts),
-        segment_respondents=counts.base if counts else None,
+        segment=counts,
+        min_base=MIN_BASE,
+        say=say,  # the segment view's texts, from the catalogue
         version=reviewed.state.version,
         segment_column=column,
         segment_value=value,
@@ -70,12 +85,28 @@ def theme_page(
     message: str = "",
     merge: str = "",
     undo: int | None = None,
+    merged: str = "",
 ):
     """A theme's units, closest first, to correct one by one or many at once; ``merge`` asks to confirm merging it
-    into that theme, ``undo`` offers to undo that correction (the bulk correction just made)."""
+    into that theme, ``undo`` offers to undo that correction (the bulk correction just made). The address of a
+    theme merged since leads to the theme it went into, which then says so (``merged``)."""
     reviewed = web.ranked.get(run_id)
+    gone = merged_away(web.store, reviewed, theme_id)
+    if gone is not None:  # an old address, bookmarked or linked before the merge: the theme it went into
+        return RedirectResponse(f"/runs/{run_id}/themes/{gone.into}?merged={quote(theme_id)}", status_code=303)
     shown = theme_view(reviewed, theme_id, q, merge)
-    return web.page(request, "theme.html", run=reviewed.stored.run, **shown, message=message, undo=undo)
+    came = merged_away(web.store, reviewed, merged) if merged else None
+    note = came.note(reviewed.themes) if came is not None and came.into == theme_id else ""
+    return web.page(
+        request,
+        "theme.html",
+        run=reviewed.stored.run,
+        title=title_of(reviewed.stored.run),
+        **shown,
+        message=message,
+        undo=undo,
+        merged_note=note,
+    )
 
 
 @router.get("/runs/{run_id}/queue", response_class=HTMLResponse)
