@@ -67,7 +67,7 @@ class Chart:
     file_name: str
     key: str  # its texts' message ids start with this: "<key>.title", "<key>.alt"
     applies: Callable[[list[Theme]], bool]
-    draw: Callable[[list[Theme], list[Net], int], bytes]
+    draw: Callable[..., bytes]  # (themes, nets, base, titled=True): titled=False leaves the title to the page
 
     @property
     def title(self) -> str:
@@ -83,9 +83,9 @@ def respondent_base(units: list[IdeaUnit]) -> int:
     return len({u.respondent_id for u in units})
 
 
-def drawn(themes: list[Theme], nets: list[Net], base: int) -> list[tuple[Chart, bytes]]:
+def drawn(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> list[tuple[Chart, bytes]]:
     """Every chart that applies to the run, drawn, in the registry's order."""
-    return [(chart, chart.draw(themes, nets, base)) for chart in CHARTS if chart.applies(themes)]
+    return [(chart, chart.draw(themes, nets, base, titled)) for chart in CHARTS if chart.applies(themes)]
 
 
 def data_uri(png: bytes) -> str:
@@ -106,12 +106,15 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _titles(figure: Figure, title: str, subtitle: str) -> None:
-    """Title and subtitle flush left above the plot, in a band the layout keeps free (TITLES_IN high)."""
+def _titles(figure: Figure, title: str, subtitle: str, titled: bool) -> None:
+    """Title and subtitle flush left above the plot, in a band the layout keeps free; the subtitle alone where the
+    chart's page says the title already (a slide's title box)."""
     height = figure.get_figheight()
-    figure.get_layout_engine().set(rect=(0, 0, 1, 1 - TITLES_IN / height))
-    figure.text(0.012, 1 - 0.12 / height, title, va="top", fontsize=14, fontweight="bold", color=INK)
-    figure.text(0.012, 1 - 0.43 / height, subtitle, va="top", fontsize=9.5, color=MUTED)
+    band = TITLES_IN if titled else TITLES_IN - 0.31
+    figure.get_layout_engine().set(rect=(0, 0, 1, 1 - band / height))
+    if titled:
+        figure.text(0.012, 1 - 0.12 / height, title, va="top", fontsize=14, fontweight="bold", color=INK)
+    figure.text(0.012, 1 - (band - 0.29) / height, subtitle, va="top", fontsize=9.5, color=MUTED)
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def _bars(themes: list[Theme], nets: list[Net]) -> tuple[list[_Bar], int]:
     return bars, shown
 
 
-def ranked_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
+def ranked_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
     """Nets ranked, largest on top, each followed by its codes: share bars with 95% Wilson whiskers."""
     bars, shown = _bars(themes, nets)
     figure = _figure(1.3 + ROW_IN * len(bars))
@@ -171,7 +174,7 @@ def ranked_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
     subtitle = say("chart.ranked.subtitle", base=plural(base, "respondent"))
     if shown < len(nets):
         subtitle += f" ({say('chart.cut', shown=shown, total=len(nets))})"
-    _titles(figure, say("chart.ranked.title"), subtitle)
+    _titles(figure, say("chart.ranked.title"), subtitle, titled)
     return _png(figure)
 
 
@@ -179,7 +182,7 @@ def has_segments(themes: list[Theme]) -> bool:
     return any(t.segments for t in themes)
 
 
-def segments_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
+def segments_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
     """Codes × segment values: each cell the code's share of that value's respondents; a cell significantly
     above or below the rest (after Benjamini-Hochberg over the whole table) framed and marked ▲ or ▼; a cell
     too small to test in grey. One panel per segment column, its values headed with their base."""
@@ -195,7 +198,7 @@ def segments_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
     panels[0][0].set_yticks(range(len(shown)), [wrap(t.label, 36) for t in shown], fontsize=9, parse_math=False)
     legend = say("chart.segments.legend", min_base=MIN_BASE)
     figure.supxlabel(textwrap.fill(legend, 40 + 17 * count), fontsize=8, color=MUTED)
-    _titles(figure, say("chart.segments.title"), say("chart.segments.subtitle"))
+    _titles(figure, say("chart.segments.title"), say("chart.segments.subtitle"), titled)
     return _png(figure)
 
 
@@ -255,7 +258,7 @@ def has_changes(themes: list[Theme]) -> bool:
     return any(t.change_pts is not None for t in themes)
 
 
-def waves_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
+def waves_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
     """Each code's change in points since the previous wave, largest rise on top; new codes have none."""
     changed = sorted((t for t in themes if t.change_pts is not None), key=lambda t: (-t.change_pts, t.rank))
     changed = changed[:MAX_BARS]
@@ -275,7 +278,7 @@ def waves_chart(themes: list[Theme], nets: list[Net], base: int) -> bytes:
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:+.0f} pt".replace("-", "−") if value else "0"))
     axes.set_xlabel(say("chart.waves.axis"), fontsize=9, color=MUTED)
     axes.spines[["top", "right"]].set_visible(False)
-    _titles(figure, say("chart.waves.title"), say("chart.waves.subtitle"))
+    _titles(figure, say("chart.waves.title"), say("chart.waves.subtitle"), titled)
     return _png(figure)
 
 

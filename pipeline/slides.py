@@ -57,7 +57,7 @@ def deck(themes: list[Theme], nets: list[Net], manifest: Manifest, base: int):
     presentation.slide_width, presentation.slide_height = WIDE, HIGH
     presentation.core_properties.title = manifest.title
     presentation.core_properties.language = "fr-FR"
-    charts = drawn(themes, nets, base)
+    charts = drawn(themes, nets, base, titled=False)  # each slide's title box says it
     _title_slide(presentation, manifest)
     for chart, png in charts[:1]:  # the ranked chart comes first; the others follow the themes
         _chart_slide(presentation, chart, png)

@@ -40,7 +40,7 @@ def test_a_theme_slide_gives_its_share_interval_quotes_and_notable_segments(tmp_
     deck = slides(tmp_path, survey_bundle())
     moyens = "\n".join(deck[2][0])
     # 80 of 120: 67 %; Wilson, z = 1.96: centre (0.6667 + 0.0160) / 1.0320 = 0.6615, half-width 0.0832: 58 % to 74 %
-    assert "67 % des répondants" in moyens and "intervalle de confiance à 95 % : 58 % à 74 %" in moyens
+    assert "67 % des répondants" in moyens and "Intervalle de confiance à 95 % : 58 % à 74 %" in moyens
     assert "80 répondants sur 120" in moyens and "Sous-thèmes : Manque de temps (50 %), Budget (25 %)" in moyens
     quotes = re.findall(r"« (.*?) »", moyens)
     # taken in turn from each code: the first of each, then the second of the first code, cut at a word
