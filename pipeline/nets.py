@@ -20,11 +20,14 @@ from sklearn.base import BaseEstimator
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, IdeaUnit, Theme
 
 # Codes whose centres are closer than this cosine distance (average over their pairs) share a net. Chosen on
-# FI8, FI7 and DC13 of elf_dev.csv (41, 23, 17 codes): recovery F1 / rank rho at 0.25: 0.450/0.73, 0.324/0.64,
-# 0.389/0.71; at 0.30: 0.458/0.69, 0.334/0.69, 0.390/0.85; at 0.35: 0.448/0.21, 0.336/0.72, 0.396/0.80 (codes
-# alone: 0.393/0.17, 0.282/0.39, 0.350/0.46). 0.30 is the one cut with rho >= 0.65 on all three; no net is a bag
-# (its answers' commonest human theme under 35%) from 0.30 up. Complete linkage did no better (0.457, 0.324,
-# 0.399 at 0.30).
+# FI8, FI7 and DC13 of elf_dev.csv when it gave recovery F1 / rank rho 0.458/0.69, 0.334/0.69, 0.390/0.85. Measured
+# again on 2026-11-29 with today's codes (38, 23, 18; /tmp script over one analysis per question, cuts re-applied):
+# at 0.25: 0.442/0.26, 0.325/0.53, 0.389/0.54; at 0.30: 0.460/0.47, 0.344/0.64, 0.398/0.50; at 0.35: 0.460/0.58,
+# 0.347/0.66, 0.385/0.36; at 0.40: 0.447/0.25, 0.366/0.68, 0.375/0.49; at 0.45 to 0.50: about 0.445/0.23,
+# 0.385/0.86, 0.373/0.49. No cut reaches rho 0.65 on all three (rho over 15 to 21 human themes swings by 0.3 for
+# one net more or less); 0.30 keeps the best F1 on FI8 and DC13, and no net is a bag (its answers' commonest human
+# theme under 35%) from 0.30 up. Offering nets at two cuts (0.30 and 0.40 to 0.50) as a second level did no
+# better (0.463/0.57, 0.389/0.84, 0.400/0.56). Complete linkage did no better either (0.457, 0.324, 0.399 at 0.30).
 NET_DISTANCE = 0.30
 # A code whose nearest code is in a codebook's named net joins that net when this close. The analyst said the
 # area is one net: on the sample, the codes "managers, dirigeant, exemplarité" (0.35 from the sponsorship code,
