@@ -10,9 +10,12 @@ previous wave) says so with ``applies`` and is not drawn at all.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import math
 import textwrap
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +39,9 @@ NET_COLOUR, CODE_COLOUR, ASIDE_COLOUR = "#2f5d8a", "#8fb3d9", "#b5b5b5"
 UP_COLOUR, DOWN_COLOUR = "#2e7d32", "#c62828"
 UNTESTED_COLOUR = "#e4e4e4"
 INK, MUTED = "#222222", "#555555"
+KEPT_DRAWINGS = 8  # runs (or versions of a run) whose charts stay drawn, a few hundred kB each
+_DRAWN: OrderedDict[str, list[tuple[Chart, bytes]]] = OrderedDict()
+_LOCK = threading.Lock()  # the web draws from several threads
 TITLES_IN = 0.72  # the band of the title and subtitle, in inches
 
 
@@ -84,8 +90,22 @@ def respondent_base(units: list[IdeaUnit]) -> int:
 
 
 def drawn(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> list[tuple[Chart, bytes]]:
-    """Every chart that applies to the run, drawn, in the registry's order."""
-    return [(chart, chart.draw(themes, nets, base, titled)) for chart in CHARTS if chart.applies(themes)]
+    """Every chart that applies to the run, drawn, in the registry's order.
+
+    Drawing a run's charts takes a second or two; the report page asks for the same ones at every visit until a
+    reviewer changes the run. So the last few drawings are kept, under a digest of everything they are drawn
+    from: any change to a theme, a net or the base is another key, never a stale chart."""
+    key = hashlib.sha256(repr((themes, nets, base, titled)).encode()).hexdigest()
+    with _LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    charts = [(chart, chart.draw(themes, nets, base, titled)) for chart in CHARTS if chart.applies(themes)]
+    with _LOCK:
+        _DRAWN[key] = charts
+        while len(_DRAWN) > KEPT_DRAWINGS:
+            _DRAWN.popitem(last=False)
+    return charts
 
 
 def data_uri(png: bytes) -> str:

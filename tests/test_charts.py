@@ -12,6 +12,7 @@ from pipeline.charts import (
     UP_COLOUR,
     WIDTH_IN,
     _bars,
+    drawn,
     percent,
     points,
     ranked_chart,
@@ -160,3 +161,13 @@ def test_labels_are_wrapped_and_cut_at_a_word():
 def test_figures_read_the_french_way():
     assert percent(0.424) == "42 %" and percent(1.0) == "100 %"
     assert points(3.25) == "+3,2 pt" and points(-1.5) == "−1,5 pt"
+
+
+def test_a_run_drawn_again_reuses_its_drawing_until_a_figure_changes():
+    bundle = survey_bundle()
+    first = drawn(bundle.themes, bundle.nets, 120)
+    assert [chart.file_name for chart, _ in first] == ["chart-classement.png", "chart-segments.png"]
+    assert drawn(bundle.themes, bundle.nets, 120) is first
+    bundle.themes[0].label = "Manque de temps pour se former"  # a reviewer renames a theme: drawn anew
+    again = drawn(bundle.themes, bundle.nets, 120)
+    assert again is not first and again[0][1] != first[0][1]
