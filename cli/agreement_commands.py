@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.options import Db, Reviewer, RunArg
+from cli.options import Db, Reviewer, RunArg, UnitArg
 from cli.review_commands import _open_run
 from pipeline import settings
 
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from review.agreement import AgreementReport
 
 Themes = Annotated[
-    str, typer.Option("--themes", help="Theme ids, separated by commas, the main one first ('hors-sujet': off-topic).")
+    str,
+    typer.Option(
+        "--themes", help="Identifiants des thèmes, séparés par des virgules, le principal d'abord (« hors-sujet » possible)."
+    ),
 ]
 
 
@@ -34,13 +37,16 @@ def _figure(value: float | None) -> str:
 
 def double_code(
     run: RunArg,
-    reviewers: Annotated[str, typer.Option("--reviewers", help="The two coders, separated by a comma: ana,bob.")],
-    sample: Annotated[int, typer.Option("--sample", min=1, help="Units to add to the double-coded sample.")] = 50,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the random draw (the same seed, the same units).")] = 0,
+    reviewers: Annotated[str, typer.Option("--reviewers", help="Les deux codeurs, séparés par une virgule : ana,bob.")],
+    sample: Annotated[
+        int, typer.Option("--sample", min=1, help="Nombre d'idées à ajouter à l'échantillon en double codage.")
+    ] = 50,
+    seed: Annotated[int, typer.Option("--seed", help="Graine du tirage au sort (même graine, mêmes idées).")] = 0,
     reviewer: Reviewer = None,
     db: Db = None,
 ) -> None:
-    """Give SAMPLE more units of RUN (drawn within each theme) to two reviewers to code blind."""
+    """Confier --sample idées de plus de l'ANALYSE (tirées dans chaque thème) à deux codeurs, qui les codent en
+    aveugle."""
     from review.double_coding import assign
 
     store, run_id = _open_run(run)
@@ -52,12 +58,12 @@ def double_code(
 
 def code(
     run: RunArg,
-    unit: Annotated[str, typer.Argument(help="Idea unit id.")],
+    unit: UnitArg,
     themes: Themes,
     reviewer: Reviewer = None,
     db: Db = None,
 ) -> None:
-    """Code UNIT blind, as the reviewer it was given to (--reviewer)."""
+    """Coder l'IDÉE en aveugle, en tant que le codeur à qui elle a été confiée (--reviewer)."""
     from review.double_coding import code as code_unit
 
     store, run_id = _open_run(run)
@@ -66,7 +72,7 @@ def code(
 
 
 def agreement(run: RunArg, db: Db = None) -> None:
-    """Agreement between the two coders and with the machine, overall and per theme, and the disagreements."""
+    """L'accord entre les deux codeurs et avec la machine, global et par thème, et les désaccords."""
     from review.agreement import agreement as report_of
 
     store, run_id = _open_run(run)
@@ -102,12 +108,13 @@ def report_lines(report: AgreementReport) -> list[str]:
 
 def settle(
     run: RunArg,
-    unit: Annotated[str, typer.Argument(help="Idea unit id.")],
+    unit: UnitArg,
     themes: Themes,
     reviewer: Reviewer = None,
     db: Db = None,
 ) -> None:
-    """Settle a disagreement on UNIT as a third reviewer: its themes become THEMES (a correction, undoable)."""
+    """Trancher un désaccord sur l'IDÉE, en tiers : ses thèmes deviennent ceux de --themes (une correction, qu'on
+    peut annuler)."""
     from review.agreement import settle as settle_unit
 
     store, run_id = _open_run(run)

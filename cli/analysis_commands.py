@@ -13,7 +13,7 @@ from cli.options import Db, Runner
 from cli.prefect_server import start_local_api, using
 from pipeline import settings
 from pipeline.embed import DEFAULT_EMBEDDER
-from pipeline.messages import plural, plural_word, say
+from pipeline.messages import decimal, plural, plural_word, say
 
 if TYPE_CHECKING:  # Prefect, for the annotations only: `verbatims --help` does not import it
     from prefect.task_runners import TaskRunner
@@ -27,59 +27,65 @@ def analyze(
     input_file: Annotated[
         Path,
         typer.Argument(
-            metavar="INPUT",
-            help="Answers file: .csv/.tsv (any delimiter; UTF-8 or Windows-1252), .xlsx, .jsonl or .parquet.",
+            metavar="FICHIER",
+            help="Fichier des réponses : .csv/.tsv (tout séparateur ; UTF-8 ou Windows-1252), .xlsx, .jsonl ou .parquet.",
         ),
     ],
     text_col: Annotated[
         str | None,
-        typer.Option("--text-col", help="Column holding the answers. Default: the column with the longest texts."),
+        typer.Option("--text-col", help="Colonne des réponses. Par défaut : la colonne aux textes les plus longs."),
     ] = None,
     id_col: Annotated[
         str | None,
         typer.Option(
-            "--id-col", help="Column identifying respondents. Default: a column named like 'id', else row numbers."
+            "--id-col",
+            help="Colonne des identifiants des répondants. Par défaut : une colonne nommée comme « id », sinon les "
+            "numéros de ligne.",
         ),
     ] = None,
     codebook: Annotated[
         Path | None,
         typer.Option(
             "--codebook",
-            help="YAML codebook of expected themes (id, label, description, seed_words); "
-            "it guides the themes and names them. New themes still emerge.",
+            help="Plan de codes YAML des thèmes attendus (id, label, description, seed_words) ; il guide les thèmes "
+            "et les nomme. De nouveaux thèmes peuvent toujours apparaître.",
         ),
     ] = None,
     embedder: Annotated[
         str,
         typer.Option(
             "--embedder",
-            help=f"'{DEFAULT_EMBEDDER}' (bundled multilingual USE, offline), 'minilm' (English, for "
-            "comparison), or a sentence-transformers model folder or name.",
+            help=f"« {DEFAULT_EMBEDDER} » (USE multilingue fourni, hors ligne), « minilm » (anglais, pour "
+            "comparer), ou le dossier ou le nom d'un modèle sentence-transformers.",
         ),
     ] = DEFAULT_EMBEDDER,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the results. Default: outputs/<run id>/.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Dossier des résultats. Par défaut : outputs/<analyse>/.")
+    ] = None,
     question: Annotated[
         str | None,
-        typer.Option("--question", help="The question asked, as the report's title. Default: the codebook's question."),
+        typer.Option("--question", help="La question posée, titre du rapport. Par défaut : celle du plan de codes."),
     ] = None,
     stop_words: Annotated[
         Path | None,
         typer.Option(
             "--stop-words",
-            help="Text file of the question's own words (one per line, # for comments): every answer repeats "
-            "them, so they are kept out of theme keywords. A codebook's stop_words: do the same.",
+            help="Fichier texte des mots de la question elle-même (un par ligne, # pour les commentaires) : toutes "
+            "les réponses les reprennent, ils sont donc exclus des mots-clés des thèmes. Les stop_words d'un plan de "
+            "codes font de même.",
         ),
     ] = None,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
-    """Analyse INPUT and write ranked themes, quotes, assignments and a report.
+    """Analyser FICHIER : thèmes classés, citations, affectations et rapport.
 
-    Other columns of INPUT are kept as respondent segments (e.g. maturity level): each theme's
-    share is broken down by them. Non-answers ("RAS", "je ne sais pas"), duplicates and
-    non-French answers are set aside in excluded.csv with the reason.
+    Les autres colonnes du FICHIER sont gardées comme segments de répondants (par exemple le niveau de
+    maturité) : la part de chaque thème est ventilée selon elles. Les non-réponses (« RAS », « je ne
+    sais pas »), les doublons et les réponses qui ne sont pas en français sont écartés dans
+    excluded.csv, avec la raison.
 
-    Example: verbatims analyze answers.csv --codebook codebook.yaml --out outputs/wave-2025
+    Exemple : verbatims analyze reponses.csv --codebook codebook.yaml --out outputs/vague-2025
     """
     chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words)
     summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question)
@@ -165,26 +171,31 @@ def _warm_up(in_process: bool, embedder: str) -> None:
 
 
 def classify(
-    input_file: Annotated[Path, typer.Argument(metavar="INPUT", help="The new wave's answers file.")],
-    text_col: Annotated[str | None, typer.Option("--text-col")] = None,
-    id_col: Annotated[str | None, typer.Option("--id-col")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="Model version (default: the promoted one).")] = None,
+    input_file: Annotated[Path, typer.Argument(metavar="FICHIER", help="Fichier des réponses de la nouvelle vague.")],
+    text_col: Annotated[str | None, typer.Option("--text-col", help="Colonne des réponses (comme pour analyze).")] = None,
+    id_col: Annotated[str | None, typer.Option("--id-col", help="Colonne des identifiants (comme pour analyze).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Version du modèle (par défaut : celui en service).")] = None,
     previous: Annotated[
-        str | None, typer.Option("--previous", help="Run to compare shares with (default: the model's latest run).")
+        str | None,
+        typer.Option("--previous", help="Analyse à laquelle comparer les parts (par défaut : la dernière du modèle)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the results.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Dossier des résultats.")] = None,
     question: Annotated[
         str | None,
-        typer.Option("--question", help="The question asked, as the report's title. Default: the previous wave's."),
+        typer.Option("--question", help="La question posée, titre du rapport. Par défaut : celle de la vague précédente."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Apply a model below the promotion guard anyway; the wave is flagged.")
+        bool,
+        typer.Option(
+            "--force", help="Appliquer quand même un modèle sous le seuil de mise en service ; la vague est signalée."
+        ),
     ] = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
-    """Apply the trained theme model to a new wave: known themes keep their ids and labels, uncertain
-    answers are grouped into proposed new themes, and each share is compared with the previous wave."""
+    """Appliquer le modèle de thèmes entraîné à une nouvelle vague : les thèmes connus gardent leurs identifiants et
+    libellés, les réponses incertaines forment des thèmes nouveaux proposés, et chaque part est comparée à la vague
+    précédente."""
     from flows.runtime import task_runner
     from pipeline.export import ALERTS
     from pipeline.ingest import ingest
@@ -223,10 +234,10 @@ def print_summary(summary: AnalysisSummary) -> None:
     )
     for theme in summary.themes[:SHOWN_THEMES]:
         new = f"  {say('summary.new')}" if theme.proposed else ""
-        change = f"  {theme.change_pts:+.1f} pt" if theme.change_pts is not None else new
+        change = f"  {decimal(theme.change_pts, '+.1f')} pt" if theme.change_pts is not None else new
         net = f"  [{theme.net_label}]" if theme.net_label not in ("", theme.label) else ""
         who = plural(theme.n_respondents, "respondent")
-        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}  ({who}){change}{net}")
+        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share * 100:>3.0f} %  ({who}){change}{net}")
     if len(summary.themes) > SHOWN_THEMES:
         typer.echo(f"     {say('summary.more', n=len(summary.themes) - SHOWN_THEMES)}")
     typer.echo("\n" + say("summary.results", folder=summary.out_dir))

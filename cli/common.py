@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
+from cli.click_french import FrenchGroup, usage_error
 from pipeline.errors import VerbatimsError
 from pipeline.messages import say
 
@@ -21,15 +21,34 @@ def fail(message: object) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-class OneLineErrors(TyperGroup):
+class OneLineErrors(FrenchGroup):
     """The root command group: an error the user can act on, raised by any command below it (sub-apps too,
-    since they run inside the root's ``invoke``), is one red ``erreur :`` line and exit code 2, not a traceback."""
+    since they run inside the root's ``invoke``), is one red ``erreur :`` line and exit code 2, not a traceback.
+    A usage error (a missing argument, an unknown option) is that line too, in French, after the usage line."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> typer.Context:
+        try:  # the root's own options and command name are parsed here; a command's, in ``invoke``
+            return super().make_context(info_name, args, parent, **extra)
+        except UsageError as exc:
+            _usage_failure(exc)
+
+    def invoke(self, ctx: typer.Context) -> object:
         try:
             return super().invoke(ctx)
         except VerbatimsError as exc:
             fail(exc)
+        except UsageError as exc:
+            _usage_failure(exc)
+
+
+def _usage_failure(error: UsageError) -> NoReturn:
+    if isinstance(error, NoArgsIsHelpError):  # a group typed alone: its help, as Typer shows it
+        raise error
+    if error.ctx is not None:
+        typer.echo(error.ctx.get_usage(), err=True)
+        help_option = error.ctx.help_option_names[0]
+        typer.echo(say("cli.help_hint", command=error.ctx.command_path, option=help_option), err=True)
+    fail(usage_error(error))
 
 
 def skip_final_collection() -> None:

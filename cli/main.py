@@ -6,14 +6,12 @@ here, in the order ``verbatims --help`` lists them, under the one group that tur
 
 from __future__ import annotations
 
-import typer
-
 from cli import agreement_commands, analysis_commands, model_commands, review_commands, server_commands, user_commands
+from cli.click_french import FrenchTyper
 from cli.common import OneLineErrors
 
-app = typer.Typer(
+app = FrenchTyper(
     cls=OneLineErrors,
-    help="Turn French open-ended survey answers into ranked themes with representative quotes.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -22,7 +20,9 @@ app = typer.Typer(
 
 @app.callback()
 def main() -> None:
-    """verbatims: French survey answers in, ranked themes with quotes out."""
+    """Des réponses ouvertes d'enquête, en français, aux thèmes classés avec leurs citations représentatives.
+
+    Pour commencer : verbatims analyze reponses.csv, puis verbatims review queue latest."""
 
 
 app.command()(analysis_commands.analyze)

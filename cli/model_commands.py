@@ -9,22 +9,30 @@ from typing import Annotated
 
 import typer
 
+from cli.click_french import FrenchTyper
 from cli.common import open_store
 from cli.options import Db
 from pipeline import settings
 
-app = typer.Typer(help="Trained theme models: list, promote, roll back.", no_args_is_help=True)
+app = FrenchTyper(
+    help="Les modèles de thèmes entraînés : lister (list), mettre en service (promote), revenir en arrière (rollback).",
+    no_args_is_help=True,
+)
 
 
 def retrain(
     run: Annotated[
-        list[str] | None, typer.Option("--run", help="Train on these runs (default: every reviewed run).")
+        list[str] | None,
+        typer.Option("--run", help="S'entraîner sur ces analyses (par défaut : toutes les analyses revues)."),
     ] = None,
-    codebook: Annotated[Path | None, typer.Option("--codebook", help="Codebook whose themes join the training.")] = None,
+    codebook: Annotated[
+        Path | None, typer.Option("--codebook", help="Plan de codes dont les thèmes rejoignent l'entraînement.")
+    ] = None,
     db: Db = None,
 ) -> None:
-    """Train a theme model from reviewed units; promote it only if it saw enough reviews per theme and in all
-    (review.guard) and is not worse than the promoted one; otherwise it is kept as a candidate."""
+    """Entraîner un modèle de thèmes sur les idées revues ; il n'est mis en service que s'il a vu assez de revues par
+    thème et en tout, et qu'il ne fait pas moins bien que le modèle en service ; sinon il est gardé comme candidat."""
+    # the guard's thresholds: review.guard
     from flows.retrain import retrain_from_reviews
 
     report = retrain_from_reviews(run or None, codebook, settings.current().db, getpass.getuser())
@@ -33,8 +41,8 @@ def retrain(
 
 @app.command("list")
 def list_(db: Db = None) -> None:
-    """Every trained model with its cross-validated macro-F1; * marks the promoted one; a model below the
-    promotion guard says what it lacks."""
+    """Tous les modèles entraînés avec leur macro-F1 en validation croisée ; * marque celui en service ; un modèle
+    sous le seuil de mise en service dit ce qui lui manque."""
     from review.guard import unmet
     from review.model_registry import list_models
 
@@ -53,9 +61,12 @@ def list_(db: Db = None) -> None:
 
 
 @app.command()
-def promote(version: str, db: Db = None) -> None:
-    """Make VERSION the model that classify uses (an admin may promote a candidate below the guard: classify then
-    refuses it unless --force)."""
+def promote(
+    version: Annotated[str, typer.Argument(metavar="VERSION", help="Version du modèle (voir `verbatims models list`).")],
+    db: Db = None,
+) -> None:
+    """Mettre en service le modèle VERSION, celui qu'utilise classify (un admin peut mettre en service un candidat
+    sous le seuil : classify le refuse alors, sauf avec --force)."""
     from review.guard import unmet
     from review.model_registry import model_row
     from review.model_registry import promote as promote_model
@@ -69,7 +80,7 @@ def promote(version: str, db: Db = None) -> None:
 
 @app.command()
 def rollback(db: Db = None) -> None:
-    """Go back to the model promoted before the current one."""
+    """Revenir au modèle mis en service avant l'actuel."""
     from review.model_registry import rollback as rollback_model
 
     version = rollback_model(open_store(), getpass.getuser())

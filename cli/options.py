@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from pipeline import settings
-from pipeline.settings import TASK_RUNNER_HELP
+from pipeline.messages import say
 
 
 def _setting(flag: str, field: str, help: str) -> object:
@@ -30,7 +30,8 @@ Db = Annotated[
     _setting(
         "--db",
         "db",
-        "Review store: a file or a postgresql:// URL (default: VERBATIMS_DB, else outputs/verbatims.sqlite).",
+        "Base de revue : un fichier ou une adresse postgresql:// (par défaut : VERBATIMS_DB, sinon "
+        "outputs/verbatims.sqlite).",
     ),
 ]
 Runner = Annotated[
@@ -38,21 +39,33 @@ Runner = Annotated[
     _setting(
         "--task-runner",
         "task_runner",
-        f"Where tasks run: {TASK_RUNNER_HELP}. Default: VERBATIMS_TASK_RUNNER, else threads.",
+        f"Où s'exécutent les tâches : {say('runner.choices')}. Par défaut : VERBATIMS_TASK_RUNNER, sinon threads.",
     ),
 ]
 Reviewer = Annotated[
-    str | None, _setting("--reviewer", "reviewer", "Who corrects (default: VERBATIMS_REVIEWER, else your login name).")
+    str | None,
+    _setting("--reviewer", "reviewer", "Qui corrige (par défaut : VERBATIMS_REVIEWER, sinon votre nom de session)."),
 ]
 Password = Annotated[
-    str | None, _setting("--password", "password", "Default: VERBATIMS_PASSWORD, else asked for (hidden, twice).")
+    str | None, _setting("--password", "password", "Par défaut : VERBATIMS_PASSWORD, sinon demandé (masqué, deux fois).")
 ]
 Seen = Annotated[
     int | None,
     typer.Option(
         "--seen",
-        help="Run version your view showed (printed by show/queue). A correction on a view older than another "
-        "reviewer's change to the same items is refused.",
+        help="Version de l'analyse que montrait votre vue (affichée par show et queue). Une correction faite sur une "
+        "vue antérieure à une modification des mêmes éléments par quelqu'un d'autre est refusée.",
     ),
 ]
-RunArg = Annotated[str, typer.Argument(metavar="RUN", help="Run id (see `verbatims runs`), or 'latest'.")]
+RunArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="ANALYSE", help="Identifiant de l'analyse (voir `verbatims runs`), ou `latest` pour la dernière."
+    ),
+]
+ThemeArg = Annotated[str, typer.Argument(metavar="THÈME", help="Identifiant du thème (voir `verbatims review show`).")]
+UnitArg = Annotated[str, typer.Argument(metavar="IDÉE", help="Identifiant de l'idée (voir `verbatims review units`).")]
+NetArg = Annotated[
+    str, typer.Argument(metavar="REGROUPEMENT", help="Identifiant du regroupement (voir `verbatims review show`).")
+]
+LabelArg = Annotated[str, typer.Argument(metavar="LIBELLÉ", help="Nouveau libellé.")]

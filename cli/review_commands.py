@@ -9,18 +9,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.click_french import FrenchTyper
 from cli.common import fail, open_store
-from cli.options import Db, Reviewer, RunArg, Seen
+from cli.options import Db, LabelArg, NetArg, Reviewer, RunArg, Seen, ThemeArg, UnitArg
 from pipeline import settings
-from pipeline.messages import action_name, say
+from pipeline.messages import action_name, plural, say
 
 if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
     from review.store import Store
 
-app = typer.Typer(
-    help="Correct a run's themes: rename, merge, split, move, add a second theme, off-topic, confirm, and their "
-    "nets: rename-net, move-to-net, new-net, dissolve-net; undo. "
-    "Start with `verbatims review queue RUN`.",
+app = FrenchTyper(
+    help="Corriger les thèmes d'une analyse : renommer (rename), fusionner (merge), scinder (split), déplacer (move), "
+    "ajouter un second thème (add), hors sujet (off-topic), confirmer (confirm), et leurs regroupements : rename-net, "
+    "move-to-net, new-net, dissolve-net ; annuler (undo). Commencez par `verbatims review queue ANALYSE`.",
     no_args_is_help=True,
 )
 
@@ -40,8 +41,10 @@ def _correct(run: str, seen: int | None, action: str, **payload) -> None:
     typer.echo(f"{saved}. {say('correction.undo_hint', run_id=run_id, seq=event.seq)}")
 
 
-def runs(db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1)] = 20) -> None:
-    """Runs recorded in the review store, latest first."""
+def runs(
+    db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'analyses à lister.")] = 20
+) -> None:
+    """Les analyses enregistrées dans la base de revue, la plus récente d'abord."""
     from sqlalchemy import select
 
     from review.store import EventRow, Run
@@ -51,14 +54,16 @@ def runs(db: Db = None, limit: Annotated[int, typer.Option("--limit", min=1)] = 
         rows = session.scalars(select(Run).order_by(Run.created_at.desc()).limit(limit)).all()
         reviewed = set(session.scalars(select(EventRow.run_id).distinct()))
     for run in rows:
-        mark = "reviewed" if run.run_id in reviewed else ""
-        model = f"model {run.model_version}" if run.model_version else ""
-        typer.echo(f"{run.run_id:<36} {run.kind:<8} {run.created_at:%Y-%m-%d %H:%M}  {run.input_file:<30.30} {model} {mark}")
+        mark = say("cli.reviewed") if run.run_id in reviewed else ""
+        model = say("cli.model", version=run.model_version) if run.model_version else ""
+        kind = say(f"cli.kind.{run.kind}")
+        typer.echo(f"{run.run_id:<36} {kind:<8} {run.created_at:%Y-%m-%d %H:%M}  {run.input_file:<30.30} {model} {mark}")
 
 
 @app.command()
 def show(run: RunArg, db: Db = None) -> None:
-    """The run's themes as reviewed now, in their nets, with their number of units and the run version."""
+    """Les thèmes de l'analyse tels que revus à présent, dans leurs regroupements, avec leur nombre d'idées et la
+    version de l'analyse."""
     from review.corrections import load_state
 
     store, run_id = _open_run(run)
@@ -66,24 +71,33 @@ def show(run: RunArg, db: Db = None) -> None:
     sizes = {t: len(state.members(t)) for t in state.themes}
     nets = state.nets()
     typer.echo(
-        f"run {run_id}, version {state.version}: {len(state.themes)} themes in {len(nets)} nets, "
-        f"{len(state.reviewed)} units reviewed, {len(state.off_topic)} off-topic"
+        say(
+            "cli.show",
+            run_id=run_id,
+            version=state.version,
+            themes=plural(len(state.themes), "theme"),
+            nets=plural(len(nets), "net"),
+            reviewed=plural(len(state.reviewed), "reviewed_idea"),
+            off_topic=len(state.off_topic),
+        )
     )
     units_in = {net: len({u for t in codes for u in state.members(t)}) for net, codes in nets.items()}
     for net_id, codes in sorted(nets.items(), key=lambda kv: -units_in[kv[0]]):
-        typer.echo(f"net {net_id:<20} {units_in[net_id]:>5} units  {state.net_of(codes[0])[1]}")
+        units = plural(units_in[net_id], "idea")
+        typer.echo(say("cli.show_net", net_id=net_id, count=units, label=state.net_of(codes[0])[1]))
         for theme_id in sorted(codes, key=lambda t: -sizes[t]):
-            typer.echo(f"  {theme_id:<18} {sizes[theme_id]:>5} units  {state.themes[theme_id].label}")
+            units = plural(sizes[theme_id], "idea")
+            typer.echo(say("cli.show_theme", theme_id=theme_id, count=units, label=state.themes[theme_id].label))
 
 
 @app.command()
 def units(
     run: RunArg,
-    theme: Annotated[str, typer.Argument(help="Theme id.")],
-    search: Annotated[str | None, typer.Option("--search", help="Only units containing this text.")] = None,
+    theme: ThemeArg,
+    search: Annotated[str | None, typer.Option("--search", help="Seulement les idées qui contiennent ce texte.")] = None,
     db: Db = None,
 ) -> None:
-    """The idea units of a theme (ids to split, move or confirm)."""
+    """Les idées d'un thème, avec leurs identifiants (pour scinder, déplacer ou confirmer)."""
     from review.corrections import load_state
     from review.runs import load_run
 
@@ -94,7 +108,8 @@ def units(
     if theme not in state.themes:
         fail(say("review.unknown_theme", theme=theme, run_id=run_id))
     shown = [u for u in members if not search or search.casefold() in text_of[u].casefold()]
-    typer.echo(f"{state.themes[theme].label}: {len(shown)} of {len(members)} units (version {state.version})")
+    total = plural(len(members), "idea")
+    typer.echo(say("cli.units", label=state.themes[theme].label, shown=len(shown), total=total, version=state.version))
     for unit_id in shown:
         typer.echo(f"  {unit_id:<24} {text_of[unit_id][:110]}")
 
@@ -102,22 +117,25 @@ def units(
 @app.command()
 def queue(
     run: RunArg,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Items to list.")] = 20,
-    wait: Annotated[bool, typer.Option("--wait", help="After new reviews, wait for the queue model to learn them.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Nombre d'idées à lister.")] = 20,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Après de nouvelles revues, attendre que le modèle de la file les apprenne.")
+    ] = False,
     db: Db = None,
 ) -> None:
-    """Units most worth a look first, with the whole answer, the machine's theme and why, and the progress.
-    Before 40 units are reviewed: one unit per theme in each round, the one nearest the theme's centre, the
-    themes with the most open units first. Then: the units a model trained on the reviews so far is least sure
-    of; after new reviews the list comes at once from the last model while a background process fits the next
-    (``--wait`` waits for it)."""
+    """Les idées à revoir en premier, avec la réponse entière, le thème de la machine et pourquoi, et l'avancement.
+
+    Avant 40 idées revues : une idée par thème à chaque tour, la plus proche du centre du thème, les thèmes qui ont
+    le plus d'idées à revoir d'abord. Ensuite : les idées dont un modèle entraîné sur les revues déjà faites est le
+    moins sûr ; après de nouvelles revues, la liste vient aussitôt du dernier modèle pendant qu'un processus en
+    arrière-plan ajuste le suivant (--wait l'attend)."""
     from review.queue import queue_view, refit_detached
 
     store, run_id = _open_run(run)
     view = queue_view(store, run_id, limit, fresh=wait, in_thread=False)
     if view.behind:
         refit_detached(store, run_id)
-    typer.echo(f"File de revue du run {run_id}, version {view.version} (passez --seen {view.version} avec vos corrections)")
+    typer.echo(say("cli.queue", run_id=run_id, version=view.version))
     typer.echo(_progress_line(view))
     for item in view.items:
         typer.echo("\n" + _queue_item(item))
@@ -171,143 +189,168 @@ def _queue_item(item) -> str:
 
 
 @app.command()
-def rename(run: RunArg, theme: str, label: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Give THEME a new LABEL."""
+def rename(
+    run: RunArg, theme: ThemeArg, label: LabelArg, reviewer: Reviewer = None, seen: Seen = None, db: Db = None
+) -> None:
+    """Donner au THÈME un nouveau LIBELLÉ."""
     _correct(run, seen, "rename", theme=theme, label=label)
 
 
 @app.command()
 def merge(
     run: RunArg,
-    target: Annotated[str, typer.Argument(help="Theme that stays.")],
-    sources: Annotated[list[str], typer.Argument(help="Themes merged into TARGET.")],
+    target: Annotated[str, typer.Argument(metavar="CIBLE", help="Le thème qui reste.")],
+    sources: Annotated[list[str], typer.Argument(metavar="SOURCES", help="Les thèmes fusionnés dans la CIBLE.")],
     reviewer: Reviewer = None,
     seen: Seen = None,
     db: Db = None,
 ) -> None:
-    """Merge SOURCES into TARGET: their units join TARGET, which keeps its label."""
+    """Fusionner les SOURCES dans la CIBLE : leurs idées rejoignent la CIBLE, qui garde son libellé."""
     _correct(run, seen, "merge", target=target, sources=sources)
 
 
 @app.command()
 def split(
     run: RunArg,
-    theme: str,
-    units: Annotated[list[str], typer.Argument(help="Units that move to the new theme.")],
-    label: Annotated[str, typer.Option("--label", help="Label of the new theme.")],
+    theme: ThemeArg,
+    units: Annotated[list[str], typer.Argument(metavar="IDÉES", help="Les idées qui passent dans le nouveau thème.")],
+    label: Annotated[str, typer.Option("--label", help="Libellé du nouveau thème.")],
     reviewer: Reviewer = None,
     seen: Seen = None,
     db: Db = None,
 ) -> None:
-    """Split THEME: UNITS move to a new theme called LABEL."""
+    """Scinder le THÈME : les IDÉES passent dans un nouveau thème appelé --label."""
     _correct(run, seen, "split", theme=theme, units=units, label=label)
 
 
 @app.command()
 def move(
     run: RunArg,
-    unit: str,
-    to: Annotated[str | None, typer.Option("--to", help="Existing theme id.")] = None,
-    new: Annotated[str | None, typer.Option("--new", help="Label of a new theme to create.")] = None,
-    source: Annotated[str | None, typer.Option("--from", help="Theme it leaves (default: its main theme).")] = None,
+    unit: UnitArg,
+    to: Annotated[str | None, typer.Option("--to", help="Identifiant d'un thème existant.")] = None,
+    new: Annotated[str | None, typer.Option("--new", help="Libellé d'un nouveau thème à créer.")] = None,
+    source: Annotated[
+        str | None, typer.Option("--from", help="Le thème qu'elle quitte (par défaut : son thème principal).")
+    ] = None,
     reviewer: Reviewer = None,
     seen: Seen = None,
     db: Db = None,
 ) -> None:
-    """Move UNIT to another theme (--to) or to a new one (--new)."""
+    """Déplacer l'IDÉE vers un autre thème (--to) ou vers un nouveau thème (--new)."""
     if bool(to) == bool(new):
-        fail("give either --to THEME or --new LABEL")
+        fail(say("cli.move_either"))
     _correct(run, seen, "move", unit=unit, to=to, label=new, **{"from": source})
 
 
 @app.command()
-def add(run: RunArg, unit: str, theme: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Give UNIT a further theme (an idea can belong to two themes)."""
+def add(run: RunArg, unit: UnitArg, theme: ThemeArg, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Donner à l'IDÉE un thème de plus (une idée peut appartenir à deux thèmes)."""
     _correct(run, seen, "add", unit=unit, theme=theme)
 
 
 @app.command("off-topic")
-def off_topic(run: RunArg, unit: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Mark UNIT as off-topic: it leaves every theme and is listed in excluded.csv."""
+def off_topic(run: RunArg, unit: UnitArg, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Marquer l'IDÉE hors sujet : elle quitte tous ses thèmes et figure dans excluded.csv."""
     _correct(run, seen, "off_topic", unit=unit)
 
 
 @app.command()
-def confirm(run: RunArg, units: list[str], reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Confirm the machine's themes for UNITS: they then count as reviewed for retraining."""
+def confirm(
+    run: RunArg,
+    units: Annotated[list[str], typer.Argument(metavar="IDÉES", help="Les idées dont les thèmes sont confirmés.")],
+    reviewer: Reviewer = None,
+    seen: Seen = None,
+    db: Db = None,
+) -> None:
+    """Confirmer les thèmes de la machine pour les IDÉES : elles comptent alors comme revues pour le réentraînement."""
     for unit in units:
         _correct(run, seen, "confirm", unit=unit)
 
 
 @app.command("rename-net")
-def rename_net(run: RunArg, net: str, label: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Give NET (a net id from `review show`; a code alone is its own net) a new LABEL."""
+def rename_net(
+    run: RunArg, net: NetArg, label: LabelArg, reviewer: Reviewer = None, seen: Seen = None, db: Db = None
+) -> None:
+    """Donner au REGROUPEMENT un nouveau LIBELLÉ (un thème seul forme son propre regroupement)."""
     _correct(run, seen, "rename_net", net=net, label=label)
 
 
 @app.command("move-to-net")
-def move_to_net(run: RunArg, theme: str, net: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Move THEME (a code) to the existing NET: it leaves its net."""
+def move_to_net(
+    run: RunArg, theme: ThemeArg, net: NetArg, reviewer: Reviewer = None, seen: Seen = None, db: Db = None
+) -> None:
+    """Déplacer le THÈME vers le REGROUPEMENT existant : il quitte son regroupement."""
     _correct(run, seen, "move_to_net", theme=theme, net=net)
 
 
 @app.command("new-net")
 def new_net(
     run: RunArg,
-    themes: Annotated[list[str], typer.Argument(help="Themes (codes) that form the new net.")],
-    label: Annotated[str, typer.Option("--label", help="Label of the new net.")],
+    themes: Annotated[list[str], typer.Argument(metavar="THÈMES", help="Les thèmes qui forment le nouveau regroupement.")],
+    label: Annotated[str, typer.Option("--label", help="Libellé du nouveau regroupement.")],
     reviewer: Reviewer = None,
     seen: Seen = None,
     db: Db = None,
 ) -> None:
-    """Put THEMES in a new net called LABEL: they leave their nets."""
+    """Réunir les THÈMES dans un nouveau regroupement appelé --label : ils quittent leurs regroupements."""
     _correct(run, seen, "new_net", themes=themes, label=label)
 
 
 @app.command("dissolve-net")
-def dissolve_net(run: RunArg, net: str, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
-    """Dissolve NET: each of its codes becomes a net of its own."""
+def dissolve_net(run: RunArg, net: NetArg, reviewer: Reviewer = None, seen: Seen = None, db: Db = None) -> None:
+    """Défaire le REGROUPEMENT : chacun de ses thèmes devient son propre regroupement."""
     _correct(run, seen, "dissolve_net", net=net)
 
 
 @app.command()
 def undo(
     run: RunArg,
-    event: Annotated[int | None, typer.Option("--event", help="Correction number (default: your last one).")] = None,
+    event: Annotated[
+        int | None, typer.Option("--event", help="Numéro de la correction (par défaut : votre dernière).")
+    ] = None,
     reviewer: Reviewer = None,
     seen: Seen = None,
     db: Db = None,
 ) -> None:
-    """Undo a correction; the undo is itself recorded."""
+    """Annuler une correction ; l'annulation est elle-même enregistrée."""
     _correct(run, seen, "undo", event=event)
 
 
 @app.command()
 def history(run: RunArg, db: Db = None) -> None:
-    """Every correction of the run: who, when, what, before and after."""
+    """Toutes les corrections de l'analyse : qui, quand, quoi, avant et après."""
     from review.corrections import history as events
 
     store, run_id = _open_run(run)
     for e in events(store, run_id):
         typer.echo(
-            f"#{e.seq} {e.at:%Y-%m-%d %H:%M} {e.reviewer} {e.action} {e.payload}\n    before {e.before}\n"
-            f"    after  {e.after}"
+            say(
+                "cli.history",
+                seq=e.seq,
+                at=e.at,
+                reviewer=e.reviewer,
+                action=action_name(e.action),
+                payload=e.payload,
+                before=e.before,
+                after=e.after,
+            )
         )
 
 
 @app.command()
 def export(
     run: RunArg,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder (default: outputs/<run>-reviewed/).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Dossier (par défaut : outputs/<analyse>-reviewed/).")] = None,
     db: Db = None,
 ) -> None:
-    """Write the run's files again as reviewed: ranks, shares and quotes recomputed."""
+    """Réécrire les fichiers de l'analyse telle que revue : rangs, parts et citations recalculés."""
     from review.runs import export_reviewed
 
     store, run_id = _open_run(run)
     out = out or Path("outputs") / f"{run_id}-reviewed"
     themes, manifest = export_reviewed(store, run_id, out)
-    typer.echo(f"run {run_id} as reviewed (version {manifest.review.version}): {len(themes)} themes")
+    themes_count = plural(len(themes), "theme")
+    typer.echo(say("cli.exported", run_id=run_id, version=manifest.review.version, themes=themes_count))
     for theme in themes[:12]:
-        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share:>5.0%}")
-    typer.echo(f"\nResults: {out}/")
+        typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share * 100:>3.0f} %")
+    typer.echo("\n" + say("summary.results", folder=out))

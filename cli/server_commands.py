@@ -11,16 +11,18 @@ import typer
 from cli.common import open_store
 from cli.options import Db
 from cli.prefect_server import wait_for_api
+from pipeline.messages import say
 
 
 def serve(
-    port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8765,
+    port: Annotated[int, typer.Option("--port", help="Port sur localhost.")] = 8765,
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on (keep localhost unless behind a proxy).")
+        str, typer.Option("--host", help="Adresse d'écoute (gardez localhost, sauf derrière un proxy).")
     ] = "127.0.0.1",
     db: Db = None,
 ) -> None:
-    """Start the web page for reviewers and report writers on localhost (add users with `verbatims users add`)."""
+    """Lancer la page web des correcteurs et des rédacteurs de rapports sur localhost (ajoutez des utilisateurs avec
+    `verbatims users add`)."""
     import uvicorn
 
     from web.app import create_app
@@ -29,18 +31,20 @@ def serve(
     app = create_app(store)
     # before it listens, so that the first page answers at once (bench/first_page.py): the address is shown once
     # the server answers quickly, rather than a page that hangs for the language models
-    typer.echo("Chargement des modèles de langue et classement du dernier run…")
+    typer.echo(say("cli.loading"))
     app.state.web.ranked.warm_up()
     typer.echo(f"Page web de verbatims : http://{host}:{port}/  (base {store.shown_url} ; Ctrl-C pour arrêter)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def serve_flows(
-    port: Annotated[int, typer.Option("--port", help="Port of the local Prefect server and its UI.")] = 4200,
+    port: Annotated[int, typer.Option("--port", help="Port du serveur Prefect local et de son interface.")] = 4200,
 ) -> None:
-    """Start a local Prefect server and serve the scheduled deployments: the monthly analysis, new wave and
-    retraining, and the watched folder data/verbatims/incoming/. Their runs and schedules show in the
-    Prefect UI. With PREFECT_API_URL set, that server is used instead of starting one."""
+    """Lancer un serveur Prefect local et les déploiements planifiés : l'analyse mensuelle, la nouvelle vague, le
+    réentraînement, et le dossier surveillé data/verbatims/incoming/.
+
+    Leurs exécutions et leurs plannings s'affichent dans l'interface de Prefect. Si PREFECT_API_URL est définie,
+    ce serveur-là est utilisé au lieu d'en lancer un."""
     import signal
     import subprocess
     import sys

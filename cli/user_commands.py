@@ -6,27 +6,34 @@ from typing import Annotated
 
 import typer
 
+from cli.click_french import FrenchTyper
 from cli.common import open_store
 from cli.options import Db, Password
 from pipeline import settings
 from pipeline.messages import say
 
-app = typer.Typer(help="People who sign in to the web page.", no_args_is_help=True)
+app = FrenchTyper(help="Les personnes qui se connectent à la page web.", no_args_is_help=True)
 
 
 @app.command("add")
 def add(
-    username: str,
+    username: Annotated[str, typer.Argument(metavar="UTILISATEUR", help="Nom de connexion.")],
     role: Annotated[
-        str, typer.Option("--role", help="viewer (read, export), reviewer (correct) or admin (retrain, users).")
+        str,
+        typer.Option(
+            "--role",
+            help="viewer (lecture, export), reviewer (corrections) ou admin (réentraînement, utilisateurs).",
+        ),
     ],
     password: Password = None,
     db: Db = None,
 ) -> None:
-    """Add a user, or give an existing one a new password and role."""
+    """Ajouter un utilisateur, ou donner à un utilisateur existant un nouveau mot de passe et un nouveau rôle."""
     from review.users import add_user
 
     # asked for only when neither --password nor VERBATIMS_PASSWORD gives one, as the option's prompt was
-    password = settings.current().password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = settings.current().password or typer.prompt(
+        say("cli.password"), hide_input=True, confirmation_prompt=say("cli.password_again")
+    )
     add_user(open_store(), username, password, role)
     typer.echo(say("user.saved", username=username, role=role))

@@ -165,7 +165,7 @@ def test_review_retrain_and_next_wave_from_the_command_line(sample_run, gold, tm
     _, out = sample_run
     run_id = json.loads((out / "manifest.json").read_text())["run_id"]
     queue = verbatims("review", "queue", run_id, "--limit", "3")
-    assert queue.returncode == 0 and f"run {run_id}, version 0" in queue.stdout
+    assert queue.returncode == 0 and f"l'analyse {run_id}, version 0" in queue.stdout
     unit = queue.stdout.split("\n\n")[1].split()[0]
     moved = verbatims("review", "move", run_id, unit, "--new", "Thème créé en revue", "--seen", "0", "--reviewer", "ana")
     assert moved.returncode == 0 and "Correction #1 enregistrée : déplacement" in moved.stdout, moved.stderr

@@ -32,6 +32,7 @@ FORBIDDEN = [
     "duplicate row", "answers", "analysed", "set aside", "themes", "respondents", "rank", "share", "keywords",
     "undo", "malformed", "request", "results", "review:", "more in", "unknown user", "wrong password",
     "promoted", "rolled back", "from_codebook", "n_respondents", "above", "below",
+    "units", "nets", "reviewed", "before", "after", "folder", "default", "usage:", "commands", "missing", "try",
 ]  # fmt: skip
 _ENGLISH = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, FORBIDDEN)) + r")(?![\w-])", re.IGNORECASE)
 # File names, commands and `quoted code` are not prose: "themes.csv", "verbatims review queue" and a YAML key such

@@ -216,7 +216,7 @@ def test_the_command_shows_items_and_progress_in_french(recorded_run, keeper, mo
     shown = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--wait", "--db", db])
     assert shown.exit_code == 0, shown.output
     head, first, second = shown.output.split("\n\n")
-    assert f"run {run}, version " in head and "unités revues" in head and "F1 hors échantillon : 0," in head
+    assert f"l'analyse {run}, version " in head and "unités revues" in head and "F1 hors échantillon : 0," in head
     assert "modèle de la file réajusté sur 44 unités revues" in head
     assert first.split()[0] == queue_view(store, run, limit=1).items[0].unit_id
     assert "probabilité 0," in first and "revue proche (" in first and "thème : " in first

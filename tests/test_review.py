@@ -396,6 +396,6 @@ def test_the_cli_corrects_nets_and_shows_them(recorded_run, monkeypatch):
     review("dissolve-net", run, net)
     assert net not in load_state(store, run).nets()
     shown = cli.invoke(app, ["review", "show", run, "--db", store.url]).output
-    assert f"net {a}" in shown and "themes in" in shown
+    assert f"regroupement {a}" in shown and " thèmes dans " in shown
     failed = cli.invoke(app, ["review", "rename-net", run, "nowhere", "x", "--db", store.url, "--reviewer", "alice"])
     assert failed.exit_code != 0 and "regroupement inconnu « nowhere »" in failed.output + str(failed.exception)
