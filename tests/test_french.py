@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 import typer
 from fastapi.testclient import TestClient
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from pipeline.analysis import Analysis
 from pipeline.errors import InputError, NotFoundError
@@ -101,6 +103,18 @@ def test_the_sample_workbook_is_french(sample_outputs):
     assert list(pd.read_csv(out / "themes.csv", nrows=0).columns[:2]) == ["rank", "net_rank"]  # CSV: machine names
 
 
+def test_the_sample_slides_are_french(sample_outputs):
+    out, _ = sample_outputs
+    deck = Presentation(out / "report.pptx")
+    shapes = [shape for slide in deck.slides for shape in slide.shapes]
+    texts = [shape.text_frame.text for shape in shapes if shape.has_text_frame]
+    alts = [s._element.nvPicPr.cNvPr.get("descr") for s in shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert "Classement des thèmes" in texts and len(alts) == 2  # the ranked chart and the segment chart
+    # quotes « … » are the respondents' words, not the product's
+    ours = " | ".join(re.sub(r"«[^»]*»", "« »", text) for text in [*texts, *alts])
+    assert "Base : 278 répondants analysés sur 304 réponses reçues" in ours and not english(ours), english(ours)[:5]
+
+
 def test_the_analyze_summary_is_french(sample_outputs, capsys):
     from cli.analysis_commands import print_summary
 
@@ -166,6 +180,16 @@ def test_the_xlsx_of_any_run_keeps_its_french_headers(client):
     sign_in(web, "reviewer")
     book = pd.read_excel(io.BytesIO(web.get(f"/runs/{run}/download/xlsx").content), sheet_name=None)
     assert not english(" | ".join(str(c) for sheet in book.values() for c in sheet.columns))
+
+
+def test_the_report_page_and_its_charts_are_french(client):
+    run, web = client
+    sign_in(web, "reviewer")
+    page = web.get(f"/runs/{run}/report").text
+    charts = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', page)
+    assert [alt.split(" : ")[0] for alt in charts] == ["Graphique", "Graphique"]  # ranked, segments; no wave
+    text = re.sub(r"«[^»]*»", "« »", html.unescape(visible(page)))  # quotes are the respondents' words
+    assert not english(" | ".join([text, *map(html.unescape, charts)]))
 
 
 def refusal(store, run_id: str, action: str, **payload) -> str:
