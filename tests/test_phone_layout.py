@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_web_e2e import PASSWORD, analysed_run, browser, expect, serving, store  # noqa: F401 (fixtures)
 
+from review.shares import create_link
 from review.users import add_user
 from web.app import create_app
 from web.jobs import Job
@@ -71,6 +72,7 @@ def test_every_page_fits_a_phone(site, browser, tmp_path):  # noqa: F811
     heights["sign out"] = height(page, "header form button")
 
     theme = load_theme(db, run)
+    token = create_link(db, run, "ada", note=LONG).token  # listed on the run page; its report read below
     pages = {
         "runs": "/",
         "run": f"/runs/{run}",
@@ -79,6 +81,8 @@ def test_every_page_fits_a_phone(site, browser, tmp_path):  # noqa: F811
         "report": f"/runs/{run}/report",
         "coding": f"/runs/{run}/coding",
         "agreement": f"/runs/{run}/agreement",
+        "shared": f"/partage/{token}",
+        "shared-refused": "/partage/" + "A" * 43,
         "job": "/jobs/job-phone",
         "error": "/runs/no-such-run",
     }
@@ -92,7 +96,8 @@ def test_every_page_fits_a_phone(site, browser, tmp_path):  # noqa: F811
         if low:
             too_low[name] = low
         if name in ("runs", "run"):  # the table a card a row: no column headings, each value named
-            expect(page.locator("table.cards thead")).to_be_hidden()
+            for headings in page.locator("table.cards thead").all():  # the run page's share links are cards too
+                expect(headings).to_be_hidden()
             assert page.locator("table.cards td[data-label]").first.evaluate(
                 "td => getComputedStyle(td).display === 'block' && getComputedStyle(td, '::before').content.includes(' : ')"
             )
