@@ -99,7 +99,8 @@ def nets_frame(nets: list[Net], themes: list[Theme], base: int) -> pd.DataFrame:
     rows = []
     for net in nets:
         # no interval rather than a wrong one when the counts do not add up (records built by hand)
-        low, high = wilson(net.n_respondents, base) if net.n_respondents <= base > 0 else (float("nan"),) * 2
+        known = base > 0 and net.n_respondents <= base
+        low, high = wilson(net.n_respondents, base) if known else (float("nan"), float("nan"))
         rows.append(
             {
                 "rank": net.rank,
@@ -127,6 +128,8 @@ def _lay_out(writer: pd.ExcelWriter, name: str, table: pd.DataFrame) -> None:
             style.update(text_wrap=True, valign="top")
         sheet.set_column(i, i, width, book.add_format(style) if style else None)
     sheet.freeze_panes(1, 0)
+    sheet.repeat_rows(0)  # printed, every page keeps the header
+    sheet.set_landscape()
     if len(table.columns):
         sheet.autofilter(0, 0, len(table), len(table.columns) - 1)
 
@@ -176,6 +179,8 @@ def _mark(writer: pd.ExcelWriter, name: str, table: pd.DataFrame, marks: list[Ma
 def _chart(writer: pd.ExcelWriter, nets: pd.DataFrame) -> None:
     """A bar chart of the nets' shares on a sheet of its own, drawn from the Regroupements sheet's cells."""
     sheet = writer.book.add_worksheet(CHART)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 1)  # printed, the chart is one page
     if nets.empty:
         return
     chart = writer.book.add_chart({"type": "bar"})
@@ -190,7 +195,7 @@ def _chart(writer: pd.ExcelWriter, nets: pd.DataFrame) -> None:
     )
     chart.set_title({"name": say("workbook.chart")})
     chart.set_x_axis({"name": say("workbook.chart_axis"), "num_format": "0 %", "min": 0})
-    chart.set_y_axis({"reverse": True})  # rank 1 on top, as the table reads
+    chart.set_y_axis({"reverse": True, "crossing": "max"})  # rank 1 on top, as the table reads; the axis below
     chart.set_legend({"none": True})
     chart.set_size({"width": 960, "height": max(320, 80 + 26 * rows)})
     sheet.insert_chart("A1", chart)
@@ -200,7 +205,8 @@ def _legend(writer: pd.ExcelWriter, waves: bool) -> None:
     """How to read the shares and the coloured cells, each line in the fill it explains."""
     book = writer.book
     sheet = book.add_worksheet(LEGEND)
-    sheet.set_column(0, 0, 120, book.add_format({"text_wrap": True, "valign": "top"}))
+    sheet.set_column(0, 0, 100, book.add_format({"text_wrap": True, "valign": "top"}))
+    sheet.set_landscape()
     lines = [
         (say("workbook.legend"), {"bold": True}),
         (say("workbook.shares"), {}),
