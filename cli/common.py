@@ -39,6 +39,9 @@ class OneLineErrors(FrenchGroup):
             fail(exc)
         except UsageError as exc:
             _usage_failure(exc)
+        except typer.Abort:  # a prompt left with Ctrl-C or Ctrl-D; Typer would say "Aborted!"
+            typer.secho(say("cli.aborted"), fg=typer.colors.RED, err=True)
+            raise typer.Exit(code=1) from None
 
 
 def _usage_failure(error: UsageError) -> NoReturn:

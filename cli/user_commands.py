@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cli.click_french import FrenchTyper
-from cli.common import open_store
+from cli.common import fail, open_store
 from cli.options import Db, Password
 from pipeline import settings
 from pipeline.messages import say
@@ -32,8 +32,16 @@ def add(
     from review.users import add_user
 
     # asked for only when neither --password nor VERBATIMS_PASSWORD gives one, as the option's prompt was
-    password = settings.current().password or typer.prompt(
-        say("cli.password"), hide_input=True, confirmation_prompt=say("cli.password_again")
-    )
+    password = settings.current().password or _ask_password()
     add_user(open_store(), username, password, role)
     typer.echo(say("user.saved", username=username, role=role))
+
+
+def _ask_password() -> str:
+    """Asked twice, hidden; asked here rather than with Click's confirmation prompt, whose mismatch is English."""
+    password, again = (
+        typer.prompt(say(text), hide_input=True, prompt_suffix=" : ") for text in ("cli.password", "cli.password_again")
+    )
+    if again != password:
+        fail(say("cli.password_mismatch"))
+    return password

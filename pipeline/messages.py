@@ -209,6 +209,7 @@ FRENCH: dict[str, str] = {
     "cli.at_most": "la valeur doit être au plus {limit}",
     "cli.no_such_command": "commande inconnue « {name} »",
     "cli.did_you_mean": " ; vouliez-vous dire {commands} ?",
+    "cli.aborted": "Interrompu.",
     "cli.missing_command": "commande manquante",
     "cli.extra_arguments": "{what} : {args}",
     "cli.needs_value": "l'option {name} demande une valeur",
@@ -228,6 +229,7 @@ FRENCH: dict[str, str] = {
     "cli.loading": "Chargement des modèles de langue et classement de la dernière analyse…",
     "cli.password": "Mot de passe",
     "cli.password_again": "Mot de passe, une seconde fois",
+    "cli.password_mismatch": "les deux mots de passe saisis diffèrent : rien n'est enregistré",
     "runner.choices": "threads (une machine, par défaut), dask (une grappe Dask locale, un processus par cœur), "
     "dask:N (N processus locaux) ou tcp://hôte:port (un ordonnanceur Dask existant dont les processus ont verbatims)",
     # Read-only links to a run's report (review.shares, web/routes/shares.py, verbatims share)

@@ -131,3 +131,16 @@ def test_what_the_review_commands_print_is_french(reviewed, tmp_path):
     # theme labels are the reviewers' words and the history's before/after are stored fields: not prose
     for printed in (runs, show.replace("Moyens humains", ""), units, history.split("{")[0], exported, moved.stderr):
         assert english(printed) == [], printed
+
+
+def test_the_password_prompt_is_french_and_leaving_it_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(settings, "_current", None)  # the --db option below configures the settings: undone after
+    monkeypatch.delenv("VERBATIMS_PASSWORD", raising=False)
+    add = ["users", "add", "ana", "--role", "viewer", "--db", str(tmp_path / "users.sqlite")]
+    left = verbatims(*add)  # no input: the prompt reads the end of the input, as after Ctrl-D
+    assert left.exit_code == 1 and left.output.startswith("Mot de passe : ") and left.stderr == "Interrompu.\n"
+    saved = cli.invoke(app, add, input="un mot de passe assez long\n" * 2, prog_name="verbatims")
+    assert saved.exit_code == 0 and "Mot de passe, une seconde fois : " in saved.output, saved.output
+    assert "utilisateur ana (viewer) enregistré" in saved.output
+    mistyped = cli.invoke(app, add, input="un mot de passe assez long\nun autre\n", prog_name="verbatims")
+    assert mistyped.exit_code == 2 and "erreur : les deux mots de passe saisis diffèrent" in mistyped.stderr
