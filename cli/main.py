@@ -6,7 +6,15 @@ here, in the order ``verbatims --help`` lists them, under the one group that tur
 
 from __future__ import annotations
 
-from cli import agreement_commands, analysis_commands, model_commands, review_commands, server_commands, user_commands
+from cli import (
+    agreement_commands,
+    analysis_commands,
+    model_commands,
+    review_commands,
+    server_commands,
+    share_commands,
+    user_commands,
+)
 from cli.click_french import FrenchTyper
 from cli.common import OneLineErrors
 
@@ -38,6 +46,7 @@ review_commands.app.command("agreement")(agreement_commands.agreement)
 review_commands.app.command("settle")(agreement_commands.settle)
 app.add_typer(review_commands.app, name="review")
 app.add_typer(model_commands.app, name="models")
+app.add_typer(share_commands.app, name="share")
 
 
 if __name__ == "__main__":

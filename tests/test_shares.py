@@ -242,3 +242,35 @@ def test_making_a_link_needs_the_forms_csrf_token_and_a_valid_life(site):
     assert too_long.status_code == 400 and "de 1 à 90 jours" in too_long.text
     assert admin.post("/runs/nope/partages", data={"csrf_token": csrf}).status_code == 404
     assert list_links(store, RUN) == []
+
+
+def test_the_share_commands_make_list_and_revoke_links_in_french(site, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from pipeline import settings
+
+    store, web_app = site
+    if not store.url.startswith("sqlite"):
+        pytest.skip("the commands are the same on both databases: tried on SQLite")
+    monkeypatch.setattr(settings, "_current", None)  # --db configures the settings: undone after
+    monkeypatch.setenv("VERBATIMS_WEB_URL", "https://verbatims.example/")
+    cli = CliRunner()
+
+    def share(*args: str, code: int = 0) -> str:
+        result = cli.invoke(app, ["share", *args, "--db", store.url])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    assert share("list", RUN).strip() == f"aucun lien de partage pour l'analyse {RUN}"
+    made = share("create", RUN, "--days", "30", "--note", "comité")
+    url = re.search(r"https://verbatims\.example/partage/([\w-]{43})\n", made)
+    assert url and "Lien de partage n° 1 créé ; il expire le" in made and "il ne sera plus affiché" in made
+    assert TestClient(web_app).get(f"/partage/{url.group(1)}").status_code == 200
+    listed = share("list", "latest")
+    assert listed.startswith("n° 1  actif  créé le ") and "; note : comité" in listed and url.group(1) not in listed
+    assert share("revoke", "1").strip() == "Lien de partage n° 1 révoqué."
+    assert "n° 1  révoqué" in share("list", RUN)
+    assert "erreur : le lien de partage n° 1 est déjà révoqué" in share("revoke", "1", code=2)
+    assert "erreur : un lien de partage dure de 1 à 90 jours" in share("create", RUN, "--days", "91", code=2)
+    assert not english(share("list", RUN) + made)
