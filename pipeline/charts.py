@@ -183,6 +183,7 @@ def ranked_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool =
     axes.errorbar(shares, rows, xerr=[below, above], fmt="none", ecolor=INK, elinewidth=1, capsize=3)
     for row, (share, (_, high)) in enumerate(zip(shares, intervals, strict=True)):
         axes.text(high + 0.008, row, percent(share), va="center", fontsize=9, color=INK)
+    # parse_math=False wherever a label is the analyst's or the data's: "$" would start matplotlib's TeX-like math
     axes.set_yticks(list(rows), [wrap(b.label) for b in bars], fontsize=9, parse_math=False)
     for tick, bar in zip(axes.get_yticklabels(), bars, strict=True):
         tick.set_fontweight("bold" if bar.bold else "normal")
@@ -245,10 +246,13 @@ def _heat_panel(
             if cell is None:
                 continue
             _heat_cell(axes, row, col, cell, top)
-    axes.set_xticks(range(len(values)), [f"{wrap(v, 16)}\n(n={n})" for v, n in values.items()], fontsize=8.5)
+    axes.set_xticks(
+        range(len(values)), [f"{wrap(v, 16)}\n(n={n})" for v, n in values.items()], fontsize=8.5, parse_math=False
+    )
     axes.xaxis.tick_top()
     axes.tick_params(length=0)
-    axes.set_title(say("chart.segments.column", column=column), fontsize=10, fontweight="bold", color=INK)
+    title = say("chart.segments.column", column=column)
+    axes.set_title(title, fontsize=10, fontweight="bold", color=INK, parse_math=False)
     for spine in axes.spines.values():
         spine.set_visible(False)
 

@@ -171,3 +171,16 @@ def test_a_run_drawn_again_reuses_its_drawing_until_a_figure_changes():
     bundle.themes[0].label = "Manque de temps pour se former"  # a reviewer renames a theme: drawn anew
     again = drawn(bundle.themes, bundle.nets, 120)
     assert again is not first and again[0][1] != first[0][1]
+
+
+def test_labels_and_segment_values_are_drawn_as_typed_never_as_math(tmp_path):
+    bundle = survey_bundle(changes={"temps": 1.0})
+    hostile = r"Coût en $\frac{a}{$ <script>"  # as math text, an unbalanced formula that cannot be drawn
+    bundle.themes[0].label = hostile
+    for theme in bundle.themes:
+        shares, bases = theme.segments.pop("fonction"), theme.segment_bases.pop("fonction")
+        theme.segments[hostile] = {f"{v} {hostile}": share for v, share in shares.items()}
+        theme.segment_bases[hostile] = {f"{v} {hostile}": base for v, base in bases.items()}
+    paths = write_outputs(tmp_path, bundle)
+    assert all(image(paths[name].read_bytes()).size for name in paths if name.endswith(".png"))
+    assert len([name for name in paths if name.endswith(".png")]) == 3
