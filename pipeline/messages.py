@@ -14,6 +14,7 @@ FRENCH: dict[str, str] = {
     "excluded.not_french": "pas en français (langue détectée : {language})",
     "excluded.duplicate_row": "ligne en double (même identifiant et même réponse qu'une ligne précédente)",
     "excluded.copy": "copie (de la réponse du répondant {first})",
+    "excluded.stop_words_only": "aucun mot porteur de sens (seulement des mots vides)",
     "correction.saved": "Correction #{seq} enregistrée : {action}",
     "correction.undo_hint": "L'analyse {run_id} est à la version {seq}. Pour annuler : "
     "verbatims review undo {run_id} --event {seq}",
@@ -90,10 +91,11 @@ FRENCH: dict[str, str] = {
     "segment.unknown_value": "aucun répondant analysé n'a « {value} » pour « {column} »",
     "segment.base": "Parts parmi les {respondents} du segment « {column} : {value} », classées selon ces parts ; "
     "citations de ce segment.",
+    # no-break spaces (\u00a0) keep % and : with their figures when a phone's line wraps
     "segment.legend": "▲ / ▼ : part significativement au-dessus / au-dessous de celle du reste des répondants "
-    "(test z, correction de Benjamini-Hochberg, 5 %) ; IC 95 % : intervalle de Wilson ; bases de moins de {min_base} "
-    "répondants non testées.",
-    "segment.interval": "IC 95 % : {low} – {high}",
+    "(test z, correction de Benjamini-Hochberg, 5\u00a0%) ; IC 95\u00a0% : intervalle de Wilson ; bases de moins de "
+    "{min_base} répondants non testées.",
+    "segment.interval": "IC 95\u00a0%\u00a0: {low} – {high}",
     "segment.untested": "base < {min_base} : non testé",
     "segment.above": "significativement au-dessus du reste des répondants",
     "segment.below": "significativement au-dessous du reste des répondants",
@@ -119,6 +121,12 @@ FRENCH: dict[str, str] = {
     "input.text_guessed": "colonne du texte devinée : « {column} » (--text-col pour en choisir une autre)",
     "input.id_guessed": "colonne des identifiants devinée : « {column} » (--id-col pour en choisir une autre)",
     "input.no_id": "aucune colonne d'identifiants : les répondants sont numérotés par ligne (--id-col pour en choisir une)",
+    "input.repaired_lines": "{lines} en Windows-1252 au milieu de lignes en UTF-8 : chacune lue dans son encodage "
+    "(vérifiez-en les accents)",
+    "input.cut": "{answers} de plus de {limit} caractères {cut} à {limit} caractères",
+    "input.duplicate_ids": "{clashes} (deux réponses différentes sous un même identifiant de répondant), dont {ids} : "
+    "corrigez le fichier, ou relancez avec --dedupe-ids pour numéroter les suivantes (« 17 », « 17-2 »)",
+    "input.deduped": "{clashes} : les réponses suivantes numérotées (« 17 », « 17-2 ») à la demande (--dedupe-ids)",
     "codebook.not_found": "plan de codes introuvable : {path}",
     "codebook.not_yaml": "le plan de codes {name} n'est pas du YAML valide : {error}",
     "codebook.no_themes": "le plan de codes {name} doit contenir une liste `themes:` non vide",
@@ -270,6 +278,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "analysed_m": ("analysé", "analysés"),  # agrees with "répondant"
     "received": ("reçue", "reçues"),
     "set_aside": ("écartée", "écartées"),
+    "line": ("ligne", "lignes"),
+    "cut": ("coupée", "coupées"),
+    "duplicate_id": ("identifiant en double", "identifiants en double"),
     "day": ("jour", "jours"),  # a share link's life
     # the command line (cli/)
     "net": ("regroupement", "regroupements"),

@@ -6,6 +6,7 @@ the net "Coût" (40: "prix" 35 and "tarifs" 13); among Direction, Coût (35 of 4
 """
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def run_page(client: TestClient, segment: str = "") -> str:
 def row(page: str, theme_id: str) -> str:
     """A code's row of the run page."""
     start = page.index(f'data-theme="{theme_id}"')
-    return html.unescape(page[start : page.index("</tr>", start)])
+    return html.unescape(page[start : page.index("</tr>", start)]).replace("\xa0", " ")  # no-break spaces read as spaces
 
 
 def quotes(page: str, theme_id: str) -> list[str]:
@@ -150,6 +151,7 @@ def test_significant_cells_are_marked_and_small_bases_are_not_tested(segmented):
     assert "IC 95 % : 59,8 % – 85,8 %" in prix  # Wilson, 30 of 40, by hand: 0.5981 to 0.8581
     assert "non testé" not in prix
     legend = html.unescape(re.search(r'<p class="help" id="significance-legend">([^<]+)</p>', page).group(1))
+    assert "5\xa0%" in legend  # the figure and its sign never apart
     assert "Benjamini-Hochberg" in legend and "moins de 30 répondants non testées" in legend
 
     page = run_page(client, "fonction=Stagiaire")  # 5 respondents: shown with their interval, never tested
@@ -228,9 +230,12 @@ def test_every_report_links_back_to_its_run(segmented):
 
 
 @pytest.mark.slow
-def test_choosing_a_segment_in_the_browser_reranks_the_rows(segmented, browser):  # noqa: F811
+def test_choosing_a_segment_in_the_browser_reranks_the_rows(segmented, browser, tmp_path):  # noqa: F811
+    """On a phone; set VERBATIMS_SCREENSHOTS=docs to refresh docs/phone-segment.png from this run."""
     store, _ = segmented
-    with serving(create_app(store, secret="segments-browser")) as base:
+    app = create_app(store, secret="segments-browser")
+    app.state.web.ranked.get(RUN)  # ranked before serving: the browser's clicks wait for pages, not for the ranking
+    with serving(app) as base:
         page = browser.new_page(viewport={"width": 390, "height": 844})
         page.goto(f"{base}/runs/{RUN}")
         page.fill("input[name=username]", "rita")
@@ -246,3 +251,5 @@ def test_choosing_a_segment_in_the_browser_reranks_the_rows(segmented, browser):
         expect(page.locator("#segment-base")).to_contain_text("Parts parmi les 40 répondants du segment")
         expect(page.locator('tr[data-theme="prix"] .sig')).to_have_text("▲")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the segment view fits a phone
+        shots = Path(os.environ.get("VERBATIMS_SCREENSHOTS", tmp_path))
+        page.screenshot(path=str(shots / "phone-segment.png"), full_page=True)
