@@ -154,6 +154,7 @@ def test_admin_shares_the_report_and_a_stranger_reads_and_downloads_it(site):
     assert any("Prix trop élevés" in sheet.astype(str).to_numpy().ravel() for sheet in workbook.values())
     unknown = stranger.get(f"{path}/telecharger/pdf")
     assert unknown.status_code == 404 and "aucun export « pdf »" in html.unescape(unknown.text)
+    assert "<h1>Fichier introuvable</h1>" in unknown.text and unknown.headers["cache-control"] == "no-store"
 
 
 def test_the_token_opens_the_report_and_nothing_else(site):

@@ -145,16 +145,20 @@ def shared_report(request: Request, token: str, web: Web, _: None = Reader):
 @router.get("/partage/{token}/telecharger/{fmt}")
 def shared_download(request: Request, token: str, fmt: str, web: Web, _: None = Reader):
     try:
-        response = run_file(web, resolve(web.store, token), fmt)
-    except (NotFoundError, ExpiredLinkError) as exc:  # an unknown format too: French, on the shared page's layout
+        run_id = resolve(web.store, token)
+    except (NotFoundError, ExpiredLinkError) as exc:
         return refused(request, web, exc)
+    try:
+        response = run_file(web, run_id, fmt)
+    except NotFoundError as exc:  # an unknown format: said in French on the shared page's layout
+        return refused(request, web, exc, missing_file=True)
     response.headers.update(PRIVATE)
     return response
 
 
-def refused(request: Request, web: WebContext, exc: Exception) -> Response:
-    """The link opens nothing: 410 for a link that did (revoked, expired), 404 for one that never did."""
+def refused(request: Request, web: WebContext, exc: Exception, missing_file: bool = False) -> Response:
+    """The link opens nothing: 410 for a link that did (revoked, expired), 404 for one that never did (or for a
+    file the report does not have)."""
     status = 410 if isinstance(exc, RevokedLinkError | ExpiredLinkError) else 404
-    return web.templates.TemplateResponse(
-        request, "shared_report.html", {"refused": str(exc), "status": status}, status_code=status, headers=PRIVATE
-    )
+    context = {"refused": str(exc), "status": status, "missing_file": missing_file}
+    return web.templates.TemplateResponse(request, "shared_report.html", context, status_code=status, headers=PRIVATE)
