@@ -15,6 +15,7 @@ import typer
 from cli.options import Db, Reviewer, RunArg, UnitArg
 from cli.review_commands import _open_run
 from pipeline import settings
+from pipeline.messages import decimal, plural, say
 
 if TYPE_CHECKING:
     from review.agreement import AgreementReport
@@ -32,7 +33,7 @@ def _me() -> str:
 
 
 def _figure(value: float | None) -> str:
-    return "non calculable" if value is None else f"{value:.3f}".replace(".", ",")
+    return say("cli.not_computable") if value is None else decimal(value, ".3f")
 
 
 def double_code(
@@ -52,8 +53,9 @@ def double_code(
     store, run_id = _open_run(run)
     pair = reviewers.split(",")
     units = assign(store, run_id, sample, pair, by=_me(), seed=seed)
-    typer.echo(f"{len(units)} idées confiées à {' et '.join(p.strip() for p in pair)} pour un codage en aveugle.")
-    typer.echo(f"Chacun code sur la page /runs/{run_id}/coding ; l'accord : verbatims review agreement {run_id}")
+    coders = say("cli.and").join(p.strip() for p in pair)
+    typer.echo(say("cli.double_coding", units=plural(len(units), "entrusted_idea"), pair=coders))
+    typer.echo(say("cli.double_coding_next", run_id=run_id))
 
 
 def code(
@@ -68,7 +70,7 @@ def code(
 
     store, run_id = _open_run(run)
     stored = code_unit(store, run_id, unit, _me(), themes.split(","))
-    typer.echo(f"idée {unit} codée par {_me()} : {', '.join(stored)}")
+    typer.echo(say("cli.coded", unit=unit, reviewer=_me(), themes=", ".join(stored)))
 
 
 def agreement(run: RunArg, db: Db = None) -> None:
@@ -81,27 +83,34 @@ def agreement(run: RunArg, db: Db = None) -> None:
 
 
 def report_lines(report: AgreementReport) -> list[str]:
-    coded = ", ".join(f"{r} {report.coded.get(r, 0)}" for r in report.reviewers) or "aucun codeur"
-    first, second = report.reviewers if len(report.reviewers) == 2 else ("codeur 1", "codeur 2")
+    coded = ", ".join(f"{r} {report.coded.get(r, 0)}" for r in report.reviewers) or say("cli.agreement_no_coder")
+    first, second = report.reviewers if len(report.reviewers) == 2 else (say("cli.coder", n=1), say("cli.coder", n=2))
+    assigned, both = plural(report.assigned, "idea"), plural(report.both, "coded")
     lines = [
-        f"Analyse {report.run_id} : {report.assigned} idées en double codage ({coded} codées), "
-        f"{report.both} codées par les deux.",
-        f"Thème principal — alpha de Krippendorff (nominal) : {_figure(report.alpha)} ; "
-        f"kappa de Cohen : {_figure(report.kappa)} ; accord brut : {_figure(report.agreement)}",
+        say("cli.agreement", run_id=report.run_id, assigned=assigned, coded=coded, both=both),
+        say(
+            "cli.agreement_main",
+            alpha=_figure(report.alpha),
+            kappa=_figure(report.kappa),
+            agreement=_figure(report.agreement),
+        ),
         "",
-        "Par thème (présence ou absence) :",
-        f"  {'thème':<40} {first[:8]:>8} {second[:8]:>8} {'kappa':>15} {'alpha':>15}",
+        say("cli.agreement_per_theme"),
+        f"  {say('cli.agreement_theme'):<40} {first[:8]:>8} {second[:8]:>8} {'kappa':>15} {'alpha':>15}",
     ]
     for t in report.themes:
         lines.append(f"  {t.label[:40]:<40} {t.counts[0]:>8} {t.counts[1]:>8} {_figure(t.kappa):>15} {_figure(t.alpha):>15}")
-    lines += ["", "La machine face à chaque codeur (thème principal, mêmes idées) :"]
-    lines += [f"  {m.reviewer:<20} kappa {_figure(m.kappa)} ; accord brut {_figure(m.agreement)}" for m in report.machine]
-    verdict = {True: "au niveau", False: "en dessous", None: "pas encore mesurable"}[report.machine_at_par]
-    lines.append(f"  La machine est {verdict} de l'accord entre les deux codeurs.")
-    lines += ["", f"Désaccords : {len(report.disagreements)}, dont {report.settled} tranchés."]
+    lines += ["", say("cli.agreement_machine")]
+    lines += [
+        say("cli.agreement_machine_line", reviewer=m.reviewer, kappa=_figure(m.kappa), agreement=_figure(m.agreement))
+        for m in report.machine
+    ]
+    verdict = {True: "cli.agreement_at_par", False: "cli.agreement_below", None: "cli.agreement_unknown"}
+    lines.append(say("cli.agreement_verdict", verdict=say(verdict[report.machine_at_par])))
+    lines += ["", say("cli.disagreements", n=len(report.disagreements), settled=plural(report.settled, "settled"))]
     for d in report.disagreements:
         seen = " | ".join(f"{r} : {', '.join(d.codings[r])}" for r in d.codings)
-        mark = f"tranché par {d.settled_by}" if d.settled else "à trancher"
+        mark = say("cli.settled_by", reviewer=d.settled_by) if d.settled else say("cli.to_settle")
         lines.append(f"  {d.unit_id:<16} {mark:<22} {seen}  « {d.text[:80]} »")
     return lines
 
@@ -119,7 +128,4 @@ def settle(
 
     store, run_id = _open_run(run)
     event = settle_unit(store, run_id, unit, _me(), themes.split(","))
-    typer.echo(
-        f"#{event.seq} désaccord sur l'idée {unit} tranché par {event.reviewer}. "
-        f"Annuler : verbatims review undo {run_id} --event {event.seq}"
-    )
+    typer.echo(say("cli.settled", seq=event.seq, unit=unit, reviewer=event.reviewer, run_id=run_id))

@@ -213,7 +213,7 @@ def classify(
     )
     print_summary(summary)
     for alert in summary.manifest.parameters.get(ALERTS) or []:
-        typer.echo(f"ALERTE : {alert}")
+        typer.echo(say("cli.alert", alert=alert))
     skip_final_collection()
 
 

@@ -13,6 +13,7 @@ from cli.click_french import FrenchTyper
 from cli.common import open_store
 from cli.options import Db
 from pipeline import settings
+from pipeline.messages import decimal, plural, plural_word, say
 
 app = FrenchTyper(
     help="Les modèles de thèmes entraînés : lister (list), mettre en service (promote), revenir en arrière (rollback).",
@@ -48,16 +49,20 @@ def list_(db: Db = None) -> None:
 
     rows, promoted = list_models(open_store())
     if not rows:
-        typer.echo("aucun modèle : revoyez une analyse, puis `verbatims retrain`")
+        typer.echo(say("cli.no_model"))
     for row in rows:
-        mark = "*" if row.version == promoted else " "
-        f1 = f"{row.metrics.get('cv_macro_f1'):.3f}".replace(".", ",")
         reason = unmet(row.metrics)
-        typer.echo(
-            f"{mark} {row.version:<6} {row.created_at:%Y-%m-%d %H:%M}  macro-F1 {f1}  {row.n_items} unités "
-            f"revues, {row.metrics.get('themes')} thèmes, analyses {', '.join(row.runs)}"
-            + (f"\n         sous le seuil de mise en service : {reason}" if reason else "")
+        line = say(
+            "cli.model_line",
+            mark="*" if row.version == promoted else " ",
+            version=row.version,
+            created=row.created_at,
+            f1=decimal(row.metrics.get("cv_macro_f1"), ".3f"),
+            reviewed=plural(row.n_items, "reviewed_idea"),
+            themes=plural(row.metrics.get("themes") or 0, "theme"),
+            runs=f"{plural_word(len(row.runs), 'run')} {', '.join(row.runs)}",
         )
+        typer.echo(line + (f"\n         {say('cli.model_below', reason=reason)}" if reason else ""))
 
 
 @app.command()
@@ -72,10 +77,10 @@ def promote(
     from review.model_registry import promote as promote_model
 
     promote_model(open_store(), version, getpass.getuser(), reason="promoted by hand")
-    typer.echo(f"modèle {version} mis en service")
+    typer.echo(say("cli.model_promoted", version=version))
     reason = unmet(model_row(open_store(), version).metrics)
     if reason:
-        typer.echo(f"attention : il est sous le seuil de mise en service ({reason}) ; classify le refusera sans --force")
+        typer.echo(say("cli.model_promoted_below", reason=reason))
 
 
 @app.command()
@@ -84,4 +89,4 @@ def rollback(db: Db = None) -> None:
     from review.model_registry import rollback as rollback_model
 
     version = rollback_model(open_store(), getpass.getuser())
-    typer.echo(f"retour en arrière : le modèle {version} est de nouveau en service")
+    typer.echo(say("cli.model_rolled_back", version=version))

@@ -13,7 +13,7 @@ from cli.click_french import FrenchTyper
 from cli.common import fail, open_store
 from cli.options import Db, LabelArg, NetArg, Reviewer, RunArg, Seen, ThemeArg, UnitArg
 from pipeline import settings
-from pipeline.messages import action_name, plural, say
+from pipeline.messages import action_name, decimal, plural, say
 
 if TYPE_CHECKING:  # SQLAlchemy, for the annotation only
     from review.store import Store
@@ -142,49 +142,43 @@ def queue(
 
 
 def _fr(x: float) -> str:
-    return f"{x:.2f}".replace(".", ",")
+    return decimal(x, ".2f")
 
 
 def _progress_line(view) -> str:
     from review.queue import MIN_REVIEWED_TO_LEARN
 
     p = view.progress
-    f1 = _fr(p.held_out_f1) if p.held_out_f1 is not None else "pas encore"
+    f1 = _fr(p.held_out_f1) if p.held_out_f1 is not None else say("cli.queue_no_f1")
+    learnt = plural(view.learnt_from, "reviewed_idea") if view.learnt_from is not None else ""
     if view.refitted:
-        model = f"nouvelles revues : modèle de la file réajusté sur {view.learnt_from} unités revues"
+        model = say("cli.queue_refitted", learnt=learnt)
     elif view.behind and view.learnt_from is None:
-        model = (
-            f"la file apprend de vos {view.behind} revues en arrière-plan (--wait pour l'attendre), ordre de la "
-            "machine en attendant"
-        )
+        model = say("cli.queue_first_fit", behind=plural(view.behind, "review"))
     elif view.behind:
-        model = (
-            f"modèle de la file appris sur {view.learnt_from} unités revues ; il apprend vos {view.behind} nouvelles "
-            "revues en arrière-plan (--wait pour les attendre)"
-        )
+        model = say("cli.queue_behind", learnt=learnt, behind=plural(view.behind, "new_review"))
     elif view.learnt_from is not None:
-        model = f"modèle de la file appris sur {view.learnt_from} unités revues, rien de nouveau depuis"
+        model = say("cli.queue_learnt", learnt=learnt)
     else:
-        model = f"la file apprendra de vos revues à partir de {MIN_REVIEWED_TO_LEARN} unités revues"
-    return (
-        f"{p.reviewed} unités revues, {p.open} à revoir ; encore {p.until_retrain} avant qu'un réentraînement vaille "
-        f"la peine ; F1 hors échantillon : {f1} ; {model}"
-    )
+        model = say("cli.queue_not_learning", learnt=plural(MIN_REVIEWED_TO_LEARN, "reviewed_idea"))
+    reviewed = plural(p.reviewed, "reviewed_idea")
+    return say("cli.queue_progress", reviewed=reviewed, open=p.open, until=p.until_retrain, f1=f1, model=model)
 
 
 def _queue_item(item) -> str:
-    chance = f" (probabilité {_fr(item.probability)})" if item.probability is not None else ""
+    chance = say("cli.queue_chance", probability=_fr(item.probability)) if item.probability is not None else ""
     lines = [
-        f"{item.unit_id}  certitude {_fr(item.certainty)}",
+        say("cli.queue_item", unit_id=item.unit_id, certainty=_fr(item.certainty)),
         f"  « {item.text[:200]} »",
-        f"  thème : {item.theme_id} {item.theme_label}{chance}",
+        say("cli.queue_theme", theme_id=item.theme_id, label=item.theme_label, chance=chance),
     ]
     if item.runner_up_id:
-        lines.append(f"  ou : {item.runner_up_id} {item.runner_up_label}")
+        lines.append(say("cli.queue_runner_up", theme_id=item.runner_up_id, label=item.runner_up_label))
     if item.reasons:
-        lines.append("  mots : " + ", ".join(item.reasons))
+        lines.append(say("cli.queue_words", words=", ".join(item.reasons)))
     for n in item.neighbours:
-        lines.append(f"  revue proche ({_fr(n.similarity)}) : « {n.text[:80]} » → {' ; '.join(n.theme_labels)}")
+        labels = " ; ".join(n.theme_labels)
+        lines.append(say("cli.queue_neighbour", similarity=_fr(n.similarity), text=n.text[:80], labels=labels))
     return "\n".join(lines)
 
 

@@ -33,7 +33,7 @@ def serve(
     # the server answers quickly, rather than a page that hangs for the language models
     typer.echo(say("cli.loading"))
     app.state.web.ranked.warm_up()
-    typer.echo(f"Page web de verbatims : http://{host}:{port}/  (base {store.shown_url} ; Ctrl-C pour arrêter)")
+    typer.echo(say("cli.serving", host=host, port=port, db=store.shown_url))
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -62,7 +62,7 @@ def serve_flows(
             command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
             processes.append(subprocess.Popen(command, env=env))
             wait_for_api(env["PREFECT_API_URL"], processes[0])
-        typer.echo(f"Interface Prefect : {env['PREFECT_API_URL'].removesuffix('/api')}  (Deployments ; Ctrl-C pour arrêter)")
+        typer.echo(say("cli.prefect_ui", url=env["PREFECT_API_URL"].removesuffix("/api")))
         processes.append(subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env))
         processes[-1].wait()
     except KeyboardInterrupt:

@@ -238,6 +238,59 @@ FRENCH: dict[str, str] = {
     "cli.password": "Mot de passe",
     "cli.password_again": "Mot de passe, une seconde fois",
     "cli.password_mismatch": "les deux mots de passe saisis diffèrent : rien n'est enregistré",
+    "cli.alert": "ALERTE : {alert}",
+    "cli.serving": "Page web de verbatims : http://{host}:{port}/  (base {db} ; Ctrl-C pour arrêter)",
+    "cli.prefect_ui": "Interface Prefect : {url}  (Deployments ; Ctrl-C pour arrêter)",
+    # verbatims review queue
+    "cli.queue_progress": "{reviewed}, {open} à revoir ; encore {until} avant qu'un réentraînement vaille la peine ; "
+    "F1 hors échantillon : {f1} ; {model}",
+    "cli.queue_no_f1": "pas encore",
+    "cli.queue_refitted": "nouvelles revues : modèle de la file réajusté sur {learnt}",
+    "cli.queue_first_fit": "la file apprend de vos {behind} en arrière-plan (--wait pour l'attendre), ordre de la machine "
+    "en attendant",
+    "cli.queue_behind": "modèle de la file appris sur {learnt} ; il apprend vos {behind} en arrière-plan (--wait pour "
+    "les attendre)",
+    "cli.queue_learnt": "modèle de la file appris sur {learnt}, rien de nouveau depuis",
+    "cli.queue_not_learning": "la file apprendra de vos revues à partir de {learnt}",
+    "cli.queue_item": "{unit_id}  certitude {certainty}",
+    "cli.queue_theme": "  thème : {theme_id} {label}{chance}",
+    "cli.queue_chance": " (probabilité {probability})",
+    "cli.queue_runner_up": "  ou : {theme_id} {label}",
+    "cli.queue_words": "  mots : {words}",
+    "cli.queue_neighbour": "  revue proche ({similarity}) : « {text} » → {labels}",
+    # verbatims models / retrain
+    "cli.no_model": "aucun modèle : revoyez une analyse, puis `verbatims retrain`",
+    "cli.model_line": "{mark} {version:<6} {created:%Y-%m-%d %H:%M}  macro-F1 {f1}  {reviewed}, {themes}, {runs}",
+    "cli.model_below": "sous le seuil de mise en service : {reason}",
+    "cli.model_promoted": "modèle {version} mis en service",
+    "cli.model_promoted_below": "attention : il est sous le seuil de mise en service ({reason}) ; classify le refusera "
+    "sans --force",
+    "cli.model_rolled_back": "retour en arrière : le modèle {version} est de nouveau en service",
+    # verbatims review double-code / code / agreement / settle
+    "cli.double_coding": "{units} à {pair} pour un codage en aveugle.",
+    "cli.double_coding_next": "Chacun code sur la page /runs/{run_id}/coding ; l'accord : verbatims review agreement "
+    "{run_id}",
+    "cli.and": " et ",
+    "cli.coded": "idée {unit} codée par {reviewer} : {themes}",
+    "cli.agreement": "Analyse {run_id} : {assigned} en double codage ({coded} codées), {both} par les deux.",
+    "cli.agreement_no_coder": "aucun codeur",
+    "cli.coder": "codeur {n}",
+    "cli.agreement_main": "Thème principal — alpha de Krippendorff (nominal) : {alpha} ; kappa de Cohen : {kappa} ; "
+    "accord brut : {agreement}",
+    "cli.agreement_per_theme": "Par thème (présence ou absence) :",
+    "cli.agreement_theme": "thème",
+    "cli.agreement_machine": "La machine face à chaque codeur (thème principal, mêmes idées) :",
+    "cli.agreement_machine_line": "  {reviewer:<20} kappa {kappa} ; accord brut {agreement}",
+    "cli.agreement_verdict": "  La machine est {verdict} de l'accord entre les deux codeurs.",
+    "cli.agreement_at_par": "au niveau",
+    "cli.agreement_below": "en dessous",
+    "cli.agreement_unknown": "pas encore mesurable",
+    "cli.not_computable": "non calculable",
+    "cli.disagreements": "Désaccords : {n}, dont {settled}.",
+    "cli.settled_by": "tranché par {reviewer}",
+    "cli.to_settle": "à trancher",
+    "cli.settled": "#{seq} désaccord sur l'idée {unit} tranché par {reviewer}. Annuler : verbatims review undo {run_id} "
+    "--event {seq}",
     "runner.choices": "threads (une machine, par défaut), dask (une grappe Dask locale, un processus par cœur), "
     "dask:N (N processus locaux) ou tcp://hôte:port (un ordonnanceur Dask existant dont les processus ont verbatims)",
     # Read-only links to a run's report (review.shares, web/routes/shares.py, verbatims share)
@@ -286,6 +339,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "net": ("regroupement", "regroupements"),
     "reviewed_idea": ("idée revue", "idées revues"),
     "extra_argument": ("argument en trop", "arguments en trop"),
+    "new_review": ("nouvelle revue", "nouvelles revues"),
+    "review": ("revue", "revues"),
+    "run": ("analyse", "analyses"),
+    "entrusted_idea": ("idée confiée", "idées confiées"),
+    "coded": ("codée", "codées"),
+    "settled": ("tranché", "tranchés"),
 }
 
 # A correction's action as a reviewer reads it (an action missing here is named as is).

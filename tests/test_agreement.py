@@ -227,10 +227,10 @@ def test_the_commands_double_code_report_in_french_and_settle(coders, monkeypatc
     shown = review("agreement", run, who=None)
     # main themes a a b / a b b: observed 2/3, chance 2 * (2/3 * 1/3) = 4/9, kappa (2/3 - 4/9) / (5/9) = 0.4
     assert "4 idées en double codage (ana 3, bob 3 codées), 3 codées par les deux" in shown
-    assert "kappa de Cohen : 0,400" in shown and "Désaccords : 1, dont 0 tranchés." in shown
+    assert "kappa de Cohen : 0,400" in shown and "Désaccords : 1, dont 0 tranché." in shown
     assert f"{units[1]:<16} à trancher" in shown
     assert f"désaccord sur l'idée {units[1]} tranché par cid" in review("settle", run, units[1], "--themes", f"{b},{a}")
-    assert "Désaccords : 1, dont 1 tranchés." in review("agreement", run, who=None)
+    assert "Désaccords : 1, dont 1 tranché." in review("agreement", run, who=None)
     refused = cli.invoke(app, ["review", "settle", run, units[0], "--themes", a, "--db", store.url, "--reviewer", "cid"])
     assert refused.exit_code == 2 and "d'accord" in refused.output
 

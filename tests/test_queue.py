@@ -216,15 +216,15 @@ def test_the_command_shows_items_and_progress_in_french(recorded_run, keeper, mo
     shown = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--wait", "--db", db])
     assert shown.exit_code == 0, shown.output
     head, first, second = shown.output.split("\n\n")
-    assert f"l'analyse {run}, version " in head and "unités revues" in head and "F1 hors échantillon : 0," in head
-    assert "modèle de la file réajusté sur 44 unités revues" in head
+    assert f"l'analyse {run}, version " in head and "idées revues" in head and "F1 hors échantillon : 0," in head
+    assert "modèle de la file réajusté sur 44 idées revues" in head
     assert first.split()[0] == queue_view(store, run, limit=1).items[0].unit_id
     assert "probabilité 0," in first and "revue proche (" in first and "thème : " in first
     again = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", store.url.removeprefix("sqlite:///")])
     assert "rien de nouveau depuis" in again.output
     _review(store, run, review_queue(store, run, limit=2)[1])
     later = CliRunner().invoke(app, ["review", "queue", run, "--limit", "2", "--db", store.url.removeprefix("sqlite:///")])
-    assert "appris sur 44 unités revues ; il apprend vos 2 nouvelles revues en arrière-plan" in later.output
+    assert "appris sur 44 idées revues ; il apprend vos 2 nouvelles revues en arrière-plan" in later.output
 
 
 def test_vectors_are_kept_per_run_content(recorded_run, keeper, tmp_path):

@@ -457,7 +457,7 @@ def test_the_commands_show_a_candidate_and_refuse_its_wave_in_french(recorded_ru
     cli = CliRunner()
     listed = cli.invoke(app, ["models", "list", "--db", store.url])
     assert listed.exit_code == 0 and listed.output.startswith("  v1 "), listed.output
-    assert "4 unités revues" in listed.output and "sous le seuil de mise en service : il faut au moins" in listed.output
+    assert "4 idées revues, " in listed.output and "sous le seuil de mise en service : il faut au moins" in listed.output
     promoted = cli.invoke(app, ["models", "promote", "v1", "--db", store.url])
     assert promoted.exit_code == 0 and "modèle v1 mis en service" in promoted.output
     assert "attention : il est sous le seuil de mise en service" in promoted.output and "--force" in promoted.output
