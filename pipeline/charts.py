@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from pipeline.messages import plural, say
+from pipeline.messages import decimal, plural, say
 from pipeline.nets import Net
 from pipeline.records import OTHER_ID, IdeaUnit, Theme
 from pipeline.significance import MIN_BASE, SegmentCell, segment_cells, wilson
@@ -37,12 +37,13 @@ MAX_HEAT_ROWS = 15  # codes of the segment table
 LABEL_CHARS = 44  # a label's line, in characters, before it wraps
 NET_COLOUR, CODE_COLOUR, ASIDE_COLOUR = "#2f5d8a", "#8fb3d9", "#b5b5b5"
 UP_COLOUR, DOWN_COLOUR = "#2e7d32", "#c62828"
+PALE_UP, PALE_DOWN = "#a5d6a7", "#ef9a9a"  # a change within sampling noise
 UNTESTED_COLOUR = "#e4e4e4"
 INK, MUTED = "#222222", "#555555"
 KEPT_DRAWINGS = 8  # runs (or versions of a run) whose charts stay drawn, a few hundred kB each
 _DRAWN: OrderedDict[str, list[tuple[Chart, bytes]]] = OrderedDict()
 _LOCK = threading.Lock()  # the web draws from several threads
-TITLES_IN = 0.72  # the band of the title and subtitle, in inches
+SUBTITLE_CHARS_PER_IN = 12  # characters of the 9.5 pt subtitle per inch of width, before it wraps
 
 
 def percent(share: float) -> str:
@@ -52,7 +53,7 @@ def percent(share: float) -> str:
 
 def points(change: float) -> str:
     """A change in points, with its sign and a decimal comma: "+3,2 pt"."""
-    return f"{change:+.1f} pt".replace(".", ",").replace("-", "−")  # the minus sign, not a hyphen
+    return f"{decimal(change, '+.1f')} pt".replace("-", "−")  # the minus sign, not a hyphen
 
 
 def wrap(text: str, width: int = LABEL_CHARS, lines: int = 2) -> str:
@@ -130,11 +131,13 @@ def _titles(figure: Figure, title: str, subtitle: str, titled: bool) -> None:
     """Title and subtitle flush left above the plot, in a band the layout keeps free; the subtitle alone where the
     chart's page says the title already (a slide's title box)."""
     height = figure.get_figheight()
-    band = TITLES_IN if titled else TITLES_IN - 0.31
+    lines = textwrap.wrap(subtitle, int(figure.get_figwidth() * SUBTITLE_CHARS_PER_IN), break_on_hyphens=False)
+    top = 0.43 if titled else 0.12
+    band = top + 0.29 + 0.17 * (len(lines) - 1)
     figure.get_layout_engine().set(rect=(0, 0, 1, 1 - band / height))
     if titled:
         figure.text(0.012, 1 - 0.12 / height, title, va="top", fontsize=14, fontweight="bold", color=INK)
-    figure.text(0.012, 1 - (band - 0.29) / height, subtitle, va="top", fontsize=9.5, color=MUTED)
+    figure.text(0.012, 1 - top / height, "\n".join(lines), va="top", fontsize=9.5, color=MUTED, parse_math=False)
 
 
 @dataclass(frozen=True)
@@ -283,18 +286,27 @@ def has_changes(themes: list[Theme]) -> bool:
 
 
 def waves_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
-    """Each code's change in points since the previous wave, largest rise on top; new codes have none."""
+    """Each code's change in points since the previous wave, largest rise on top; new codes have none. A change
+    beyond sampling noise (``Theme.change_significant``: z-test, Benjamini-Hochberg over the wave) is dark and
+    marked ▲ or ▼; the others are pale, as a survey table would not call them changes."""
     changed = sorted((t for t in themes if t.change_pts is not None), key=lambda t: (-t.change_pts, t.rank))
     changed = changed[:MAX_BARS]
     figure = _figure(1.3 + ROW_IN * len(changed))
     axes = figure.add_subplot()
     rows = range(len(changed))
     changes = [t.change_pts for t in changed]
-    axes.barh(rows, changes, color=[UP_COLOUR if c >= 0 else DOWN_COLOUR for c in changes], height=0.72)
+    colours = [(UP_COLOUR, PALE_UP) if c >= 0 else (DOWN_COLOUR, PALE_DOWN) for c in changes]
+    tint = [dark if t.change_significant else pale for t, (dark, pale) in zip(changed, colours, strict=True)]
+    axes.barh(rows, changes, color=tint, height=0.72)
     reach = max((abs(c) for c in changes), default=1.0) or 1.0
-    for row, change in enumerate(changes):
+    for row, theme in enumerate(changed):
+        change = theme.change_pts
+        text = points(change) + ((" ▲" if change > 0 else " ▼") if theme.change_significant else "")
         beyond = reach * 0.02 if change >= 0 else -reach * 0.02
-        axes.text(change + beyond, row, points(change), va="center", ha="left" if change >= 0 else "right", fontsize=9)
+        weight = "bold" if theme.change_significant else "normal"
+        axes.text(
+            change + beyond, row, text, va="center", ha="left" if change >= 0 else "right", fontsize=9, fontweight=weight
+        )
     axes.axvline(0, color=INK, linewidth=0.8)
     axes.set_yticks(list(rows), [wrap(t.label) for t in changed], fontsize=9, parse_math=False)
     axes.invert_yaxis()

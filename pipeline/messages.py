@@ -165,7 +165,8 @@ FRENCH: dict[str, str] = {
     "(test z, correction de Benjamini-Hochberg, 5 %). En gris : base de moins de {min_base} répondants, non testée.",
     "chart.segments.alt": "Graphique : part de chaque thème dans chaque segment, écarts significatifs marqués",
     "chart.waves.title": "Évolution depuis la vague précédente",
-    "chart.waves.subtitle": "Écart de part des répondants, en points ; un thème nouveau n'a pas d'évolution",
+    "chart.waves.subtitle": "Écart de part des répondants, en points. ▲ / ▼, en foncé : évolution significative (test z, "
+    "correction de Benjamini-Hochberg, 5 %). Un thème nouveau n'a pas d'évolution.",
     "chart.waves.axis": "Évolution (points)",
     "chart.waves.alt": "Graphique : évolution de la part de chaque thème depuis la vague précédente, en points",
     "slides.base": "Base : {respondents} {analysed} sur {answers} {received}",

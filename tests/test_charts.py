@@ -7,7 +7,10 @@ import numpy as np
 from matplotlib.image import imread
 
 from pipeline.charts import (
+    DOWN_COLOUR,
     DPI,
+    PALE_DOWN,
+    PALE_UP,
     UNTESTED_COLOUR,
     UP_COLOUR,
     WIDTH_IN,
@@ -17,6 +20,7 @@ from pipeline.charts import (
     points,
     ranked_chart,
     segments_chart,
+    waves_chart,
     wrap,
 )
 from pipeline.exporters import Bundle, write_outputs
@@ -184,3 +188,12 @@ def test_labels_and_segment_values_are_drawn_as_typed_never_as_math(tmp_path):
     paths = write_outputs(tmp_path, bundle)
     assert all(image(paths[name].read_bytes()).size for name in paths if name.endswith(".png"))
     assert len([name for name in paths if name.endswith(".png")]) == 3
+
+
+def test_the_wave_chart_darkens_only_changes_beyond_noise():
+    bundle = survey_bundle(changes={"temps": 12.0, "budget": -3.0, "outils": 0.5})
+    pale = image(waves_chart(bundle.themes, bundle.nets, 120))
+    assert not has_colour(pale, UP_COLOUR) and has_colour(pale, PALE_UP) and has_colour(pale, PALE_DOWN)
+    bundle.themes[0].change_significant = True  # +12 points, tested and kept after Benjamini-Hochberg
+    marked = image(waves_chart(bundle.themes, bundle.nets, 120))
+    assert has_colour(marked, UP_COLOUR) and not has_colour(marked, DOWN_COLOUR)
