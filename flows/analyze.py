@@ -39,6 +39,7 @@ def analyze_verbatims(
     input_path: InputFile,
     text_col: str | None = None,
     id_col: str | None = None,
+    dedupe_ids: bool = False,
     codebook_path: CodebookFile | None = None,
     embedder: EmbedderName = DEFAULT_EMBEDDER,
     out_dir: Path | None = None,
@@ -52,6 +53,7 @@ def analyze_verbatims(
         input_path: Answers file (.csv/.tsv, .xlsx, .jsonl or .parquet), relative to the served folder.
         text_col: Column holding the answers; guessed when empty.
         id_col: Column holding the respondent id; guessed when empty.
+        dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
         codebook_path: YAML codebook of expected themes, which gives them their labels.
         embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
         out_dir: Folder for the results; default outputs/<run id>/.
@@ -66,8 +68,8 @@ def analyze_verbatims(
         stop_words=load_stop_words(Path(stop_words_path)) if stop_words_path else (),
     )
     with timings("ingest"):
-        dataset = ingest_task(analysis, Path(input_path), text_col, id_col)
-    key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col), "clean")
+        dataset = ingest_task(analysis, Path(input_path), text_col, id_col, dedupe_ids)
+    key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col, dedupe_ids), "clean")
     with timings("clean"):
         cleaned = clean_in_batches(key, analysis, dataset)
     vectors, computed, carried = None, 0, {}

@@ -35,6 +35,7 @@ def classify_wave(
     input_path: InputFile,
     text_col: str | None = None,
     id_col: str | None = None,
+    dedupe_ids: bool = False,
     model_version: RunId | None = None,
     previous_run: RunId | None = None,
     out_dir: Path | None = None,
@@ -49,6 +50,7 @@ def classify_wave(
         input_path: Answers file of the new wave (.csv/.tsv, .xlsx, .jsonl or .parquet).
         text_col: Column holding the answers; guessed when empty.
         id_col: Column holding the respondent id; guessed when empty.
+        dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
         model_version: Theme model to apply; default the promoted one.
         previous_run: Run to compare shares with; default the latest run the model learnt from.
         out_dir: Folder for the results; default outputs/<run id>/.
@@ -69,8 +71,8 @@ def classify_wave(
         question = question or before.question  # a new wave of the same survey asks the same question
     analysis = Analysis(model.embedder, named_nets=named_nets)
     with timings("ingest"):
-        dataset = ingest_task(analysis, Path(input_path), text_col, id_col)
-    key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col), "clean")
+        dataset = ingest_task(analysis, Path(input_path), text_col, id_col, dedupe_ids)
+    key = stage_key(stage_key("ingest", dataset.input_sha256, text_col, id_col, dedupe_ids), "clean")
     with timings("clean"):
         cleaned = clean_in_batches(key, analysis, dataset)
     vectors, computed = None, 0

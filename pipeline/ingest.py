@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -12,10 +13,23 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.errors import InputError, NotFoundError
-from pipeline.messages import say
+from pipeline.messages import plural, plural_word, say
 from pipeline.records import Dataset, Response
 
-_ENCODINGS = ("utf-8-sig", "cp1252")
+# Byte-order marks, longest first: UTF-32-LE's starts with UTF-16-LE's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# An answer longer than this is a pasted document, not an answer: it is cut here, with a note in the manifest.
+# spaCy refuses texts over 1,000,000 characters (E088) and parses in time that grows with length; the longest of
+# the 3,263 real answers of elf_dev.csv has 16,762 characters (999 in 1,000 have under 5,900): none is cut.
+MAX_ANSWER_CHARS = 20_000
+# NUL and the other control characters but tab and line breaks: invisible, and PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DELIMITERS = ",;\t|"
 _ID_NAME = re.compile(
     r"^(id|ids|identifiant|respondent|r[ée]pondant|respondent_id|id_r[ée]pondant|uid|num[ée]ro)$", re.IGNORECASE
@@ -25,22 +39,66 @@ MAX_SEGMENT_VALUES = 30
 
 
 def _read_csv(raw: bytes) -> pd.DataFrame:
-    if not raw.strip():
+    if not raw.strip(b"\x00 \t\r\n" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE + codecs.BOM_UTF16_BE):
         raise InputError(say("input.empty"))
-    for encoding in _ENCODINGS:
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # cp1252 leaves five bytes undefined; latin-1 decodes anything
-        text = raw.decode("latin-1")
+    text, repaired = decode(raw)
     sample = text[:65536]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
         delimiter = max(_DELIMITERS, key=lambda d: sample.split("\n", 1)[0].count(d))
-    return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    if repaired:
+        frame.attrs["notes"] = [say("input.repaired_lines", lines=plural(repaired, "line"))]
+    return frame
+
+
+def decode(raw: bytes) -> tuple[str, int]:
+    """The text of a file of answers, and how many of its lines were read as Windows-1252 among UTF-8 ones.
+
+    UTF-32 and UTF-16 are known by their byte-order mark or, without one, by where their NUL bytes fall (ASCII
+    text in UTF-16-LE has a NUL after every letter). A file that is not all UTF-8 is read line by line: a file
+    stitched from two exports mixes UTF-8 and Windows-1252 rows, and decoding it whole as Windows-1252 turned every
+    UTF-8 accent into "Ã©" without a word."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return raw.decode(encoding), 0
+    if (encoding := _nul_pattern(raw[:4096])) is not None:
+        return raw.decode(encoding, errors="replace"), 0
+    try:
+        return raw.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        pass
+    lines, legacy, utf8_accents = [], 0, False
+    for line in raw.splitlines(keepends=True):
+        try:
+            lines.append(line.decode("utf-8"))
+            utf8_accents = utf8_accents or not line.isascii()
+        except UnicodeDecodeError:  # cp1252 leaves five bytes undefined; latin-1 decodes anything
+            lines.append(line.decode("cp1252", errors="strict") if _is_cp1252(line) else line.decode("latin-1"))
+            legacy += 1
+    return "".join(lines), legacy if utf8_accents else 0
+
+
+def _is_cp1252(line: bytes) -> bool:
+    try:
+        line.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _nul_pattern(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a byte-order mark, from the positions of the NUL bytes of mostly ASCII text."""
+    if head.count(0) < len(head) // 4:
+        return None
+    nul_at = [head[k::4].count(0) / max(len(head[k::4]), 1) for k in range(4)]
+    if min(nul_at[1:]) > 0.9:
+        return "utf-32-le"
+    if min(nul_at[:3]) > 0.9:
+        return "utf-32-be"
+    odd, even = (nul_at[1] + nul_at[3]) / 2, (nul_at[0] + nul_at[2]) / 2
+    return "utf-16-le" if odd > 0.9 else "utf-16-be" if even > 0.9 else None
 
 
 def _read_excel(raw: bytes) -> pd.DataFrame:
@@ -103,8 +161,10 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
         raise InputError(say("input.unreadable", name=path.name, error=exc)) from exc
     if frame.empty or len(frame.columns) == 0:
         raise InputError(say("input.no_rows", path=path))
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.map(_as_text)), hashlib.sha256(raw).hexdigest()
+    frame.columns = [_CONTROL.sub("", str(c)).strip() for c in frame.columns]
+    texts = frame.apply(lambda col: col.map(_as_text))
+    texts.attrs["notes"] = frame.attrs.get("notes", [])  # what reading repaired, for the manifest
+    return texts, hashlib.sha256(raw).hexdigest()
 
 
 def _as_text(value: object) -> str:
@@ -112,7 +172,7 @@ def _as_text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return _CONTROL.sub("", str(value))
 
 
 def guess_text_column(frame: pd.DataFrame) -> str:
@@ -143,10 +203,13 @@ def _check_column(frame: pd.DataFrame, name: str, option: str) -> None:
         raise InputError(say("input.no_column", name=name, option=option, available=available))
 
 
-def ingest(path: Path, text_column: str | None = None, id_column: str | None = None) -> Dataset:
-    """Load answers; guessed columns are reported in ``notes`` so a wrong guess is visible."""
+def ingest(path: Path, text_column: str | None = None, id_column: str | None = None, dedupe_ids: bool = False) -> Dataset:
+    """Load answers; guessed columns, repairs and cuts are reported in ``notes`` so that they are visible.
+
+    Two different answers under one respondent id are refused, naming the first such ids, unless ``dedupe_ids``
+    numbers the later ones ("17", "17-2"); the same row twice stays, for cleaning to set aside as a duplicate."""
     frame, sha256 = read_table(path)
-    notes: list[str] = []
+    notes: list[str] = list(frame.attrs.get("notes", []))
     if text_column:
         _check_column(frame, text_column, "--text-col")
     else:
@@ -159,13 +222,17 @@ def ingest(path: Path, text_column: str | None = None, id_column: str | None = N
         notes.append(say("input.id_guessed", column=id_column) if id_column else say("input.no_id"))
     if (frame[text_column].str.strip() == "").all():
         raise InputError(say("input.no_answers", column=text_column))
-    ids = frame[id_column].str.strip() if id_column else pd.Series([f"row-{i + 1}" for i in range(len(frame))])
-    ids = ids.where(ids != "", [f"row-{i + 1}" for i in range(len(frame))])
+    texts, cut = _cut_long_answers(frame[text_column])
+    if cut:
+        limit = f"{MAX_ANSWER_CHARS:,}".replace(",", "\u202f")  # French thousands: a narrow no-break space
+        notes.append(say("input.cut", answers=plural(cut, "answer"), limit=limit, cut=plural_word(cut, "cut")))
+    given = frame[id_column].str.strip().tolist() if id_column else [""] * len(frame)
+    ids = _unique_ids(_fill_missing_ids(given), texts.tolist(), dedupe_ids, notes)
     meta_columns = [c for c in frame.columns if c not in (text_column, id_column)]
     segment_columns = [c for c in meta_columns if 1 < frame[c].nunique() <= min(MAX_SEGMENT_VALUES, len(frame) - 1)]
     responses = [
         Response(respondent_id=rid, text=text, segments=meta)
-        for rid, text, meta in zip(ids, frame[text_column], frame[meta_columns].to_dict("records"), strict=True)
+        for rid, text, meta in zip(ids, texts, frame[meta_columns].to_dict("records"), strict=True)
     ]
     return Dataset(
         responses=responses,
@@ -175,3 +242,48 @@ def ingest(path: Path, text_column: str | None = None, id_column: str | None = N
         notes=notes,
         input_sha256=sha256,
     )
+
+
+def _cut_long_answers(texts: pd.Series) -> tuple[pd.Series, int]:
+    long = texts.str.len() > MAX_ANSWER_CHARS
+    return texts.where(~long, texts.str.slice(0, MAX_ANSWER_CHARS)), int(long.sum())
+
+
+def _fill_missing_ids(ids: list[str]) -> list[str]:
+    """A row without an id is numbered by its line, "row-3", or "row-3-2" when the file already has a "row-3"."""
+    taken = set(ids)
+    filled = []
+    for n, rid in enumerate(ids, start=1):
+        if not rid:
+            rid, k = f"row-{n}", 2
+            while rid in taken:
+                rid, k = f"row-{n}-{k}", k + 1
+            taken.add(rid)
+        filled.append(rid)
+    return filled
+
+
+def _unique_ids(ids: list[str], texts: list[str], dedupe: bool, notes: list[str]) -> list[str]:
+    """The ids, refused (or, with ``dedupe``, numbered) where one id carries two different answers."""
+    first_text: dict[str, str] = {}
+    clashes: list[str] = []
+    for rid, text in zip(ids, texts, strict=True):
+        if first_text.setdefault(rid, text) != text and rid not in clashes:
+            clashes.append(rid)
+    if not clashes:
+        return ids
+    if not dedupe:
+        shown = ", ".join(f"« {rid} »" for rid in clashes[:5]) + (" …" if len(clashes) > 5 else "")
+        raise InputError(say("input.duplicate_ids", clashes=plural(len(clashes), "duplicate_id"), ids=shown))
+    taken, seen_text, unique = set(ids), {}, []
+    for rid, text in zip(ids, texts, strict=True):
+        if rid in seen_text and seen_text[rid] != text:
+            k = 2
+            while f"{rid}-{k}" in taken:
+                k += 1
+            rid = f"{rid}-{k}"
+            taken.add(rid)
+        seen_text.setdefault(rid, text)
+        unique.append(rid)
+    notes.append(say("input.deduped", clashes=plural(len(clashes), "duplicate_id")))
+    return unique

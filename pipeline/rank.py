@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from pipeline.clean import PLACEHOLDERS
+from pipeline.masking import has_placeholder
 from pipeline.records import OTHER_ID, Assignment, IdeaUnit, Response, Theme
 
 QUOTES_PER_THEME = 5
@@ -27,7 +27,7 @@ def trim_quote(text: str, limit: int = MAX_QUOTE_CHARS) -> str:
 
 def masked(text: str) -> bool:
     """Whether cleaning masked personal data in the text: "[NOM] m'a aidé" is no quote for a report."""
-    return any(placeholder in text for placeholder in PLACEHOLDERS.values())
+    return has_placeholder(text)
 
 
 def pick_quotes(indices: np.ndarray, scores: np.ndarray, vectors: np.ndarray, texts: list[str]) -> list[str]:

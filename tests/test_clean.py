@@ -3,7 +3,8 @@ from collections import Counter
 import pytest
 
 import pipeline.clean as clean_module
-from pipeline.clean import clean, mask_patterns, non_answer_reason, normalize, split_list
+from pipeline.clean import clean, non_answer_reason, normalize, split_list
+from pipeline.masking import mask_patterns
 from pipeline.records import Dataset, Response
 
 

@@ -109,4 +109,4 @@ def test_the_question_given_titles_the_report_before_the_codebooks(analysed, cod
     report = markdown_report(analysed.themes, asked, [], analysed.bundle(asked).nets)
     assert report.startswith("# Thèmes : Que faudrait-il changer ?")
     assert analysis.manifest("r1", Path("vague.csv"), analysed, None, {}).question == codebook.question
-    assert Analysis().manifest("r1", Path("vague.csv"), analysed, None, {}).title == "vague.csv"
+    assert Analysis().manifest("r1", Path("vague.csv"), analysed, None, {}).title == "vague"  # the file name, as named
