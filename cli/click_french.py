@@ -54,7 +54,7 @@ def _note(note: str) -> str:
             parts.append(say("cli.required"))
         else:  # a range, "x>=1", reads the same
             parts.append(part)
-    return "; ".join(parts)
+    return " ; ".join(parts)  # French spaces its semicolons
 
 
 class FrenchHelpFormatter(HelpFormatter):
@@ -64,7 +64,8 @@ class FrenchHelpFormatter(HelpFormatter):
         super().write_usage(prog, args, prefix if prefix is not None else say("cli.usage"))
 
     def write_heading(self, heading: str) -> None:
-        super().write_heading(say("cli.commands") if heading == "Commands" else heading)  # Options, Arguments: French
+        title = say("cli.commands") if heading == "Commands" else heading  # "Options" and "Arguments" are French
+        self.write(f"{'':>{self.current_indent}}{say('cli.heading', title=title)}\n")  # Click writes "Options:"
 
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
         rows = [

@@ -203,6 +203,7 @@ FRENCH: dict[str, str] = {
     "cli.help_option": "Afficher cette aide et quitter.",
     "cli.help_hint": "Aide : {command} {option}",
     "cli.commands": "Commandes",
+    "cli.heading": "{title} :",
     "cli.subcommand": "COMMANDE [ARGUMENTS]...",
     "cli.default": "par défaut : {value}",
     "cli.env_var": "variable d'environnement : {name}",

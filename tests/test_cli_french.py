@@ -47,9 +47,9 @@ def test_every_help_page_is_french(path):
 
 def test_help_notes_types_and_sections_are_french():
     queue = verbatims("review", "queue", "--help").output
-    assert "--limit <entier>" in queue and "[par défaut : 20; x>=1]" in queue
+    assert "--limit <entier>" in queue and "[par défaut : 20 ; x>=1]" in queue
     assert "ANALYSE <texte>" in queue and "[obligatoire]" in queue
-    assert "Commandes:" in verbatims("--help").output
+    assert "\nCommandes :\n" in verbatims("--help").output and "\nOptions :\n" in queue
     alone = verbatims("review")  # a group typed alone shows its help
     assert alone.output.startswith("Utilisation : verbatims review [OPTIONS] COMMANDE [ARGUMENTS]...")
 
