@@ -121,7 +121,8 @@ def test_admin_shares_the_report_and_a_stranger_reads_and_downloads_it(site):
     assert '<option value="7" selected>7 jours</option>' in run_page and ">1 jour</option>" in run_page
     created = admin.post(f"/runs/{RUN}/partages", data={"csrf_token": csrf, "days": "30", "note": "comité"})
     assert created.status_code == 200 and created.headers["cache-control"] == "no-store"
-    assert "Copiez ce lien maintenant : il ne sera plus affiché." in created.text
+    assert "Copiez ce lien maintenant : il ne sera plus affiché." in created.text and "(note : comité)" in created.text
+    assert "il expire le" in html.unescape(created.text)
     path = shared_path(created.text)
     token = path.removeprefix("/partage/")
     assert re.fullmatch(r"/partage/[\w-]{43}", path) and resolve(store, token) == RUN
