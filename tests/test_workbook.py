@@ -1,5 +1,6 @@
 """themes.xlsx as people open it (read back with openpyxl), and a classified wave's tested changes in its files."""
 
+import json
 import zipfile
 from dataclasses import replace
 
@@ -197,7 +198,10 @@ def test_a_classified_waves_changes_are_tested_and_marked(bundle, tmp_path):
     table = themes_frame(bundle.themes, bundle.nets).set_index("theme_id")
     assert table.loc["accueil", "change_significant"] and table.loc["prix", "change_p"] == of["prix"].change_p
     assert table.loc["horaires", "previous_share"] == 0.20 and table.loc["horaires", "previous_base"] == 100
-    report = write_outputs(tmp_path, bundle)["report.md"].read_text(encoding="utf-8")
+    paths = write_outputs(tmp_path, bundle)
+    document = {t["theme_id"]: t for t in json.loads(paths["themes.json"].read_text(encoding="utf-8"))["themes"]}
+    assert document["accueil"]["change_significant"] and document["accueil"]["previous_base"] == 100
+    report = paths["report.md"].read_text(encoding="utf-8")
     assert "| 1 | Prix | 45 | 45% | +15,0 pt |" in report  # significant alone, not once corrected: no mark
     assert "| 3 | Accueil | 20 | 20% | -20,0 pt ▼ |" in report
     assert "(100 répondants ; cette vague : 100 répondants). ▲ / ▼ : évolution significative" in report
