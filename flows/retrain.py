@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.params import CodebookFile, DbUrl, RunId
 from pipeline.codebook import load_codebook
+from pipeline.markdown import md_text
 from review.retrain import RetrainReport, retrain
 from review.store import Store
 
@@ -34,7 +35,7 @@ def retrain_from_reviews(
     get_run_logger().info(report.summary)
     create_markdown_artifact(
         key="retrain-report",
-        markdown=f"# Réentraînement\n\n{report.summary}\n",
+        markdown=f"# Réentraînement\n\n{md_text(report.summary)}\n",
         description=f"Modèle de thèmes {report.version}",
     )
     return report

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from pipeline.manifest import Manifest
+from pipeline.markdown import md_text
 from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.nets import Net
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
@@ -159,7 +160,7 @@ def markdown_report(
     of the chart images written next to the report, shown under the summary."""
     counts = manifest.counts
     lines = [
-        f"# Thèmes : {manifest.title}",
+        f"# Thèmes : {md_text(manifest.title)}",
         "",
         f"{plural(counts.respondents_kept, 'respondent')} {plural_word(counts.respondents_kept, 'analysed_m')} "
         f"sur {plural(counts.rows_in, 'answer')} {plural_word(counts.rows_in, 'received')} "
@@ -172,7 +173,7 @@ def markdown_report(
     codes = {t.theme_id: t for t in themes}
     waves = any(t.change_pts is not None for t in themes)
     lines += _summary_table(nets, codes, manifest if waves else None)
-    lines += [line for file_name, alt in charts for line in ("", f"![{_md(alt)}]({file_name})")]
+    lines += [line for file_name, alt in charts for line in ("", f"![{md_text(alt)}]({file_name})")]
     lines += _alerts(manifest)
     if any(t.segments for t in themes):
         lines += ["", SIGNIFICANCE_LEGEND]
@@ -180,16 +181,16 @@ def markdown_report(
     for net in nets:
         inside = [codes[c] for c in net.code_ids]
         if len(inside) == 1:
-            lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", "", *_code_body(inside[0], cells)]
+            lines += ["", f"## {net.rank}. {md_text(net.label)} ({net.share:.0%})", "", *_code_body(inside[0], cells)]
             continue
-        lines += ["", f"## {net.rank}. {_md(net.label)} ({net.share:.0%})", ""]
+        lines += ["", f"## {net.rank}. {md_text(net.label)} ({net.share:.0%})", ""]
         lines.append(f"{plural(net.n_respondents, 'respondent')}, {plural(len(inside), 'subtheme')}.")
         for n, t in enumerate(inside, start=1):
-            lines += ["", f"### {net.rank}.{n}. {_md(t.label)} ({t.share:.0%})", "", *_code_body(t, cells)]
+            lines += ["", f"### {net.rank}.{n}. {md_text(t.label)} ({t.share:.0%})", "", *_code_body(t, cells)]
     if excluded:
         lines += ["", "## Réponses écartées", "", "| Raison | Nombre |", "|---|---:|"]
         reasons = Counter(e.kind for e in excluded)
-        lines += [f"| {_md(reason)} | {n} |" for reason, n in reasons.most_common()]
+        lines += [f"| {md_text(reason)} | {n} |" for reason, n in reasons.most_common()]
         lines += ["", "Le détail est dans `excluded.csv`."]
     return "\n".join(lines) + "\n"
 
@@ -205,11 +206,11 @@ def _summary_table(nets: list[Net], codes: dict[str, Theme], waves: Manifest | N
         inside = [codes[c] for c in net.code_ids]
         if len(inside) == 1:
             t = inside[0]
-            lines.append(f"| {net.rank} | {_md(net.label)} | {t.n_respondents} | {t.share:.0%} |" + _cell(t, waves))
+            lines.append(f"| {net.rank} | {md_text(net.label)} | {t.n_respondents} | {t.share:.0%} |" + _cell(t, waves))
             continue
-        lines.append(f"| {net.rank} | **{_md(net.label)}** | {net.n_respondents} | {net.share:.0%} |" + _blank(waves))
+        lines.append(f"| {net.rank} | **{md_text(net.label)}** | {net.n_respondents} | {net.share:.0%} |" + _blank(waves))
         lines += [
-            f"| {net.rank}.{n} | {_md(t.label)} | {t.n_respondents} | {t.share:.0%} |" + _cell(t, waves)
+            f"| {net.rank}.{n} | {md_text(t.label)} | {t.n_respondents} | {t.share:.0%} |" + _cell(t, waves)
             for n, t in enumerate(inside, start=1)
         ]
     return lines
@@ -218,7 +219,7 @@ def _summary_table(nets: list[Net], codes: dict[str, Theme], waves: Manifest | N
 def _alerts(manifest: Manifest) -> list[str]:
     """A classified wave's alerts (model below the guard, shares beyond chance), when there are any."""
     alerts = manifest.parameters.get(ALERTS) if manifest.model_version else None
-    return ["", "## Alertes", "", *(f"- {_md(a)}" for a in alerts)] if alerts else []
+    return ["", "## Alertes", "", *(f"- {md_text(a)}" for a in alerts)] if alerts else []
 
 
 def _cell(theme: Theme, waves: Manifest | None) -> str:
@@ -232,18 +233,18 @@ def _blank(waves: Manifest | None) -> str:
 def _code_body(t: Theme, cells: dict[tuple[str, str, str], SegmentCell]) -> list[str]:
     """A code's figures, keywords, quotes and shares by segment."""
     counts = f"{plural(t.n_respondents, 'respondent')}, {plural(t.n_units, 'idea')}"
-    lines = [f"{counts}. Mots-clés : {_md(', '.join(t.keywords[:8]))}.", ""]
-    lines += [f"> « {_md(q)} »\n" for q in t.quotes]
+    lines = [f"{counts}. Mots-clés : {md_text(', '.join(t.keywords[:8]))}.", ""]
+    lines += [f"> « {md_text(q)} »\n" for q in t.quotes]
     for column, values in t.segments.items():
         shown = ", ".join(_segment_cell(cells[t.theme_id, column, value]) for value in values)
-        lines.append(f"*Par {_md(column)} :* {shown}  ")
+        lines.append(f"*Par {md_text(column)} :* {shown}  ")
     return lines
 
 
 def _segment_cell(cell: SegmentCell) -> str:
     """« 18-34 ans 42% ▲ (n = 120) »; in italics when its base is too small to test, as survey tables grey it."""
     mark = {"above": " ▲", "below": " ▼"}[cell.direction] if cell.significant else ""
-    text = f"{_md(cell.value)} {cell.share:.0%}{mark} (n = {cell.base})"
+    text = f"{md_text(cell.value)} {cell.share:.0%}{mark} (n = {cell.base})"
     return text if cell.tested else f"_{text}_"
 
 
@@ -253,7 +254,7 @@ def _wave_legend(manifest: Manifest, themes: list[Theme]) -> str:
     before = max((t.previous_base for t in themes), default=0)
     return say(
         "wave.tested" if tested else "wave.untested",
-        previous=_md(manifest.previous_run_id or "la vague précédente"),
+        previous=md_text(manifest.previous_run_id or "la vague précédente"),
         before=plural(before, "respondent"),
         after=plural(manifest.counts.respondents_kept, "respondent"),
         min_base=MIN_BASE,
@@ -268,8 +269,3 @@ def _change(theme: Theme) -> str:
         return ""
     mark = (" ▲" if theme.change_pts > 0 else " ▼") if theme.change_significant else ""
     return f"{decimal(theme.change_pts, '+.1f')} pt{mark}"
-
-
-def _md(text: str) -> str:
-    """Verbatims are untrusted: no HTML and no table breaks once the Markdown is rendered."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
