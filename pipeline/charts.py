@@ -34,6 +34,8 @@ WIDTH_IN = 10.0
 ROW_IN = 0.34  # one bar, in inches: 41 px at DPI, room for a label on two lines
 MAX_BARS = 32  # rows of the ranked chart; whole nets beyond it are left out (and counted in the subtitle)
 MAX_HEAT_ROWS = 15  # codes of the segment table
+MAX_HEAT_VALUES = 24  # its segment values, all columns together: about 28 inches wide, still legible on a slide
+MIN_HEAT_VALUES = 4  # fewer values of a column than this would misrepresent it: the column is left out
 LABEL_CHARS = 44  # a label's line, in characters, before it wraps
 NET_COLOUR, CODE_COLOUR, ASIDE_COLOUR = "#2f5d8a", "#8fb3d9", "#b5b5b5"
 UP_COLOUR, DOWN_COLOUR = "#2e7d32", "#c62828"
@@ -211,8 +213,9 @@ def segments_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool
     above or below the rest (after Benjamini-Hochberg over the whole table) framed and marked ▲ or ▼; a cell
     too small to test in grey. One panel per segment column, its values headed with their base."""
     cells = {(c.theme_id, c.segment, c.value): c for c in segment_cells(themes)}
-    shown = sorted((t for t in themes if t.segments), key=lambda t: t.rank)[:MAX_HEAT_ROWS]
-    columns = _segment_values(shown)
+    segmented = sorted((t for t in themes if t.segments), key=lambda t: t.rank)
+    shown = segmented[:MAX_HEAT_ROWS]
+    columns, left_out = _fitting(_segment_values(shown))
     count = sum(len(values) for values in columns.values())
     figure = _figure(2.2 + 0.42 * len(shown), 3.6 + 1.05 * count)
     panels = figure.subplots(1, len(columns), sharey=True, width_ratios=[len(v) for v in columns.values()], squeeze=False)
@@ -222,7 +225,12 @@ def segments_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool
     panels[0][0].set_yticks(range(len(shown)), [wrap(t.label, 36) for t in shown], fontsize=9, parse_math=False)
     legend = say("chart.segments.legend", min_base=MIN_BASE)
     figure.supxlabel(textwrap.fill(legend, 40 + 17 * count), fontsize=8, color=MUTED)
-    _titles(figure, say("chart.segments.title"), say("chart.segments.subtitle"), titled)
+    subtitle = say("chart.segments.subtitle")
+    if len(shown) < len(segmented):
+        subtitle += f" ({say('chart.cut', shown=len(shown), total=len(segmented))})"
+    if left_out:
+        subtitle += ". " + say("chart.segments.more", n=left_out)
+    _titles(figure, say("chart.segments.title"), subtitle, titled)
     return _png(figure)
 
 
@@ -236,6 +244,25 @@ def _segment_values(themes: list[Theme]) -> dict[str, dict[str, int]]:
             for value in shares:
                 values[value] = max(values.get(value, 0), bases.get(value, 0))
     return columns
+
+
+def _fitting(columns: dict[str, dict[str, int]]) -> tuple[dict[str, dict[str, int]], int]:
+    """The segment columns that fit MAX_HEAT_VALUES values, in order; a column with more values than the room left
+    keeps its largest ones (when that is a few), since a column may have up to ``ingest.MAX_SEGMENT_VALUES``.
+    Also how many values are left out."""
+    kept: dict[str, dict[str, int]] = {}
+    left_out = 0
+    for column, values in columns.items():
+        room = MAX_HEAT_VALUES - sum(len(v) for v in kept.values())
+        if len(values) <= room:
+            kept[column] = values
+        elif room >= MIN_HEAT_VALUES:
+            largest = {value for value, _ in sorted(values.items(), key=lambda item: -item[1])[:room]}
+            kept[column] = {value: n for value, n in values.items() if value in largest}  # in their order
+            left_out += len(values) - room
+        else:
+            left_out += len(values)
+    return kept, left_out
 
 
 def _heat_panel(

@@ -161,6 +161,7 @@ FRENCH: dict[str, str] = {
     "chart.segments.title": "Thèmes par segment",
     "chart.segments.subtitle": "Part des répondants de chaque segment qui évoquent le thème",
     "chart.segments.column": "Par {column}",
+    "chart.segments.more": "Valeurs de segments non montrées ici : {n} (voir segments.csv)",
     "chart.segments.legend": "▲ / ▼ et cadre : part significativement au-dessus / au-dessous du reste des répondants "
     "(test z, correction de Benjamini-Hochberg, 5 %). En gris : base de moins de {min_base} répondants, non testée.",
     "chart.segments.alt": "Graphique : part de chaque thème dans chaque segment, écarts significatifs marqués",

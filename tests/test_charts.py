@@ -9,12 +9,14 @@ from matplotlib.image import imread
 from pipeline.charts import (
     DOWN_COLOUR,
     DPI,
+    MAX_HEAT_VALUES,
     PALE_DOWN,
     PALE_UP,
     UNTESTED_COLOUR,
     UP_COLOUR,
     WIDTH_IN,
     _bars,
+    _fitting,
     drawn,
     percent,
     points,
@@ -197,3 +199,19 @@ def test_the_wave_chart_darkens_only_changes_beyond_noise():
     bundle.themes[0].change_significant = True  # +12 points, tested and kept after Benjamini-Hochberg
     marked = image(waves_chart(bundle.themes, bundle.nets, 120))
     assert has_colour(marked, UP_COLOUR) and not has_colour(marked, DOWN_COLOUR)
+
+
+def test_a_segment_of_many_values_keeps_the_chart_legible():
+    region = {f"région {n:02d}": 10 + n for n in range(40)}  # 40 values: only the largest are drawn
+    fonction = {"Direction": 40, "Terrain": 80}
+    kept, left_out = _fitting({"région": region, "fonction": fonction})
+    assert list(kept) == ["région"] and list(kept["région"]) == [f"région {n:02d}" for n in range(16, 40)]
+    assert left_out == 16 + 2  # no room left for « fonction »
+    kept, left_out = _fitting({"fonction": fonction, "région": region, "âge": {"jeunes": 50, "seniors": 70}})
+    assert list(kept) == ["fonction", "région"] and len(kept["région"]) == MAX_HEAT_VALUES - 2 and left_out == 18 + 2
+    bundle = survey_bundle()
+    for theme in bundle.themes:
+        theme.segments["région"] = {value: 0.5 for value in region}
+        theme.segment_bases["région"] = region
+    width = image(segments_chart(bundle.themes, bundle.nets, 120)).shape[1]
+    assert width == round((3.6 + 1.05 * MAX_HEAT_VALUES) * DPI)  # 2 values of « fonction », 22 of « région »
