@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.ingest import SUFFIXES, file_sha256, unsupported_type
 from pipeline.messages import say
-from review.store import InboxFile, Store, now
+from review.store import InboxFile, Store, as_utc, now
+
+log = logging.getLogger(__name__)
 
 INCOMING = Path("data/verbatims/incoming")
 # A file whose last write is younger than this may still be being copied in: it waits for the next look.
@@ -35,14 +38,21 @@ class Arrival:
 
 
 def ready_files(folder: Path, settle_seconds: float = SETTLE_SECONDS) -> list[Path]:
-    """Files whose writer has finished, oldest first: not hidden or temporary, and untouched for a while."""
+    """Files whose writer has finished, oldest first: not hidden or temporary, and untouched for a while.
+
+    Symbolic links are ignored, as is anything that resolves outside the folder: whoever can drop a link into the
+    watched folder must not make the service read (and then move, and show) a file from elsewhere."""
     if not folder.is_dir():
         return []
     cutoff = time.time() - settle_seconds
     ready = []
+    inside = folder.resolve()
     for path in folder.iterdir():
         name = path.name
         if not path.is_file() or name.startswith((".", "~$")) or name.lower().endswith(_PARTIAL):
+            continue
+        if path.is_symlink() or path.resolve().parent != inside:
+            log.warning("ignored %s: a symbolic link or outside the watched folder", name)
             continue
         if path.stat().st_mtime <= cutoff:
             ready.append(path)
@@ -68,7 +78,7 @@ def claim(store: Store, arrival: Arrival) -> InboxFile | None:
         pass
     with store.session() as session:
         earlier = session.get(InboxFile, arrival.sha256)
-        abandoned = earlier.status == "running" and _as_aware(earlier.claimed_at) < now() - STALE_CLAIM
+        abandoned = earlier.status == "running" and as_utc(earlier.claimed_at) < now() - STALE_CLAIM
         if earlier.status == "waiting" or abandoned:
             earlier.status, earlier.claimed_at, earlier.file_name = "running", now(), arrival.path.name
             earlier.attempts += 1
@@ -113,8 +123,3 @@ def file_away(path: Path, outcome: str, note: dict) -> Path:
 
 def arrival(path: Path) -> Arrival:
     return Arrival(path=path, sha256=file_sha256(path))
-
-
-def _as_aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone-aware columns; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
