@@ -15,6 +15,7 @@ from pathlib import Path
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.lang import MSO_LANGUAGE_ID
+from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
 from pipeline.charts import Chart, drawn, percent
@@ -84,6 +85,7 @@ def _text_box(slide, top: Emu, height: Emu, paragraphs: list[list[Run]], left: E
     """A text box across the slide; French, so that spelling is checked in French when it is edited."""
     frame = slide.shapes.add_textbox(left, top, WIDE - left - MARGIN, height).text_frame
     frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # a long label or quote shrinks rather than overlaps the next box
     for n, runs in enumerate(paragraphs):
         paragraph = frame.paragraphs[0] if n == 0 else frame.add_paragraph()
         paragraph.space_after = Pt(6)
@@ -145,7 +147,8 @@ def _theme_slide(presentation, net: Net, codes: list[Theme], cells: list[Segment
     slide = _slide(presentation)
     _text_box(slide, Inches(0.35), Inches(0.8), [[Run(f"{net.rank}. {net.label}", 28, bold=True)]])
     _text_box(slide, Inches(1.15), Inches(1.6), figures)
-    quotes = [[Run(f"« {q} »", 16, italic=True)] for q in net_quotes(codes)]
+    # non-breaking spaces inside « », as French sets them: a closing » never starts a line alone
+    quotes = [[Run(f"«\u00a0{q}\u00a0»", 16, italic=True)] for q in net_quotes(codes)]
     _text_box(slide, Inches(2.85), Inches(2.5), quotes)
     notes = notable(codes, cells)
     if any(t.segments for t in codes):

@@ -42,7 +42,7 @@ def test_a_theme_slide_gives_its_share_interval_quotes_and_notable_segments(tmp_
     # 80 of 120: 67 %; Wilson, z = 1.96: centre (0.6667 + 0.0160) / 1.0320 = 0.6615, half-width 0.0832: 58 % to 74 %
     assert "67 % des répondants" in moyens and "Intervalle de confiance à 95 % : 58 % à 74 %" in moyens
     assert "80 répondants sur 120" in moyens and "Sous-thèmes : Manque de temps (50 %), Budget (25 %)" in moyens
-    quotes = re.findall(r"« (.*?) »", moyens)
+    quotes = re.findall(r"«\s(.*?)\s»", moyens)
     # taken in turn from each code: the first of each, then the second of the first code, cut at a word
     assert quotes[:2] == ["Pas le temps de me former", "Aucun budget formation"] and len(quotes) >= 3
     assert quotes[2].endswith(" …") and len(quotes[2]) <= QUOTE_CHARS + 2 and LONG_QUOTE.startswith(quotes[2][:-2])
@@ -52,7 +52,7 @@ def test_a_theme_slide_gives_its_share_interval_quotes_and_notable_segments(tmp_
     assert "(sous-thème « Manque de temps »)" in moyens  # the net has two codes: the line says which
     outils = "\n".join(deck[3][0])
     assert "17 % des répondants" in outils and "Moins cité par « Direction » (fonction) : 0 % contre 25 %" in outils
-    assert "Sous-thèmes" not in outils and len(re.findall("« ", outils.split("Segments notables")[0])) == 3
+    assert "Sous-thèmes" not in outils and len(re.findall(r"«\s", outils.split("Segments notables")[0])) == 3
 
 
 def test_without_segments_there_is_no_segment_slide_nor_segment_lines(tmp_path):
