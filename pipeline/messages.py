@@ -145,6 +145,9 @@ FRENCH: dict[str, str] = {
     "prefect.stopped": "le serveur Prefect s'est arrêté au démarrage (code {code}) : {api_url} est-il déjà utilisé ?",
     "prefect.silent": "le serveur Prefect n'a pas répondu sur {api_url} en {timeout:.0f} s",
     # Users and training
+    "guard.total": "il faut au moins {needed} idées revues ({have} pour l'instant)",
+    "guard.themes": "{themes} {has} moins de {needed} idées revues : {names}",
+    "guard.before": "il a été entraîné avant le contrôle du nombre d'idées revues ; réentraînez-le",
     "user.name_length": "un nom d'utilisateur fait de 1 à 100 caractères",
     "user.role": "rôle inconnu : au choix {roles}",
     "user.password_length": "un mot de passe fait au moins {n} caractères",
@@ -198,6 +201,9 @@ FRENCH: dict[str, str] = {
     "sur les thèmes, 5 %).",
     "workbook.chart": "Part des répondants par regroupement de thèmes",
     "workbook.chart_axis": "Part des répondants",
+    "workbook.waves_chart": "Part des répondants par thème, vague précédente et cette vague",
+    "workbook.previous_wave": "Vague précédente",
+    "workbook.this_wave": "Cette vague",
     "cli.error": "erreur : {message}",
     # The command line: Click's own words (cli/click_french.py) and what the commands print (cli/*_commands.py)
     "cli.usage": "Utilisation : ",
@@ -320,6 +326,27 @@ FRENCH: dict[str, str] = {
     "share.note": " ; note : {note}",
     "share.copy": "Copiez ce lien maintenant : il ne sera plus affiché.",
     "share.no_web_url": "(adresse à compléter par celle du serveur web : définissez VERBATIMS_WEB_URL pour l'avoir entière)",
+    # Sessions, sign-in throttling, accounts and the password policy (review.sessions, review.throttle, review.users)
+    "user.password_blank": "un mot de passe ne peut pas être fait que d'espaces",
+    "user.password_repeated": "un mot de passe ne peut pas être un seul caractère répété",
+    "user.password_sequence": "un mot de passe ne peut pas être une suite simple (12345678…, abcdef…, azerty, qwerty)",
+    "user.password_username": "un mot de passe ne peut pas contenir le nom d'utilisateur",
+    "user.password_guessable": "ce mot de passe est trop facile à deviner (mot de passe courant ou motif connu) : "
+    "prenez plusieurs mots peu courants",
+    "user.unknown": "utilisateur inconnu : {username}",
+    "user.none": "aucun utilisateur",
+    "user.line": "{username}  {role}{state}",
+    "user.state_disabled": "  (désactivé)",
+    "user.disabled": "utilisateur {username} désactivé ; {sessions}",
+    "user.enabled": "utilisateur {username} réactivé",
+    "user.removed": "utilisateur {username} supprimé ; {sessions}",
+    "user.password_reset": "nouveau mot de passe de {username} enregistré ; {sessions}",
+    "user.sessions_ended": "{username} : {sessions}",
+    "login.locked": "Trop de tentatives de connexion : réessayez dans {wait}.",
+    "session.secret_short": "VERBATIMS_SECRET est trop court ({size}) : il en faut au moins {min} ; par exemple "
+    "python -c \"import secrets; print(secrets.token_hex(32))\"",
+    "cli.password_flag": "--password est déconseillé (visible par les autres utilisateurs de la machine dans la liste "
+    "des processus) : utilisez VERBATIMS_PASSWORD ou la saisie masquée",
 }
 
 # Nouns and participles counted in messages: (singular, plural).
@@ -335,9 +362,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "received": ("reçue", "reçues"),
     "set_aside": ("écartée", "écartées"),
     "line": ("ligne", "lignes"),
+    "has": ("a", "ont"),
     "cut": ("coupée", "coupées"),
     "duplicate_id": ("identifiant en double", "identifiants en double"),
     "day": ("jour", "jours"),  # a share link's life
+    "minute": ("minute", "minutes"),  # a locked sign-in's wait
+    "session_ended": ("session fermée", "sessions fermées"),
+    "byte": ("octet", "octets"),
     # the command line (cli/)
     "net": ("regroupement", "regroupements"),
     "reviewed_idea": ("idée revue", "idées revues"),

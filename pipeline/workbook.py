@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from xlsxwriter.chart import Chart
 from xlsxwriter.utility import xl_col_to_name
 
 from pipeline.export import safe_frame
@@ -82,7 +83,7 @@ def write_workbook(path: Path, bundle: Bundle) -> None:
             _lay_out(writer, name, table)
         _mark(writer, THEMES, bundle.themes_table, _change_marks(bundle.themes_table))
         _mark(writer, SEGMENTS, bundle.segments_table, _segment_marks(bundle.segments_table))
-        _chart(writer, nets)
+        _charts(writer, nets, bundle.themes_table)
         _legend(writer, "change_significant" in bundle.themes_table.columns)
 
 
@@ -176,29 +177,44 @@ def _mark(writer: pd.ExcelWriter, name: str, table: pd.DataFrame, marks: list[Ma
         sheet.conditional_format(1, first, last_row, last, {"type": "formula", "criteria": mark.formula, "format": style})
 
 
-def _chart(writer: pd.ExcelWriter, nets: pd.DataFrame) -> None:
-    """A bar chart of the nets' shares on a sheet of its own, drawn from the Regroupements sheet's cells."""
+def _charts(writer: pd.ExcelWriter, nets: pd.DataFrame, themes: pd.DataFrame) -> None:
+    """On a sheet of their own, drawn from the tables' cells: the nets' shares, and for a classified wave each
+    theme's share in the previous wave and in this one."""
     sheet = writer.book.add_worksheet(CHART)
     sheet.set_landscape()
-    sheet.fit_to_pages(1, 1)  # printed, the chart is one page
+    sheet.fit_to_pages(1, 0)  # printed, one page wide
     if nets.empty:
         return
+    ranked = _bar_chart(writer, say("workbook.chart"), NETS, nets, "net_label", {header("share"): "share"})
+    sheet.insert_chart("A1", ranked)
+    if "previous_share" in themes.columns:
+        series = {say("workbook.previous_wave"): "previous_share", say("workbook.this_wave"): "share"}
+        waves = _bar_chart(writer, say("workbook.waves_chart"), THEMES, themes, "label", series)
+        sheet.insert_chart(ranked.height // 20 + 2, 0, waves)  # below the first, rows being 20 pixels high
+
+
+def _bar_chart(
+    writer: pd.ExcelWriter, title: str, sheet: str, table: pd.DataFrame, label: str, series: dict[str, str]
+) -> Chart:
+    """Horizontal bars of ``table``'s share columns (``series``: name → column) by ``label``, rank 1 on top."""
     chart = writer.book.add_chart({"type": "bar"})
-    rows, label, share = len(nets), nets.columns.get_loc("net_label"), nets.columns.get_loc("share")
-    chart.add_series(
-        {
-            "name": header("share"),
-            "categories": [NETS, 1, label, rows, label],
-            "values": [NETS, 1, share, rows, share],
-            "data_labels": {"value": True, "num_format": "0 %"},
-        }
-    )
-    chart.set_title({"name": say("workbook.chart")})
+    rows, categories = len(table), table.columns.get_loc(label)
+    for name, column in series.items():
+        values = table.columns.get_loc(column)
+        chart.add_series(
+            {
+                "name": name,
+                "categories": [sheet, 1, categories, rows, categories],
+                "values": [sheet, 1, values, rows, values],
+                "data_labels": {"value": True, "num_format": "0 %"},
+            }
+        )
+    chart.set_title({"name": title})
     chart.set_x_axis({"name": say("workbook.chart_axis"), "num_format": "0 %", "min": 0})
     chart.set_y_axis({"reverse": True, "crossing": "max"})  # rank 1 on top, as the table reads; the axis below
-    chart.set_legend({"none": True})
-    chart.set_size({"width": 960, "height": max(320, 80 + 26 * rows)})
-    sheet.insert_chart("A1", chart)
+    chart.set_legend({"position": "bottom"} if len(series) > 1 else {"none": True})
+    chart.set_size({"width": 960, "height": max(320, 80 + 26 * rows * len(series))})
+    return chart
 
 
 def _legend(writer: pd.ExcelWriter, waves: bool) -> None:

@@ -162,18 +162,28 @@ def test_significant_changes_are_coloured_on_the_themes_sheet(book):
     assert ranges == {cells: [f"AND(${significant}2,${change}2>0)", f"AND(${significant}2,${change}2<0)"]}
 
 
-def test_a_native_bar_chart_of_the_nets_shares(book, bundle):
+def test_native_bar_charts_of_the_nets_shares_and_of_the_two_waves(book, bundle):
     path, wb = book
-    (chart,) = wb["Graphique"]._charts
-    assert isinstance(chart, BarChart) and chart.type == "bar"
-    (series,) = chart.series
-    nets = _columns(wb["Regroupements"])
-    last = 1 + len(bundle.nets)
+    ranked, waves = wb["Graphique"]._charts
+    assert isinstance(ranked, BarChart) and ranked.type == "bar" and isinstance(waves, BarChart)
+    (series,) = ranked.series
+    nets, last = _columns(wb["Regroupements"]), 1 + len(bundle.nets)
     assert series.val.numRef.f == f"Regroupements!${nets['Part']}$2:${nets['Part']}${last}"
     assert series.cat.strRef.f == f"Regroupements!${nets['Thème']}$2:${nets['Thème']}${last}"
+    themes, last = _columns(wb["Thèmes"]), 1 + len(bundle.themes)
+    shares = [themes["Part (vague précédente)"], themes["Part"]]
+    assert [s.val.numRef.f for s in waves.series] == [f"Thèmes!${c}$2:${c}${last}" for c in shares]
     with zipfile.ZipFile(path) as z:
-        xml = z.read("xl/charts/chart1.xml").decode()
-    assert say("workbook.chart") in xml and say("workbook.chart_axis") in xml
+        xml = z.read("xl/charts/chart1.xml").decode() + z.read("xl/charts/chart2.xml").decode()
+    for text in ["workbook.chart", "workbook.chart_axis", "workbook.waves_chart", "workbook.previous_wave"]:
+        assert say(text) in xml
+
+
+def test_a_first_wave_has_one_chart(bundle, tmp_path):
+    for theme in bundle.themes:
+        theme.change_pts = None
+    sheet = openpyxl.load_workbook(write_outputs(tmp_path, bundle)["themes.xlsx"])["Graphique"]
+    assert len(sheet._charts) == 1
 
 
 def test_a_verbatim_starting_with_equals_stays_text(book):
