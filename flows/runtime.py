@@ -21,7 +21,6 @@ import pipeline
 from pipeline import settings
 from pipeline.errors import InputError
 from pipeline.messages import say
-from pipeline.settings import TASK_RUNNER_HELP
 
 # Cleaning and embedding take turns on a lock (spaCy is not thread-safe; the embedder uses every core), so a
 # second thread only prepares the next batch. Prefect's default, a thread per submitted batch, gave each
@@ -50,7 +49,7 @@ def task_runner(setting: str | None = None):
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(address=setting)
-    raise InputError(say("runner.unknown", setting=setting, choices=TASK_RUNNER_HELP))
+    raise InputError(say("runner.unknown", setting=setting, choices=say("runner.choices")))
 
 
 def _worker_count(setting: str) -> int:

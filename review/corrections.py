@@ -168,7 +168,7 @@ DONE = {
     "settle": "a tranché le désaccord sur",
     "bulk": "a corrigé en lot",
 }
-ITEM_NAMES = {"unit": "l'unité", "theme": "le thème", "net": "le regroupement"}
+ITEM_NAMES = {"unit": "l'idée", "theme": "le thème", "net": "le regroupement"}
 
 
 def _named(item: str) -> str:

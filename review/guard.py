@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pipeline.messages import plural, plural_word, say
+
 # Measured with bench/retrain_guard.py (bench/RESULTS.md, "retrain_guard": FI8, FI7, DC13 of elf_dev.csv, random
 # reviewed samples, held-out answers). A theme seen 1-2 times scores F1 0 on most held-out answers (89% and 62%
 # of themes) and beats answering "yes" to every answer for 8% and 23% of themes; at 4 units half do, at 5-6 two
@@ -46,16 +48,18 @@ def shortfall(label_sets: list[list[str]]) -> Shortfall:
 
 
 def describe(gap: Shortfall, labels: dict[str, str]) -> str:
-    """What is missing, in French, themes by their labels: « il faut au moins 50 unités revues (4 pour
-    l'instant) ; 2 thèmes ont moins de 5 unités revues : Sponsoring (3), Embarquer (1) »."""
+    """What is missing, in French, themes by their labels: « il faut au moins 50 idées revues (4 pour
+    l'instant) ; 2 thèmes ont moins de 5 idées revues : Sponsoring (3), Embarquer (1) »."""
     parts = []
     if gap.total_missing:
-        parts.append(f"il faut au moins {MIN_UNITS_TOTAL} unités revues ({gap.total} pour l'instant)")
+        parts.append(say("guard.total", needed=MIN_UNITS_TOTAL, have=gap.total))
     if gap.themes_short:
         have = sorted(((MIN_UNITS_PER_THEME - missing, labels.get(t, t)) for t, missing in gap.themes_short.items()))
         names = ", ".join(f"{label} ({n})" for n, label in have)
-        many = len(have) > 1
-        parts.append(f"{len(have)} thème{'s ont' if many else ' a'} moins de {MIN_UNITS_PER_THEME} unités revues : {names}")
+        themes = plural(len(have), "theme")
+        parts.append(
+            say("guard.themes", themes=themes, has=plural_word(len(have), "has"), needed=MIN_UNITS_PER_THEME, names=names)
+        )
     return " ; ".join(parts)
 
 
@@ -83,6 +87,6 @@ def unmet(metrics: dict) -> str | None:
     """Why a saved model is below the guard, in French; None when it met it."""
     found = recorded(metrics)
     if found is None:
-        return "il a été entraîné avant le contrôle du nombre d'unités revues ; réentraînez-le"
+        return say("guard.before")
     gap, labels = found
     return None if gap.ok else describe(gap, labels)

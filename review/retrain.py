@@ -11,6 +11,7 @@ from sqlalchemy import select
 from pipeline.codebook import Codebook, codebook_seeds
 from pipeline.embed import embed, load_embedder
 from pipeline.errors import InputError, NotFoundError
+from pipeline.messages import plural
 from review.corrections import OFF_TOPIC, load_state
 from review.guard import Shortfall, as_metrics, describe, shortfall
 from review.model_registry import SavedModel, load_model, promote, promoted_version, save_model
@@ -43,7 +44,7 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
         raise NotFoundError(f"analyse(s) inconnue(s) : {', '.join(sorted(missing))}")
     if not runs:
         raise InputError(
-            "aucune analyse revue : corrigez ou confirmez d'abord des unités (file de revue ou `verbatims review`)"
+            "aucune analyse revue : corrigez ou confirmez d'abord des idées (file de revue ou `verbatims review`)"
         )
     if len({r.embedder for r in runs}) > 1:
         raise InputError("les analyses ont été vectorisées par des modèles différents : réentraînez-les séparément (--run)")
@@ -66,7 +67,7 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
                 items[text_key(text)] = (text, lemmas, themes)
     if not items:
         raise InputError(
-            "aucune unité revue : déplacez, ajoutez ou confirmez des unités (file de revue ou `verbatims review`)"
+            "aucune idée revue : déplacez, ajoutez ou confirmez des idées (file de revue ou `verbatims review`)"
         )
     texts, lemmas, label_sets = (list(column) for column in zip(*items.values(), strict=True))
     stop_words = sorted({w for run in runs for w in run.parameters.get("stop_words", ())})
@@ -103,7 +104,8 @@ class RetrainReport:
     @property
     def summary(self) -> str:
         """In French, for the admin who asked: the score, the comparison, and why it is or is not in service."""
-        parts = [f"modèle {self.version} : macro-F1 en validation croisée {_fr(self.f1)} sur {self.n_items} unités revues"]
+        reviewed = plural(self.n_items, "reviewed_idea")
+        parts = [f"modèle {self.version} : macro-F1 en validation croisée {_fr(self.f1)} sur {reviewed}"]
         if self.previous_version is not None:
             parts.append(
                 f"face à {self.previous_version} sur {self.compared_on} : {_fr(self.new_f1_compared)} contre "
@@ -139,14 +141,14 @@ def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: li
     gold = [data.label_sets[i] for i in fresh]
     theirs = previous.classifier.predict(vectors[fresh], [data.lemmas[i] for i in fresh])
     ours = macro_f1(gold, [predicted[i] for i in fresh])
-    return version, f"{len(fresh)} unités revues depuis son entraînement", ours, macro_f1(gold, theirs)
+    return version, f"{plural(len(fresh), 'reviewed_idea')} depuis son entraînement", ours, macro_f1(gold, theirs)
 
 
 def _trainable(data: TrainingSet, gap: Shortfall) -> None:
     """Too few reviews even for a candidate: cross-validation needs 4 units and a model two themes."""
     if len(data.texts) < MIN_CV_ITEMS or len({t for ls in data.label_sets for t in ls}) < 2:
         raise InputError(
-            f"pas assez de revues pour entraîner un modèle (il faut au moins {MIN_CV_ITEMS} unités revues dans "
+            f"pas assez de revues pour entraîner un modèle (il faut au moins {MIN_CV_ITEMS} idées revues dans "
             f"2 thèmes) : {describe(gap, data.theme_labels)}"
         )
 

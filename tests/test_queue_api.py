@@ -43,7 +43,7 @@ def test_the_stale_view_sequence_ends_in_a_409_naming_who_changed_what(reviewer)
     stale = write(second, action="move", to=other)
     assert stale.status_code == 409
     assert stale.json()["detail"].startswith(
-        f"Votre vue (version {seen}) n'est plus à jour : bob a marqué hors sujet l'unité {second['unit_id']} à "
+        f"Votre vue (version {seen}) n'est plus à jour : bob a marqué hors sujet l'idée {second['unit_id']} à "
     )
     assert f"(version {seen + 1}). Rechargez (version actuelle : {seen + 2})" in stale.json()["detail"]
     assert second["unit_id"] in load_state(db, run).off_topic  # B's correction stands

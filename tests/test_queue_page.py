@@ -180,7 +180,7 @@ def test_a_change_made_meanwhile_by_another_reviewer_is_a_conflict_not_overwritt
     conflict = page.locator("#conflict")
     expect(conflict).to_be_visible()
     expect(conflict).to_contain_text(
-        f"Votre vue (version {seen}) n'est plus à jour : bob a marqué hors sujet l'unité {unit2} à"
+        f"Votre vue (version {seen}) n'est plus à jour : bob a marqué hors sujet l'idée {unit2} à"
     )
     expect(conflict.locator("button")).to_have_text("Recharger")
     expect(items.nth(1)).to_be_visible()  # still on item 2: nothing was saved

@@ -91,7 +91,7 @@ def test_the_previous_model_is_judged_on_reviews_it_never_saw(reviewed, codebook
     more = review_like_the_gold(store, run, gold, 60)
     assert more >= 10
     report = retrain(store, codebook=codebook)
-    assert report.compared_on.endswith("unités revues depuis son entraînement")
+    assert report.compared_on.endswith("idées revues depuis son entraînement")
     assert report.promoted == (report.new_f1_compared >= report.previous_f1)
 
 
@@ -273,9 +273,9 @@ def test_four_corrections_then_retrain_promote_nothing_and_say_in_french_what_is
     assert report.shortfall.themes_short == {t: MIN_UNITS_PER_THEME - n for t, n in counts.items()}
     summary = report.summary
     assert summary.startswith("modèle v1 : macro-F1 en validation croisée ")
-    assert "sur 4 unités revues" in summary and "non mis en service, gardé comme candidat" in summary
-    assert f"il faut au moins {MIN_UNITS_TOTAL} unités revues (4 pour l'instant)" in summary
-    assert f"{len(counts)} thèmes ont moins de {MIN_UNITS_PER_THEME} unités revues : " in summary
+    assert "sur 4 idées revues" in summary and "non mis en service, gardé comme candidat" in summary
+    assert f"il faut au moins {MIN_UNITS_TOTAL} idées revues (4 pour l'instant)" in summary
+    assert f"{len(counts)} thèmes ont moins de {MIN_UNITS_PER_THEME} idées revues : " in summary
     for theme, n in counts.items():  # each short theme by its label, with the units it has
         assert f"{state.themes[theme].label} ({n})" in summary and theme not in summary
     for english in ("model", "promoted", "reviewed", "cross-validated"):
@@ -289,7 +289,7 @@ def test_too_few_reviews_to_train_at_all_is_a_french_input_error(recorded_run, g
     review_like_the_gold(store, run, gold, 2)
     with pytest.raises(InputError, match="pas assez de revues pour entraîner un modèle") as caught:
         retrain(store)
-    assert f"il faut au moins {MIN_UNITS_TOTAL} unités revues (2 pour l'instant)" in str(caught.value)
+    assert f"il faut au moins {MIN_UNITS_TOTAL} idées revues (2 pour l'instant)" in str(caught.value)
     assert list_models(store) == ([], None)
 
 
@@ -307,7 +307,7 @@ def test_shortfall_counts_each_unit_once_per_theme_and_off_topic_like_a_theme():
     assert not one_short.ok and one_short.themes_short == {"b": 1} and one_short.total_missing == 0
     assert (
         describe(one_short, {"b": "Budget"})
-        == f"1 thème a moins de {MIN_UNITS_PER_THEME} unités revues : Budget ({MIN_UNITS_PER_THEME - 1})"
+        == f"1 thème a moins de {MIN_UNITS_PER_THEME} idées revues : Budget ({MIN_UNITS_PER_THEME - 1})"
     )
 
 

@@ -204,7 +204,7 @@ def test_a_correction_on_a_stale_view_is_refused_not_overwritten(recorded_run):
     unit, other = state.members(a)[:2]
     seen = state.version
     correct(store, run, "alice", "move", unit=unit, to=b, seen=seen)
-    with pytest.raises(StaleViewError, match=r"alice a déplacé l'unité .*version actuelle : 1\)"):
+    with pytest.raises(StaleViewError, match=r"alice a déplacé l'idée .*version actuelle : 1\)"):
         correct(store, run, "bob", "move", unit=unit, label="Autre chose", seen=seen)
     assert load_state(store, run).labels[unit] == [b]  # alice's correction stands
     correct(store, run, "bob", "move", unit=other, to=b, seen=seen)  # a different item: no conflict
