@@ -18,5 +18,9 @@ class ConflictError(InputError):
     """The request is valid but clashes with the current state (for example, a view older than a change)."""
 
 
+class TooLargeError(InputError):
+    """The input is over a size limit (an upload, an answer)."""
+
+
 class ForbiddenError(VerbatimsError):
     """The user's role does not allow this."""

@@ -28,6 +28,10 @@ _BOMS = (
 # spaCy refuses texts over 1,000,000 characters (E088) and parses in time that grows with length; the longest of
 # the 3,263 real answers of elf_dev.csv has 16,762 characters (999 in 1,000 have under 5,900): none is cut.
 MAX_ANSWER_CHARS = 20_000
+# A text file has next to no control characters; a binary renamed .csv (a program, an archive, random bytes) has
+# about one in eight. Over 1 in 100 in the first 64 KiB (and more than a few stray ones), it is refused as not text.
+MAX_CONTROL_SHARE = 0.01
+MIN_CONTROL_COUNT = 16
 # NUL and the other control characters but tab and line breaks: invisible, and PostgreSQL refuses NUL in text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DELIMITERS = ",;\t|"
@@ -42,6 +46,9 @@ def _read_csv(raw: bytes) -> pd.DataFrame:
     if not raw.strip(b"\x00 \t\r\n" + codecs.BOM_UTF8 + codecs.BOM_UTF16_LE + codecs.BOM_UTF16_BE):
         raise InputError(say("input.empty"))
     text, repaired = decode(raw)
+    head = text[:65536]
+    if len(_CONTROL.findall(head)) > max(MIN_CONTROL_COUNT, MAX_CONTROL_SHARE * len(head)):
+        raise InputError(say("input.not_text"))
     sample = text[:65536]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter

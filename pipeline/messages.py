@@ -121,6 +121,10 @@ FRENCH: dict[str, str] = {
     "input.text_guessed": "colonne du texte devinée : « {column} » (--text-col pour en choisir une autre)",
     "input.id_guessed": "colonne des identifiants devinée : « {column} » (--id-col pour en choisir une autre)",
     "input.no_id": "aucune colonne d'identifiants : les répondants sont numérotés par ligne (--id-col pour en choisir une)",
+    "input.not_text": "le fichier ne contient pas du texte (un programme, une archive ou un fichier abîmé ?) : "
+    "déposez un export CSV, XLSX, JSONL ou Parquet des réponses",
+    "upload.no_file": "choisissez un fichier de réponses à déposer",
+    "upload.too_large": "fichier trop volumineux : {limit} Mo au plus (réglage VERBATIMS_MAX_UPLOAD_MB)",
     "input.repaired_lines": "{lines} en Windows-1252 au milieu de lignes en UTF-8 : chacune lue dans son encodage "
     "(vérifiez-en les accents)",
     "input.cut": "{answers} de plus de {limit} caractères {cut} à {limit} caractères",

@@ -15,10 +15,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PREFIX = "VERBATIMS_"
-TASK_RUNNER_HELP = (
-    "threads (one machine, default), dask (a local Dask cluster, one worker process per core), "
-    "dask:N (N local workers), or tcp://host:port (an existing Dask scheduler whose workers have verbatims installed)"
-)
 
 
 @dataclass(frozen=True)
@@ -32,6 +28,7 @@ class Settings:
     embed_threads: int | None = None  # BLAS threads of the embedder; default min(4, cores)
     web_url: str = ""  # where `verbatims serve` is reachable, for links from Prefect artifacts
     secret: str | None = None  # signs web sessions; without it each server start signs everyone out
+    max_upload_mb: int = 50  # largest new-wave file the web page accepts (10,000 answers of elf_dev.csv: 3.4 MB)
     reviewer: str | None = None  # who corrects from the command line; default the login name
     password: str | None = None  # for `verbatims users add` in scripts, instead of the prompt
 
@@ -55,7 +52,7 @@ def _parse(name: str, raw: str) -> object:
     default = Settings.__dataclass_fields__[name].default
     if isinstance(default, Path):
         return Path(raw)
-    if name == "embed_threads":
+    if name in {"embed_threads", "max_upload_mb"}:
         return int(raw)
     return raw.strip() if name in {"task_runner", "web_url"} else raw
 

@@ -1,12 +1,15 @@
 """A run's title (issue 17 item 9): the question when one was given, else the answers file as its user named it,
 without the extension; an uploaded wave keeps its user's file name, never the upload's storage name."""
 
+import asyncio
 import html
+import io
 import re
 import threading
 from pathlib import Path
 
 import pytest
+from fastapi import UploadFile
 from fastapi.testclient import TestClient
 from test_web import PASSWORD, sign_in
 
@@ -16,7 +19,7 @@ from pipeline.records import Assignment, CleanResult, ClusterResult, Dataset, Id
 from review.runs import RunRecord, record_run
 from review.store import Store
 from review.users import add_user
-from web import jobs
+from web import jobs, uploads
 from web.app import create_app
 
 
@@ -87,14 +90,16 @@ def test_an_uploaded_wave_keeps_its_users_file_name(tmp_path, monkeypatch):
         done.set()
         raise InputError("arrêt du test")
 
-    monkeypatch.setattr(jobs, "UPLOADS", tmp_path / "uploads")
+    monkeypatch.setattr(uploads, "UPLOADS", tmp_path / "uploads")
     monkeypatch.setattr(flows.classify, "classify_wave", classify_wave)
     queue = jobs.Jobs(Store(str(tmp_path / "jobs.sqlite")))
+    content = b"id;reponse\n1;Plus de moyens\n"
     for question in ("", "Et maintenant ?"):
         done.clear()
-        queue.start_classify("vague2.csv", b"id;reponse\n", "ana", question or None)
+        path = asyncio.run(uploads.receive_wave(UploadFile(io.BytesIO(content), filename="vague2.csv")))
+        queue.start_classify(path, "ana", question or None)
         assert done.wait(30)
     (first, no_question), (second, asked) = received
     assert first.name == second.name == "vague2.csv" and first != second  # the same name twice: two folders
-    assert first.read_bytes() == b"id;reponse\n" and first.parent.parent == tmp_path / "uploads"
+    assert first.read_bytes() == content and first.parent.parent == tmp_path / "uploads"
     assert (no_question, asked) == (None, "Et maintenant ?")

@@ -8,10 +8,16 @@ from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError, VerbatimsError
+from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError, TooLargeError, VerbatimsError
 from pipeline.messages import say
 
-STATUS: dict[type[VerbatimsError], int] = {NotFoundError: 404, ConflictError: 409, InputError: 400, ForbiddenError: 403}
+STATUS: dict[type[VerbatimsError], int] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    TooLargeError: 413,
+    InputError: 400,
+    ForbiddenError: 403,
+}
 
 
 def status_of(exc: VerbatimsError) -> int:

@@ -12,7 +12,6 @@ from pathlib import Path
 from pipeline.errors import NotFoundError, VerbatimsError
 from review.store import Store
 
-UPLOADS = Path("outputs/uploads")
 STATES = {"running": "en cours", "done": "terminé", "failed": "échec"}  # what the job page says of each state
 log = logging.getLogger(__name__)
 
@@ -58,12 +57,9 @@ class Jobs:
 
         return self._start("retrain", by, work)
 
-    def start_classify(self, filename: str, content: bytes, by: str, question: str | None = None) -> str:
-        name = Path(filename).name or "wave.csv"
-        # a folder of its own keeps uploads apart and the file its user's name: the run's file and title show it
-        path = UPLOADS / uuid.uuid4().hex[:8] / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+    def start_classify(self, path: Path, by: str, question: str | None = None) -> str:
+        """Classify a received upload (``web.uploads.receive_wave`` checked it)."""
+        name = path.name
 
         def work(job: Job) -> None:
             from flows.classify import classify_wave

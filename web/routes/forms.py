@@ -15,6 +15,7 @@ from review.model_registry import promote, rollback
 from review.users import add_user
 from web.corrections import Correction, apply_correction
 from web.deps import Admin, Reviewer, Web, csrf, local
+from web.uploads import receive_wave
 
 router = APIRouter(include_in_schema=False)
 
@@ -84,7 +85,9 @@ async def classify_button(
     question: Annotated[str, Form()] = "",
 ):
     csrf(request, csrf_token)
-    job = web.jobs.start_classify(wave.filename or "wave.csv", await wave.read(), username, question.strip() or None)
+    declared = int(request.headers.get("content-length") or 0) - len(question) - 1024  # the form's other fields
+    path = await receive_wave(wave, declared)
+    job = web.jobs.start_classify(path, username, question.strip() or None)
     return redirect(f"/jobs/{job}")
 
 
