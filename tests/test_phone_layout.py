@@ -101,6 +101,9 @@ def test_every_page_fits_a_phone(site, browser, tmp_path):  # noqa: F811
             assert page.locator("table.cards td[data-label]").first.evaluate(
                 "td => getComputedStyle(td).display === 'block' && getComputedStyle(td, '::before').content.includes(' : ')"
             )
+        if name in ("report", "shared"):  # the charts are drawn: the pages' policy lets their data: images load
+            drawn = page.locator("section.charts img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+            assert drawn and all(drawn), (name, drawn)
         if name in ("runs", "run", "report"):
             page.screenshot(path=str(shots / f"phone-{name}.png"))  # the first screen
     assert page.locator("h1").inner_text() == "Erreur 404"  # the error page was the one measured

@@ -16,7 +16,7 @@ from web.routes import ROUTERS, shares
 from web.session import COOKIE, SESSION_SECONDS
 
 HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:",
     "X-Content-Type-Options": "nosniff",
 }
 
