@@ -29,7 +29,8 @@ FRENCH: dict[str, str] = {
     "summary.counts": "{answers} : {kept} {analysed}, {excluded} {set_aside} (voir excluded.csv) ; {themes}.",
     "summary.new": "nouveau ?",
     "summary.more": "… et {n} de plus dans themes.csv",
-    "summary.results": "Résultats : {folder}/  (report.md, themes.csv/.json/.xlsx, assignments.csv, excluded.csv)",
+    "summary.results": "Résultats : {folder}/  (report.md, report.pptx, chart-*.png, themes.csv/.json/.xlsx, "
+    "assignments.csv, excluded.csv)",
     "summary.review": "Revue : verbatims review queue {run_id}",
     "summary.nothing_left": "aucune réponse à analyser : {excluded} ({reasons}) ; voir {folder}/excluded.csv",
     # Refusals of a correction ("Non enregistré : …"); themes and nets by label where the action knows it
