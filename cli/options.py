@@ -46,9 +46,6 @@ Reviewer = Annotated[
     str | None,
     _setting("--reviewer", "reviewer", "Qui corrige (par défaut : VERBATIMS_REVIEWER, sinon votre nom de session)."),
 ]
-Password = Annotated[
-    str | None, _setting("--password", "password", "Par défaut : VERBATIMS_PASSWORD, sinon demandé (masqué, deux fois).")
-]
 Seen = Annotated[
     int | None,
     typer.Option(

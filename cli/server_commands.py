@@ -11,6 +11,7 @@ import typer
 from cli.common import open_store
 from cli.options import Db
 from cli.prefect_server import wait_for_api
+from pipeline import settings
 from pipeline.messages import say
 
 
@@ -19,6 +20,13 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Adresse d'écoute (gardez localhost, sauf derrière un proxy).")
     ] = "127.0.0.1",
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https",
+            help="La page est servie derrière un proxy TLS : cookies de session « Secure » (par défaut : VERBATIMS_HTTPS).",
+        ),
+    ] = False,
     db: Db = None,
 ) -> None:
     """Lancer la page web des correcteurs et des rédacteurs de rapports sur localhost (ajoutez des utilisateurs avec
@@ -27,8 +35,10 @@ def serve(
 
     from web.app import create_app
 
+    if https:
+        settings.configure(https=True)
     store = open_store()
-    app = create_app(store)
+    app = create_app(store)  # refuses a VERBATIMS_SECRET too short, before anything listens
     # before it listens, so that the first page answers at once (bench/first_page.py): the address is shown once
     # the server answers quickly, rather than a page that hangs for the language models
     typer.echo(say("cli.loading"))

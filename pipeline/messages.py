@@ -350,8 +350,6 @@ FRENCH: dict[str, str] = {
     "login.locked": "Trop de tentatives de connexion : réessayez dans {wait}.",
     "session.secret_short": "VERBATIMS_SECRET est trop court ({size}) : il en faut au moins {min} ; par exemple "
     "python -c \"import secrets; print(secrets.token_hex(32))\"",
-    "cli.password_flag": "--password est déconseillé (visible par les autres utilisateurs de la machine dans la liste "
-    "des processus) : utilisez VERBATIMS_PASSWORD ou la saisie masquée",
 }
 
 # Nouns and participles counted in messages: (singular, plural).

@@ -27,7 +27,8 @@ class Settings:
     task_runner: str = "threads"  # threads, dask, dask:N or tcp://host:port
     embed_threads: int | None = None  # BLAS threads of the embedder; default min(4, cores)
     web_url: str = ""  # where `verbatims serve` is reachable, for links from Prefect artifacts
-    secret: str | None = None  # signs web sessions; without it each server start signs everyone out
+    secret: str | None = None  # signs web session cookies; at least 32 bytes when set
+    https: bool = False  # the web page is served behind TLS: session cookies get the Secure flag
     max_upload_mb: int = 50  # largest new-wave file the web page accepts (10,000 answers of elf_dev.csv: 3.4 MB)
     reviewer: str | None = None  # who corrects from the command line; default the login name
     password: str | None = None  # for `verbatims users add` in scripts, instead of the prompt
@@ -54,6 +55,8 @@ def _parse(name: str, raw: str) -> object:
         return Path(raw)
     if name in {"embed_threads", "max_upload_mb"}:
         return int(raw)
+    if name == "https":
+        return raw.strip().lower() in {"1", "true", "yes", "oui"}
     return raw.strip() if name in {"task_runner", "web_url"} else raw
 
 

@@ -208,7 +208,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _sqlite_begin(connection) -> None:
     """Take the write lock when a transaction starts: two reviewers' corrections then queue one after the
     other (busy_timeout) instead of failing with "database is locked" when both try to write."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # a read (Store.reading) begins deferred: it must not queue behind, nor hold up, the writers
+    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("reading") else "BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> None:
@@ -243,6 +244,13 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it takes no write lock (see ``_sqlite_begin``)."""
+        with self._sessions() as session:
+            session.connection(execution_options={"reading": True})
+            yield session  # closing ends the transaction without expiring what was read
+
     def run(self, session: Session, run_id: str) -> Run:
         run = session.get(Run, run_id)
         if run is None:
@@ -272,6 +280,33 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SessionRow(Base):
+    """A signed-in browser (``review.sessions``). Only the sha256 of its id is kept: a copy of the database
+    signs no one in. The store, not the cookie, decides whether a session still holds."""
+
+    __tablename__ = "sessions"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginFailureRow(Base):
+    """A failed sign-in (``review.throttle``): kept in the store so that every server process counts them."""
+
+    __tablename__ = "login_failures"
+
+    failure_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
 
 
 class InboxFile(Base):

@@ -137,7 +137,9 @@ def client(recorded_run):
 def sign_in(client: TestClient, username: str, password: str = PASSWORD):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
     form = {"username": username, "password": password, "csrf_token": token, "next": "/"}
-    return client.post("/login", data=form, follow_redirects=False), token
+    response = client.post("/login", data=form, follow_redirects=False)
+    # signing in opens a new session with a new CSRF token: the one forms carry from now on
+    return response, re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
 
 
 def test_sign_in_error_and_bad_request_are_french(client):

@@ -47,7 +47,8 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD, next_pa
         data={"username": username, "password": password, "csrf_token": token, "next": next_path},
         follow_redirects=False,
     )
-    return response, token
+    # signing in opens a new session with a new CSRF token: the one forms carry from now on
+    return response, re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
 
 
 def test_nothing_is_readable_without_signing_in(site):

@@ -8,7 +8,9 @@ in ``web/deps.py``, and the errors' statuses in ``web/errors.py``.
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
+from pipeline import settings
 from review.store import Store
 from web.deps import HERE, WebContext
 from web.errors import HANDLERS
@@ -16,9 +18,14 @@ from web.routes import ROUTERS, shares
 from web.session import COOKIE, SESSION_SECONDS
 
 HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:",
+    # no page of ours may be framed by another site (clickjacking); X-Frame-Options for older browsers
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
 }
+# unless a route chose its own (a shared report sends no referrer at all): pages and API answers hold survey
+# data, so no browser or proxy cache keeps them, and our addresses are not told to other sites
+DEFAULT_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
 
 
 def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI:
@@ -42,14 +49,22 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
 
 
 async def sessions(request: Request, call_next):
-    """Reads the signed session cookie before each request, writes it back if it changed, and sets the
-    security headers on every answer."""
+    """Reads the session cookie before each request (its session from the store, in a worker thread: the store
+    is not async), writes it back if it changed, and sets the security headers on every answer."""
     codec = request.app.state.web.codec
-    request.state.session = codec.load(request.cookies.get(COOKIE))
+    request.state.session = await run_in_threadpool(codec.load, request.cookies.get(COOKIE))
     response = await call_next(request)
     if request.state.session.changed:
         response.set_cookie(
-            COOKIE, codec.dump(request.state.session), max_age=SESSION_SECONDS, httponly=True, samesite="strict"
+            COOKIE,
+            codec.dump(request.state.session),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=settings.current().https,
         )
     response.headers.update(HEADERS)
+    if not request.url.path.startswith("/static/"):  # the style sheet and scripts hold no data: cached
+        for name, value in DEFAULT_HEADERS.items():
+            response.headers.setdefault(name, value)
     return response

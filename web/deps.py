@@ -28,7 +28,7 @@ class WebContext:
 
     def __init__(self, store: Store, secret: str | None = None):
         self.store = store
-        self.codec = SessionCodec(secret)
+        self.codec = SessionCodec(store, secret)
         self.jobs = Jobs(store)
         self.ranked = RankedRuns(store)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -1,14 +1,19 @@
-"""Sign in and sign out: the session cookie carries the user's name; roles are read from the store each request."""
+"""Sign in and sign out, and the admin's actions on accounts: each signed-in browser is a session in the store
+(``review.sessions``), which these routes open and end; roles are read from the store at each request."""
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pipeline.messages import say
-from review.users import authenticate
-from web.deps import Web, csrf, local
-from web.session import Session
+from pipeline.messages import plural, say
+from review.sessions import end_session, end_sessions, open_session, sweep
+from review.throttle import failed, locked, succeeded
+from review.users import authenticate, remove_user, reset_password, set_disabled
+from web.deps import Admin, Web, csrf, local
+from web.routes.forms import redirect
+from web.session import Session, anonymous
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,15 +33,77 @@ def login(
     next: Annotated[str, Form()] = "/",
 ):
     csrf(request, csrf_token)
+    address = request.client.host if request.client else "-"
+    lock = locked(web.store, username, address)
+    if lock is not None:  # the password is not even looked at: the right one is refused too while locked
+        wait = plural(math.ceil(lock.retry_after / 60), "minute")
+        page = web.page(request, "login.html", next=local(next), message=say("login.locked", wait=wait))
+        page.status_code = 429
+        page.headers["Retry-After"] = str(lock.retry_after)
+        return page
     found = authenticate(web.store, username, password)
     if found is None:
+        failed(web.store, username, address)
         return web.page(request, "login.html", next=local(next), message=say("login.failed"))
-    request.state.session = Session(found.username, request.state.session.csrf, changed=True)
+    succeeded(web.store, found.username)
+    sweep(web.store)
+    if request.state.session.session_id:  # signing in again, as someone else perhaps: the old session ends
+        end_session(web.store, request.state.session.session_id)
+    signed_in = open_session(web.store, found.username)
+    request.state.session = Session(signed_in.username, signed_in.csrf, signed_in.session_id, changed=True)
     return RedirectResponse(local(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()]):
+def logout(request: Request, web: Web, csrf_token: Annotated[str, Form()]):
     csrf(request, csrf_token)
-    request.state.session = Session(None, request.state.session.csrf, changed=True)
+    if request.state.session.session_id:
+        end_session(web.store, request.state.session.session_id)
+    request.state.session = anonymous()
     return RedirectResponse("/login", status_code=303)
+
+
+def _ended(n: int) -> str:
+    return plural(n, "session_ended")
+
+
+@router.post("/users/{username}/disable")
+def disable_form(request: Request, username: str, web: Web, _: Admin, csrf_token: Annotated[str, Form()]):
+    csrf(request, csrf_token)
+    ended = set_disabled(web.store, username, True)
+    return redirect("/", say("user.disabled", username=username, sessions=_ended(ended)))
+
+
+@router.post("/users/{username}/enable")
+def enable_form(request: Request, username: str, web: Web, _: Admin, csrf_token: Annotated[str, Form()]):
+    csrf(request, csrf_token)
+    set_disabled(web.store, username, False)
+    return redirect("/", say("user.enabled", username=username))
+
+
+@router.post("/users/{username}/password")
+def password_form(
+    request: Request,
+    username: str,
+    web: Web,
+    _: Admin,
+    csrf_token: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+):
+    csrf(request, csrf_token)
+    ended = reset_password(web.store, username, password)
+    return redirect("/", say("user.password_reset", username=username, sessions=_ended(ended)))
+
+
+@router.post("/users/{username}/end-sessions")
+def end_sessions_form(request: Request, username: str, web: Web, _: Admin, csrf_token: Annotated[str, Form()]):
+    csrf(request, csrf_token)
+    ended = end_sessions(web.store, username)
+    return redirect("/", say("user.sessions_ended", username=username, sessions=_ended(ended)))
+
+
+@router.post("/users/{username}/remove")
+def remove_form(request: Request, username: str, web: Web, _: Admin, csrf_token: Annotated[str, Form()]):
+    csrf(request, csrf_token)
+    ended = remove_user(web.store, username)
+    return redirect("/", say("user.removed", username=username, sessions=_ended(ended)))
