@@ -142,11 +142,12 @@ def _width(title: str, values: pd.Series) -> int:
 
 
 def _segment_marks(table: pd.DataFrame) -> list[Mark]:
-    """Rows of a significant cell, above or below the rest; rows under the minimum base greyed (not tested)."""
-    base, significant, direction = (_letter(table, c) for c in ("base", "significant", "direction"))
+    """Rows of a significant cell, above or below the rest; rows not tested (a base, or the rest's, under the
+    minimum) greyed, as report.md sets them in italics."""
+    tested, significant, direction = (_letter(table, c) for c in ("tested", "significant", "direction"))
     above, below = CELLS["direction"]["above"], CELLS["direction"]["below"]
     return [
-        Mark(f"=${base}2<{MIN_BASE}", SMALL_BASE),
+        Mark(f"=NOT(${tested}2)", SMALL_BASE),
         Mark(f'=AND(${significant}2,${direction}2="{above}")', ABOVE),
         Mark(f'=AND(${significant}2,${direction}2="{below}")', BELOW),
     ]

@@ -133,10 +133,10 @@ def test_significant_segment_cells_are_coloured_and_small_bases_greyed(book, bun
     columns = _columns(sheet)
     ranges = {str(cf.sqref): [rule.formula[0] for rule in cf.rules] for cf in sheet.conditional_formatting}
     whole = f"A2:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}"
-    base, significant, direction = columns["Base"], columns["Significatif"], columns["Sens"]
+    tested, significant, direction = columns["Testé"], columns["Significatif"], columns["Sens"]
     assert ranges == {
         whole: [
-            f"${base}2<{MIN_BASE}",
+            f"NOT(${tested}2)",
             f'AND(${significant}2,${direction}2="au-dessus")',
             f'AND(${significant}2,${direction}2="au-dessous")',
         ]
