@@ -38,8 +38,9 @@ class LocalApi:
         with socket.socket() as probe:  # a free port, as Prefect picks one
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        command = [
-            sys.executable, "-m", "uvicorn", "--app-dir", str(Path(prefect.__file__).parent.parent),
+        command = [  # uvicorn under a watchdog that stops it when this process ends, even by kill -9
+            sys.executable, "-m", "cli.prefect_child", str(os.getpid()),
+            "--app-dir", str(Path(prefect.__file__).parent.parent),
             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "error", "--lifespan", "on",
         ]  # fmt: skip

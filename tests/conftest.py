@@ -44,6 +44,7 @@ SLOW_MODULES = {
     "test_agreement_page",  # a browser against the double coding and agreement pages
     "test_queue_page",  # the review queue in a browser
     "test_phone_layout",  # every page in a browser at 390×844
+    "test_prefect_server_dies",  # starts a Prefect server and kills its parent
 }
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server
