@@ -78,15 +78,15 @@ def end_session(store: Store, session_id: str) -> None:
 
 
 def end_sessions(store: Store, username: str) -> int:
-    """Revoke every open session of a user; the number revoked."""
+    """Revoke every open session of a user; the number that were still open (the message to the admin says it)."""
     return _revoke(store, SessionRow.username == username)
 
 
 def _revoke(store: Store, which) -> int:
+    moment = now()
+    still_open = (SessionRow.revoked_at.is_(None), SessionRow.expires_at > moment, SessionRow.last_seen > moment - IDLE)
     with store.session() as session:
-        return session.execute(
-            update(SessionRow).where(which, SessionRow.revoked_at.is_(None)).values(revoked_at=now())
-        ).rowcount
+        return session.execute(update(SessionRow).where(which, *still_open).values(revoked_at=moment)).rowcount
 
 
 def open_sessions(store: Store, username: str) -> int:
