@@ -75,6 +75,14 @@ def analyze(
             "codes font de même.",
         ),
     ] = None,
+    dedupe_ids: Annotated[
+        bool,
+        typer.Option(
+            "--dedupe-ids",
+            help="Numéroter les réponses suivantes d'un identifiant qui en porte plusieurs (« 17 », « 17-2 ») au lieu "
+            "de refuser le fichier.",
+        ),
+    ] = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
@@ -87,8 +95,10 @@ def analyze(
 
     Exemple : verbatims analyze reponses.csv --codebook codebook.yaml --out outputs/vague-2025
     """
-    chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words)
-    summary = _run_analysis(chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question)
+    chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
+    summary = _run_analysis(
+        chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids
+    )
     counts = summary.manifest.counts
     if not counts.units:
         reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
@@ -105,6 +115,7 @@ def _check_analysis_input(
     codebook: Path | None,
     embedder: str,
     stop_words: Path | None,
+    dedupe_ids: bool,
 ) -> TaskRunner:
     """Check what the user gave before the flow starts, so that a mistake is one line, not a failed run.
 
@@ -114,7 +125,7 @@ def _check_analysis_input(
     from pipeline.embed import load_embedder
     from pipeline.ingest import ingest
 
-    ingest(input_file, text_col, id_col)
+    ingest(input_file, text_col, id_col, dedupe_ids)
     if codebook:
         load_codebook(codebook)
     if stop_words:
@@ -135,6 +146,7 @@ def _run_analysis(
     out: Path | None,
     stop_words: Path | None,
     question: str | None,
+    dedupe_ids: bool,
 ) -> AnalysisSummary:
     """The analysis flow on its own Prefect server, started first: it starts while the models load."""
     from prefect.task_runners import ThreadPoolTaskRunner
@@ -147,7 +159,16 @@ def _run_analysis(
     _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
     with using(api):
         return analyze_verbatims.with_options(task_runner=chosen_runner)(
-            input_file, text_col, id_col, codebook, embedder, out, settings.current().db, stop_words, question
+            input_file,
+            text_col,
+            id_col,
+            codebook,
+            embedder,
+            out,
+            settings.current().db,
+            stop_words,
+            question,
+            dedupe_ids=dedupe_ids,
         )
 
 
@@ -190,6 +211,14 @@ def classify(
             "--force", help="Appliquer quand même un modèle sous le seuil de mise en service ; la vague est signalée."
         ),
     ] = False,
+    dedupe_ids: Annotated[
+        bool,
+        typer.Option(
+            "--dedupe-ids",
+            help="Numéroter les réponses suivantes d'un identifiant qui en porte plusieurs (« 17 », « 17-2 ») au lieu "
+            "de refuser le fichier.",
+        ),
+    ] = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
@@ -202,14 +231,14 @@ def classify(
     from review.classify import model_alerts
     from review.model_registry import load_model
 
-    ingest(input_file, text_col, id_col)  # as analyze: a wrong file or model is one line before the flow starts
+    ingest(input_file, text_col, id_col, dedupe_ids)  # as analyze: a wrong file or model is one line before the flow starts
     row, _ = load_model(open_store(), model)
     model_alerts(row.version, row.metrics, force)
     chosen_runner = task_runner()
     from flows.classify import classify_wave
 
     summary = classify_wave.with_options(task_runner=chosen_runner)(
-        input_file, text_col, id_col, model, previous, out, settings.current().db, question, force
+        input_file, text_col, id_col, model, previous, out, settings.current().db, question, force, dedupe_ids=dedupe_ids
     )
     print_summary(summary)
     for alert in summary.manifest.parameters.get(ALERTS) or []:

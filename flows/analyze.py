@@ -18,12 +18,11 @@ from flows.tasks import (
     cluster_task,
     default_out_dir,
     embed_in_batches,
-    export_task,
     ingest_task,
     new_run_id,
+    publish_run,
     rank_task,
     recall_reviews_task,
-    record_task,
 )
 from pipeline.analysis import Analysed, Analysis
 from pipeline.codebook import load_codebook, load_stop_words
@@ -39,13 +38,13 @@ def analyze_verbatims(
     input_path: InputFile,
     text_col: str | None = None,
     id_col: str | None = None,
-    dedupe_ids: bool = False,
     codebook_path: CodebookFile | None = None,
     embedder: EmbedderName = DEFAULT_EMBEDDER,
     out_dir: Path | None = None,
     db: DbUrl | None = None,
     stop_words_path: TextFile | None = None,
     question: str | None = None,
+    dedupe_ids: bool = False,
 ) -> AnalysisSummary:
     """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store.
 
@@ -53,13 +52,13 @@ def analyze_verbatims(
         input_path: Answers file (.csv/.tsv, .xlsx, .jsonl or .parquet), relative to the served folder.
         text_col: Column holding the answers; guessed when empty.
         id_col: Column holding the respondent id; guessed when empty.
-        dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
         codebook_path: YAML codebook of expected themes, which gives them their labels.
         embedder: use-multilingual (default), minilm, or a sentence-transformers model path.
         out_dir: Folder for the results; default outputs/<run id>/.
         db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
         stop_words_path: Text file of the question's own words (one per line), kept out of theme keywords.
         question: The question asked, as the report's title; default the codebook's question, else the file name.
+        dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
     """
     timings = Timings()
     analysis = Analysis(
@@ -94,9 +93,6 @@ def analyze_verbatims(
     run_id = new_run_id(dataset.input_sha256)
     out_dir = Path(out_dir) if out_dir else default_out_dir(run_id)
     manifest = analysis.manifest(run_id, Path(input_path), analysed, codebook_path, timings.seconds, question)
-    with timings("export"):
-        export_task(out_dir, quote(analysed.bundle(manifest)))
-    with timings("record"):
-        record_task(db, quote(RunRecord(manifest, dataset, cleaned, clustered, embedder, out_dir, themes=themes)))
-    manifest.write(out_dir)  # last, so that it holds the export's and record's timings too
+    record = RunRecord(manifest, dataset, cleaned, clustered, embedder, out_dir, themes=themes)
+    publish_run(db, record, analysed.bundle(manifest), timings)
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)

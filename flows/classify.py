@@ -15,11 +15,10 @@ from flows.tasks import (
     clean_in_batches,
     default_out_dir,
     embed_in_batches,
-    export_task,
     ingest_task,
     new_run_id,
+    publish_run,
     rank_task,
-    record_task,
 )
 from pipeline.analysis import Analysed, Analysis
 from pipeline.export import ALERTS
@@ -35,13 +34,13 @@ def classify_wave(
     input_path: InputFile,
     text_col: str | None = None,
     id_col: str | None = None,
-    dedupe_ids: bool = False,
     model_version: RunId | None = None,
     previous_run: RunId | None = None,
     out_dir: Path | None = None,
     db: DbUrl | None = None,
     question: str | None = None,
     force: bool = False,
+    dedupe_ids: bool = False,
 ) -> AnalysisSummary:
     """Themes of a new wave with the promoted (or given) model; shares compared with ``previous_run``,
     by default the latest run the model was trained on.
@@ -50,13 +49,13 @@ def classify_wave(
         input_path: Answers file of the new wave (.csv/.tsv, .xlsx, .jsonl or .parquet).
         text_col: Column holding the answers; guessed when empty.
         id_col: Column holding the respondent id; guessed when empty.
-        dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
         model_version: Theme model to apply; default the promoted one.
         previous_run: Run to compare shares with; default the latest run the model learnt from.
         out_dir: Folder for the results; default outputs/<run id>/.
         db: Review store: a file path or a postgresql:// URL; default VERBATIMS_DB.
         question: The question asked, as the report's title; default the previous wave's question.
         force: Apply a model below the promotion guard anyway; the wave is flagged.
+        dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
     """
     store = Store(db)
     row, model = load_model(store, model_version)
@@ -99,12 +98,8 @@ def classify_wave(
     manifest = analysis.manifest(run_id, Path(input_path), analysed, None, timings.seconds, question)
     manifest.model_version, manifest.previous_run_id = row.version, previous_run
     manifest.parameters[ALERTS] = alerts
-    with timings("export"):
-        export_task(out_dir, quote(analysed.bundle(manifest)))
-    with timings("record"):
-        record = RunRecord(
-            manifest, dataset, cleaned, clustered, model.embedder, out_dir, "classify", row.version, previous_run, themes
-        )
-        record_task(db, quote(record))
-    manifest.write(out_dir)
+    record = RunRecord(
+        manifest, dataset, cleaned, clustered, model.embedder, out_dir, "classify", row.version, previous_run, themes
+    )
+    publish_run(db, record, analysed.bundle(manifest), timings)
     return AnalysisSummary(run_id=run_id, out_dir=out_dir, themes=themes, manifest=manifest)

@@ -9,6 +9,7 @@ Callers wrap big arguments in ``quote``: Prefect would otherwise walk every unit
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,8 +19,9 @@ import numpy as np
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
+from prefect.utilities.annotations import quote
 
-from flows.runtime import RESUMABLE, RETRIES
+from flows.runtime import RESUMABLE, RETRIES, Timings
 from pipeline import settings
 from pipeline.analysis import Analysis, Matrix
 from pipeline.export import markdown_report
@@ -169,9 +171,43 @@ def rank_task(
     return themes
 
 
+def publish_run(db: str | None, record: RunRecord, bundle: Bundle, timings: Timings) -> None:
+    """A run's files and its row in the store, all or nothing.
+
+    The files are written into a hidden folder beside ``out_dir``, the run is recorded (unless no answer was left
+    to analyse: there is nothing to review, only excluded.csv to read), then the folder takes ``out_dir``'s place.
+    A failure on the way removes the hidden folder: no half-written ``--out``, no run in the store without files."""
+    out_dir = Path(record.out_dir)
+    staging = out_dir.parent / f".{out_dir.name}.{record.manifest.run_id}.partial"
+    try:
+        with timings("export"):
+            export_task(staging, out_dir, quote(bundle))
+        if record.cleaned.units:
+            with timings("record"):
+                record_task(db, quote(record))
+        record.manifest.write(staging)  # last, so that it holds the export's and record's timings too
+        replace_folder(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """``new`` renamed to ``target``; a ``target`` already there (a run again into the same ``--out``) is set aside
+    first and removed after, so that ``target`` is never a mix of two runs."""
+    if target.exists():
+        old = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.old"
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)
+
+
 @task(name="export", cache_policy=NONE, **RETRIES)
-def export_task(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
-    paths = write_outputs(out_dir, bundle)
+def export_task(folder: Path, out_dir: Path, bundle: Bundle) -> dict[str, Path]:
+    """The run's files, written into ``folder``; the artifacts point at ``out_dir``, where they will be."""
+    paths = write_outputs(folder, bundle)
     publish_artifacts(bundle, out_dir)
     return paths
 

@@ -107,7 +107,7 @@ def verbatims(*args: str, **environ: str) -> subprocess.CompletedProcess:
     [
         (["no/such/file.csv"], "erreur : fichier introuvable : no/such/file.csv"),
         ([str(SAMPLE), "--text-col", "verbatim"], "erreur : la colonne « verbatim » (--text-col) n'est pas dans le fichier"),
-        ([str(SAMPLE), "--codebook", str(SAMPLE)], "erreur : codebook panorama_culture_client_2025.csv needs a non-empty"),
+        ([str(SAMPLE), "--codebook", str(SAMPLE)], "erreur : le plan de codes panorama_culture_client_2025.csv doit"),
     ],
 )
 def test_bad_input_is_one_error_line_and_exit_2(args, message):
@@ -143,11 +143,25 @@ def test_db_given_on_the_command_line_wins_over_verbatims_db(sample_run, tmp_pat
 def test_a_file_of_non_answers_only_is_a_clear_error(tmp_path):
     path = tmp_path / "rien.csv"
     path.write_text("id,texte\n1,RAS\n2,rien\n3,-\n", encoding="utf-8")
-    result = verbatims("analyze", str(path), "--out", str(tmp_path / "out"))
+    db = str(tmp_path / "rien.sqlite")
+    result = verbatims("analyze", str(path), "--out", str(tmp_path / "out"), "--db", db)
     assert result.returncode == 2
     assert "erreur : aucune réponse à analyser : 3 réponses écartées (2 non-réponse, 1 aucun mot)" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert len(pd.read_csv(tmp_path / "out" / "excluded.csv")) == 3
+    assert len(pd.read_csv(tmp_path / "out" / "excluded.csv")) == 3  # why, for each answer
+    assert verbatims("runs", "--db", db).stdout == ""  # but no empty run to review (issue 18, case 13)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no staging folder left
+
+
+def test_a_utf16_export_is_analysed_like_any_other(tmp_path):
+    """Issue 18, case 13: its text column used to be guessed as ' a n s w e r ' and every answer set aside."""
+    path = tmp_path / "vague.csv"
+    rows = ["Plus de moyens humains pour former les équipes", "Un vrai sponsor à la direction générale"] * 3
+    path.write_bytes(("id,answer\n" + "".join(f"{i},{t}\n" for i, t in enumerate(rows))).encode("utf-16"))
+    result = verbatims("analyze", str(path), "--out", str(tmp_path / "out"), "--db", str(tmp_path / "u16.sqlite"))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["input"]["text_column"] == "answer" and manifest["counts"]["units"] == 6
 
 
 def test_help_explains_the_options():
