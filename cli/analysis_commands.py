@@ -99,11 +99,8 @@ def analyze(
     summary = _run_analysis(
         chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids
     )
-    counts = summary.manifest.counts
-    if not counts.units:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
-        excluded = f"{plural(counts.excluded, 'answer')} {plural_word(counts.excluded, 'set_aside')}"
-        fail(say("summary.nothing_left", excluded=excluded, reasons=reasons, folder=summary.out_dir))
+    if reason := summary.nothing_left():
+        fail(reason)
     print_summary(summary)
     skip_final_collection()
 

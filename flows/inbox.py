@@ -69,6 +69,9 @@ def _handle(path: Path, store: Store, codebook_path, embedder: str, db: str | No
         outcome = "processed" if earlier.status == "processed" else "failed"
         return _filed(path, outcome, reason=duplicate_reason(earlier), sha256=seen.sha256, run_id=earlier.run_id)
     state = analyze_verbatims(path, codebook_path=codebook_path, embedder=embedder, db=db, return_state=True)
+    if state.is_completed() and (reason := state.result().nothing_left()):  # nothing to review: the file was wrong
+        finish(store, seen.sha256, "failed", reason=reason)
+        return _filed(path, "failed", sha256=seen.sha256, reason=reason)
     if state.is_completed():
         summary = state.result()
         finish(store, seen.sha256, "processed", run_id=summary.run_id)

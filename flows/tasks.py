@@ -27,6 +27,7 @@ from pipeline.analysis import Analysis, Matrix
 from pipeline.export import markdown_report
 from pipeline.exporters import Bundle, write_outputs
 from pipeline.manifest import Manifest
+from pipeline.messages import plural, plural_word, say
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 from review.carryover import carry_themes, drop_off_topic, reviewed_labels
 from review.classify import classify_units
@@ -40,6 +41,16 @@ class AnalysisSummary:
     out_dir: Path
     themes: list[Theme]
     manifest: Manifest
+
+    def nothing_left(self) -> str | None:
+        """Why there is no run to review, in French, when every answer was set aside (its files say which and why,
+        but no run was recorded); None otherwise. The command line, the web's jobs and the watched folder say it."""
+        counts = self.manifest.counts
+        if counts.units:
+            return None
+        reasons = ", ".join(f"{n} {reason}" for reason, n in counts.excluded_by_reason.items())
+        excluded = f"{plural(counts.excluded, 'answer')} {plural_word(counts.excluded, 'set_aside')}"
+        return say("summary.nothing_left", excluded=excluded, reasons=reasons, folder=self.out_dir)
 
 
 class Progress:
