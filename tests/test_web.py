@@ -252,7 +252,7 @@ def test_admin_manages_users_and_promotes_models(site, gold):
     saved = client.post("/users", data={"csrf_token": token, "username": "nina", "password": PASSWORD, "role": "viewer"})
     assert saved.status_code == 200 and "utilisateur nina (viewer) enregistré" in saved.text
     short = client.post("/users", data={"csrf_token": token, "username": "z", "password": "short", "role": "viewer"})
-    assert short.status_code == 400 and "at least 8 characters" in short.text
+    assert short.status_code == 400 and "un mot de passe fait au moins 12 caractères" in short.text
     review_like_the_gold(store, run, gold, ENOUGH_REVIEWS)  # enough for each model to be promoted
     retrain(store)
     retrain(store)
