@@ -11,7 +11,6 @@ import typer
 from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, Runner
 from cli.prefect_server import start_local_api, using
-from pipeline import settings
 from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.messages import decimal, plural, plural_word, say
 
@@ -152,6 +151,7 @@ def _run_analysis(
     # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
     # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
+    from review.store import parameter_url
 
     _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
     with using(api):
@@ -162,7 +162,7 @@ def _run_analysis(
             codebook,
             embedder,
             out,
-            settings.current().db,
+            parameter_url(),
             stop_words,
             question,
             dedupe_ids=dedupe_ids,
@@ -227,6 +227,7 @@ def classify(
     from pipeline.ingest import ingest
     from review.classify import model_alerts
     from review.model_registry import load_model
+    from review.store import parameter_url
 
     ingest(input_file, text_col, id_col, dedupe_ids)  # as analyze: a wrong file or model is one line before the flow starts
     row, _ = load_model(open_store(), model)
@@ -235,7 +236,7 @@ def classify(
     from flows.classify import classify_wave
 
     summary = classify_wave.with_options(task_runner=chosen_runner)(
-        input_file, text_col, id_col, model, previous, out, settings.current().db, question, force, dedupe_ids=dedupe_ids
+        input_file, text_col, id_col, model, previous, out, parameter_url(), question, force, dedupe_ids=dedupe_ids
     )
     print_summary(summary)
     for alert in summary.manifest.parameters.get(ALERTS) or []:

@@ -12,7 +12,6 @@ import typer
 from cli.click_french import FrenchTyper
 from cli.common import open_store
 from cli.options import Db
-from pipeline import settings
 from pipeline.messages import decimal, plural, plural_word, say
 
 app = FrenchTyper(
@@ -35,8 +34,9 @@ def retrain(
     thème et en tout, et qu'il ne fait pas moins bien que le modèle en service ; sinon il est gardé comme candidat."""
     # the guard's thresholds: review.guard
     from flows.retrain import retrain_from_reviews
+    from review.store import parameter_url
 
-    report = retrain_from_reviews(run or None, codebook, settings.current().db, getpass.getuser())
+    report = retrain_from_reviews(run or None, codebook, parameter_url(), getpass.getuser())
     typer.echo(report.summary)
 
 

@@ -13,11 +13,12 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from pipeline.ingest import SUFFIXES, unsupported_type
+from pipeline.messages import say
 
 
 def _existing_file(path: Path) -> Path:
     if not path.is_file():
-        raise ValueError(f"no such file: {path} (paths are relative to the folder the flows are served from)")
+        raise ValueError(say("params.no_file", path=path))
     return path
 
 
@@ -29,13 +30,13 @@ def _answers_file(path: Path) -> Path:
 
 def _yaml_file(path: Path) -> Path:
     if path.suffix.lower() not in {".yaml", ".yml"}:
-        raise ValueError(f"a codebook is a .yaml file, not '{path.suffix}'")
+        raise ValueError(say("params.codebook_suffix", suffix=path.suffix))
     return _existing_file(path)
 
 
 def _database(value: str) -> str:
-    if "://" in value and not value.startswith(("postgresql://", "postgres://", "sqlite://")):
-        raise ValueError("the store is a file path, a sqlite:// URL or a postgresql:// URL")
+    if "://" in value and not value.startswith(("postgresql://", "postgresql+psycopg://", "postgres://", "sqlite://")):
+        raise ValueError(say("params.db"))
     return value
 
 

@@ -149,6 +149,10 @@ FRENCH: dict[str, str] = {
     "runner.workers": "« {setting} » : le nombre de processus Dask est un entier positif, par exemple dask:2",
     "prefect.stopped": "le serveur Prefect s'est arrêté au démarrage (code {code}) : {api_url} est-il déjà utilisé ?",
     "prefect.silent": "le serveur Prefect n'a pas répondu sur {api_url} en {timeout:.0f} s",
+    # Flow parameters, as Prefect's form and the command line check them
+    "params.no_file": "fichier introuvable : {path} (chemin relatif au dossier d'où les flux sont servis)",
+    "params.codebook_suffix": "un plan de codes est un fichier .yaml, pas « {suffix} »",
+    "params.db": "la base de revue est un chemin de fichier, une URL sqlite:// ou une URL postgresql://",
     # Users and training
     "guard.total": "il faut au moins {needed} idées revues ({have} pour l'instant)",
     "guard.themes": "{themes} {has} moins de {needed} idées revues : {names}",

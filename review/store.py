@@ -186,14 +186,30 @@ class PromotionRow(Base):
 
 
 def database_url(value: str | None = None) -> str:
-    """``VERBATIMS_DB`` as an SQLAlchemy URL: a file path or sqlite:// URL, or a postgresql:// URL."""
-    value = value or settings.current().db
+    """``VERBATIMS_DB`` as an SQLAlchemy URL: a file path or sqlite:// URL, or a postgresql:// URL. A server URL
+    given without its password (``parameter_url``'s) gets it back from the settings when they name that server."""
+    url = _sqlalchemy_url(value or settings.current().db)
+    if "://" in url and not url.startswith("sqlite") and make_url(url).password is None:
+        known = make_url(_sqlalchemy_url(settings.current().db))
+        if known.password is not None and known._replace(password=None) == make_url(url):
+            return known.render_as_string(hide_password=False)
+    return url
+
+
+def _sqlalchemy_url(value: str) -> str:
     if value.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + value.split("://", 1)[1]
     if "://" in value:
         return value
     Path(value).parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{value}"
+
+
+def parameter_url(value: str | None = None) -> str:
+    """The store's URL as a flow parameter: without its password, which Prefect would keep in clear in its database
+    (``flow_run.parameters``) and show on the run's page. The flow's tasks get it back from the settings
+    (``database_url``), as the store opened by the command or the web page read it."""
+    return make_url(database_url(value))._replace(password=None).render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -104,7 +104,7 @@ def test_parameters_are_checked_before_a_run_starts():
         analyze_verbatims.validate_parameters({"input_path": "data/verbatims/missing.csv"})
     with pytest.raises(ParameterTypeError, match="type de fichier non pris en charge « .pdf »"):
         analyze_verbatims.validate_parameters({"input_path": "notes.pdf"})
-    with pytest.raises(ParameterTypeError, match="a codebook is a .yaml file"):
+    with pytest.raises(ParameterTypeError, match="un plan de codes est un fichier .yaml"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(SAMPLE)})
     with pytest.raises(ParameterTypeError, match="no such file"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "stop_words_path": "missing.txt"})

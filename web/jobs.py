@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import NotFoundError, VerbatimsError
-from review.store import Store
+from review.store import Store, parameter_url
 
 STATES = {"running": "en cours", "done": "terminé", "failed": "échec"}  # what the job page says of each state
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Jobs:
         def work(job: Job) -> None:
             from flows.retrain import retrain_from_reviews
 
-            report = retrain_from_reviews(db=self.store.url, by=by)
+            report = retrain_from_reviews(db=parameter_url(self.store.url), by=by)
             job.message = report.summary
 
         return self._start("retrain", by, work)
@@ -65,7 +65,7 @@ class Jobs:
             from flows.classify import classify_wave
             from pipeline.export import ALERTS
 
-            summary = classify_wave(path, db=self.store.url, question=question)
+            summary = classify_wave(path, db=parameter_url(self.store.url), question=question)
             job.run_id = summary.run_id
             job.alerts = list(summary.manifest.parameters.get(ALERTS) or [])
             job.message = f"{len(summary.themes)} thèmes dans {name} ; résultats dans {summary.out_dir}"
