@@ -40,6 +40,9 @@ def task_runner(setting: str | None = None):
         # embedder, since oversubscribing 2 cores made the embedder about 30x slower.
         share = str(max(1, cores // workers))
         os.environ.update(VERBATIMS_EMBED_THREADS=share, OMP_NUM_THREADS=share, OPENBLAS_NUM_THREADS=share)
+        # and the store as this process has it (--db included): flows get its URL without the password
+        # (review.store.parameter_url), which the workers' tasks find again in their settings
+        os.environ["VERBATIMS_DB"] = settings.current().db
         from prefect_dask import DaskTaskRunner
 
         return DaskTaskRunner(
