@@ -110,6 +110,9 @@ def test_an_admin_ends_disables_and_removes_from_the_page(site):
     assert "utilisateur viewer supprimé ; 0 session fermée" in removed.text
     assert [a.username for a in list_users(store)] == ["admin", "reviewer"]
     assert sign_in(viewer, "viewer")[0].status_code == 200 and reads(viewer) == 401
+    yourself = admin.post("/users/admin/remove", data={"csrf_token": token})
+    assert yourself.status_code == 403 and "demandez-le à un autre administrateur" in yourself.text
+    assert admin.post("/users/admin/disable", data={"csrf_token": token}).status_code == 403 and reads(admin) == 200
     as_reviewer = TestClient(admin.app)
     _, reviewer_token = sign_in(as_reviewer, "reviewer")
     assert as_reviewer.post("/users/admin/disable", data={"csrf_token": reviewer_token}).status_code == 403

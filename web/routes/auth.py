@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from pipeline.errors import ForbiddenError
 from pipeline.messages import plural, say
 from review.sessions import end_session, end_sessions, open_session, sweep
 from review.throttle import failed, locked, succeeded
@@ -67,9 +68,16 @@ def _ended(n: int) -> str:
     return plural(n, "session_ended")
 
 
+def _not_yourself(username: str, admin: str) -> None:
+    """An admin who disabled or removed themselves could lock every admin out of the page."""
+    if username.strip() == admin:
+        raise ForbiddenError(say("user.not_yourself"))
+
+
 @router.post("/users/{username}/disable")
-def disable_form(request: Request, username: str, web: Web, _: Admin, csrf_token: Annotated[str, Form()]):
+def disable_form(request: Request, username: str, web: Web, admin: Admin, csrf_token: Annotated[str, Form()]):
     csrf(request, csrf_token)
+    _not_yourself(username, admin)
     ended = set_disabled(web.store, username, True)
     return redirect("/", say("user.disabled", username=username, sessions=_ended(ended)))
 
@@ -103,7 +111,8 @@ def end_sessions_form(request: Request, username: str, web: Web, _: Admin, csrf_
 
 
 @router.post("/users/{username}/remove")
-def remove_form(request: Request, username: str, web: Web, _: Admin, csrf_token: Annotated[str, Form()]):
+def remove_form(request: Request, username: str, web: Web, admin: Admin, csrf_token: Annotated[str, Form()]):
     csrf(request, csrf_token)
+    _not_yourself(username, admin)
     ended = remove_user(web.store, username)
     return redirect("/", say("user.removed", username=username, sessions=_ended(ended)))
