@@ -351,6 +351,8 @@ FRENCH: dict[str, str] = {
     "user.removed": "utilisateur {username} supprimé ; {sessions}",
     "user.password_reset": "nouveau mot de passe de {username} enregistré ; {sessions}",
     "user.sessions_ended": "{username} : {sessions}",
+    "user.not_yourself": "un administrateur ne se désactive ni ne se supprime lui-même : demandez-le à un autre "
+    "administrateur",
     "login.locked": "Trop de tentatives de connexion : réessayez dans {wait}.",
     "session.secret_short": "VERBATIMS_SECRET est trop court ({size}) : il en faut au moins {min} ; par exemple "
     "python -c \"import secrets; print(secrets.token_hex(32))\"",
