@@ -19,7 +19,8 @@ from web.session import COOKIE, SESSION_SECONDS
 
 HEADERS = {
     # no page of ours may be framed by another site (clickjacking); X-Frame-Options for older browsers
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
