@@ -153,6 +153,35 @@ FRENCH: dict[str, str] = {
     "params.no_file": "fichier introuvable : {path} (chemin relatif au dossier d'où les flux sont servis)",
     "params.codebook_suffix": "un plan de codes est un fichier .yaml, pas « {suffix} »",
     "params.db": "la base de revue est un chemin de fichier, une URL sqlite:// ou une URL postgresql://",
+    # Models, retraining, double coding and jobs
+    "job.unknown": "aucune tâche « {job_id} » (les tâches sont oubliées au redémarrage du serveur)",
+    "theme.merge_target": "impossible de fusionner le thème « {theme} » dans « {target} » : choisissez un autre thème "
+    "de cette analyse",
+    "settle.not_double": "l'idée {unit} n'est pas encore codée par deux codeurs : rien à trancher",
+    "settle.third": "{reviewer} a codé l'idée {unit} : un troisième codeur tranche",
+    "settle.agree": "les deux codeurs sont d'accord sur l'idée {unit} : rien à trancher",
+    "settle.done": "l'idée {unit} est déjà tranchée par {reviewer} (#{seq}) : annulez d'abord",
+    "model.unknown": "modèle inconnu « {version} » : voir `verbatims models list`",
+    "model.already": "le modèle {version} est déjà en service",
+    "model.no_rollback": "aucun modèle mis en service avant celui-ci : pas de retour en arrière possible",
+    "model.none": "aucun modèle en service : revoyez une analyse, puis réentraînez (`verbatims retrain`)",
+    "model.file_missing": "le fichier du modèle {version} est introuvable : {path} (VERBATIMS_MODELS)",
+    "double.sample": "l'échantillon compte au moins une idée (--sample)",
+    "double.pair": "le double codage se fait à deux codeurs distincts (--reviewers ana,bob)",
+    "double.unknown_user": "utilisateur inconnu : {name} (verbatims users add {name} --role reviewer)",
+    "double.role": "{name} est {role} : seul un reviewer (ou admin) peut coder",
+    "double.not_given": "l'idée {unit} n'a pas été confiée à {reviewer} pour le double codage",
+    "double.both_coded": "l'idée {unit} est déjà codée par les deux codeurs : le codage reste tel quel",
+    "double.no_theme": "choisissez au moins un thème (ou hors sujet)",
+    "double.off_topic_alone": "une idée hors sujet n'a pas d'autre thème",
+    "retrain.unknown_runs": "analyse(s) inconnue(s) : {runs}",
+    "retrain.no_reviewed_run": "aucune analyse revue : corrigez ou confirmez d'abord des idées (file de revue ou "
+    "`verbatims review`)",
+    "retrain.embedders": "les analyses ont été vectorisées par des modèles différents : réentraînez-les séparément (--run)",
+    "retrain.no_reviewed_idea": "aucune idée revue : déplacez, ajoutez ou confirmez des idées (file de revue ou "
+    "`verbatims review`)",
+    "retrain.too_few": "pas assez de revues pour entraîner un modèle (il faut au moins {n} idées revues dans 2 thèmes) "
+    ": {gap}",
     # Users and training
     "guard.total": "il faut au moins {needed} idées revues ({have} pour l'instant)",
     "guard.themes": "{themes} {has} moins de {needed} idées revues : {names}",

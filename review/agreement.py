@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from pipeline.errors import ConflictError, ForbiddenError
+from pipeline.messages import say
 from pipeline.records import OTHER_ID
 from review.actions import RunState, undone
 from review.corrections import OFF_TOPIC, correct, history, load_state
@@ -223,13 +224,13 @@ def settle(store: Store, run_id: str, unit_id: str, reviewer: str, themes: list[
         pair = double_coded(session, run_id).get(unit_id, [])
         coded = _coded(state, unit_id, pair, blind_codings(session, run_id))
     if coded is None:
-        raise ConflictError(f"l'idée {unit_id} n'est pas encore codée par deux codeurs : rien à trancher")
+        raise ConflictError(say("settle.not_double", unit=unit_id))
     if reviewer in pair:
-        raise ForbiddenError(f"{reviewer} a codé l'idée {unit_id} : un troisième codeur tranche")
+        raise ForbiddenError(say("settle.third", reviewer=reviewer, unit=unit_id))
     if not coded.differ:
-        raise ConflictError(f"les deux codeurs sont d'accord sur l'idée {unit_id} : rien à trancher")
+        raise ConflictError(say("settle.agree", unit=unit_id))
     if (earlier := settlements(store, run_id).get(unit_id)) is not None:
-        raise ConflictError(f"l'idée {unit_id} est déjà tranchée par {earlier.reviewer} (#{earlier.seq}) : annulez d'abord")
+        raise ConflictError(say("settle.done", unit=unit_id, reviewer=earlier.reviewer, seq=earlier.seq))
     themes = checked_themes(store, run_id, themes)
     if themes == [OFF_TOPIC]:
         return correct(store, run_id, reviewer, "settle", seen, unit=unit_id, off_topic=True)

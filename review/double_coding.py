@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from pipeline.messages import say
 from pipeline.records import OTHER_ID
 from review.corrections import OFF_TOPIC, load_state
 from review.store import BlindCodingRow, DoubleCodingRow, Store, UnitRow, now
@@ -31,7 +32,7 @@ def assign(store: Store, run_id: str, sample: int, reviewers: list[str], by: str
     """
     pair = _pair(store, reviewers)
     if sample < 1:
-        raise InputError("l'échantillon compte au moins une idée (--sample)")
+        raise InputError(say("double.sample"))
     state = load_state(store, run_id)
     with store.session() as session:
         taken = set(session.scalars(select(DoubleCodingRow.unit_id).where(DoubleCodingRow.run_id == run_id)))
@@ -50,13 +51,13 @@ def _pair(store: Store, reviewers: list[str]) -> list[str]:
     """Two distinct reviewers who can sign in to code (a misspelt name would leave units nobody codes)."""
     pair = list(dict.fromkeys(" ".join(r.split()) for r in reviewers if r.strip()))
     if len(pair) != 2:
-        raise InputError("le double codage se fait à deux codeurs distincts (--reviewers ana,bob)")
+        raise InputError(say("double.pair"))
     for name in pair:
         role = user_role(store, name)
         if role is None:
-            raise NotFoundError(f"utilisateur inconnu : {name} (verbatims users add {name} --role reviewer)")
+            raise NotFoundError(say("double.unknown_user", name=name))
         if not can(role, "reviewer"):
-            raise InputError(f"{name} est {role} : seul un reviewer (ou admin) peut coder")
+            raise InputError(say("double.role", name=name, role=role))
     return pair
 
 
@@ -127,10 +128,10 @@ def code(store: Store, run_id: str, unit_id: str, reviewer: str, themes: list[st
     with store.session() as session:
         given = double_coded(session, run_id).get(unit_id, [])
         if reviewer not in given:
-            raise ForbiddenError(f"l'idée {unit_id} n'a pas été confiée à {reviewer} pour le double codage")
+            raise ForbiddenError(say("double.not_given", unit=unit_id, reviewer=reviewer))
         codings = {r: row for r in given if (row := session.get(BlindCodingRow, (run_id, unit_id, r))) is not None}
         if len(codings) == len(given):
-            raise ConflictError(f"l'idée {unit_id} est déjà codée par les deux codeurs : le codage reste tel quel")
+            raise ConflictError(say("double.both_coded", unit=unit_id))
         if reviewer in codings:
             codings[reviewer].themes, codings[reviewer].coded_at = themes, now()
         else:
@@ -142,9 +143,9 @@ def checked_themes(store: Store, run_id: str, themes: list[str]) -> list[str]:
     """A coding as given, without repeats, refused unless it names known themes or off-topic alone."""
     themes = list(dict.fromkeys(t for t in themes if t))
     if not themes:
-        raise InputError("choisissez au moins un thème (ou hors sujet)")
+        raise InputError(say("double.no_theme"))
     if OFF_TOPIC in themes and len(themes) > 1:
-        raise InputError("une idée hors sujet n'a pas d'autre thème")
+        raise InputError(say("double.off_topic_alone"))
     known = load_state(store, run_id).themes
     unknown = [t for t in themes if t != OFF_TOPIC and t not in known]
     if unknown:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from pipeline import settings
 from pipeline.errors import InputError, NotFoundError
+from pipeline.messages import say
 from review.store import ModelRow, PromotionRow, Store
 
 ROLLBACK = "rollback"
@@ -95,10 +96,10 @@ def promoted_version(store: Store) -> str | None:
 def promote(store: Store, version: str, by: str, reason: str = "promoted") -> None:
     with store.session() as session:
         if session.get(ModelRow, version) is None:
-            raise NotFoundError(f"modèle inconnu '{version}' : voir `verbatims models list`")
+            raise NotFoundError(say("model.unknown", version=version))
         stack = _stack(session)
         if stack and stack[-1] == version:
-            raise InputError(f"le modèle {version} est déjà en service")
+            raise InputError(say("model.already", version=version))
         session.add(PromotionRow(version=version, by=by, reason=reason))
 
 
@@ -107,7 +108,7 @@ def rollback(store: Store, by: str) -> str:
     with store.session() as session:
         stack = _stack(session)
         if len(stack) < 2:
-            raise InputError("aucun modèle mis en service avant celui-ci : pas de retour en arrière possible")
+            raise InputError(say("model.no_rollback"))
         session.add(PromotionRow(version=stack[-2], by=by, reason=f"{ROLLBACK} from {stack[-1]}"))
     return stack[-2]
 
@@ -123,11 +124,11 @@ def model_row(store: Store, version: str | None = None) -> ModelRow:
     """The given version's metadata (metrics, guard facts), else the promoted one's; the weights stay on disk."""
     version = version or promoted_version(store)
     if version is None:
-        raise InputError("aucun modèle en service : revoyez une analyse, puis réentraînez (`verbatims retrain`)")
+        raise InputError(say("model.none"))
     with store.session() as session:
         row = session.get(ModelRow, version)
     if row is None:
-        raise NotFoundError(f"modèle inconnu '{version}' : voir `verbatims models list`")
+        raise NotFoundError(say("model.unknown", version=version))
     return row
 
 
@@ -135,7 +136,7 @@ def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, Save
     """The given version, else the promoted one."""
     row = model_row(store, version)
     if not Path(row.path).exists():
-        raise InputError(f"le fichier du modèle {row.version} est introuvable : {row.path} (VERBATIMS_MODELS)")
+        raise InputError(say("model.file_missing", version=row.version, path=row.path))
     with open(row.path, "rb") as handle:
         return row, _ModelUnpickler(row.path, handle, ensure_native_byte_order="auto").load()
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pipeline.codebook import Codebook, codebook_seeds
 from pipeline.embed import embed, load_embedder
 from pipeline.errors import InputError, NotFoundError
-from pipeline.messages import plural
+from pipeline.messages import plural, say
 from review.corrections import OFF_TOPIC, load_state
 from review.guard import Shortfall, as_metrics, describe, shortfall
 from review.model_registry import SavedModel, load_model, promote, promoted_version, save_model
@@ -41,13 +41,11 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
         runs = list(session.scalars(query.order_by(Run.created_at)))
     if run_ids and len(runs) < len(set(run_ids)):
         missing = set(run_ids) - {r.run_id for r in runs}
-        raise NotFoundError(f"analyse(s) inconnue(s) : {', '.join(sorted(missing))}")
+        raise NotFoundError(say("retrain.unknown_runs", runs=", ".join(sorted(missing))))
     if not runs:
-        raise InputError(
-            "aucune analyse revue : corrigez ou confirmez d'abord des idées (file de revue ou `verbatims review`)"
-        )
+        raise InputError(say("retrain.no_reviewed_run"))
     if len({r.embedder for r in runs}) > 1:
-        raise InputError("les analyses ont été vectorisées par des modèles différents : réentraînez-les séparément (--run)")
+        raise InputError(say("retrain.embedders"))
     items: dict[str, tuple[str, str, list[str]]] = {}
     corpus: list[str] = []
     labels: dict[str, str] = {OFF_TOPIC: "Hors sujet"}
@@ -66,9 +64,7 @@ def training_set(store: Store, run_ids: list[str] | None = None) -> TrainingSet:
                 themes = [OFF_TOPIC] if unit_id in state.off_topic else state.labels[unit_id]
                 items[text_key(text)] = (text, lemmas, themes)
     if not items:
-        raise InputError(
-            "aucune idée revue : déplacez, ajoutez ou confirmez des idées (file de revue ou `verbatims review`)"
-        )
+        raise InputError(say("retrain.no_reviewed_idea"))
     texts, lemmas, label_sets = (list(column) for column in zip(*items.values(), strict=True))
     stop_words = sorted({w for run in runs for w in run.parameters.get("stop_words", ())})
     run_ids = [r.run_id for r in runs]
@@ -147,10 +143,7 @@ def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: li
 def _trainable(data: TrainingSet, gap: Shortfall) -> None:
     """Too few reviews even for a candidate: cross-validation needs 4 units and a model two themes."""
     if len(data.texts) < MIN_CV_ITEMS or len({t for ls in data.label_sets for t in ls}) < 2:
-        raise InputError(
-            f"pas assez de revues pour entraîner un modèle (il faut au moins {MIN_CV_ITEMS} idées revues dans "
-            f"2 thèmes) : {describe(gap, data.theme_labels)}"
-        )
+        raise InputError(say("retrain.too_few", n=MIN_CV_ITEMS, gap=describe(gap, data.theme_labels)))
 
 
 def retrain(

@@ -109,7 +109,7 @@ def test_promote_and_rollback_go_back_step_by_step(reviewed):
     assert promoted_version(store) == "v3"
     with pytest.raises(InputError, match="déjà en service"):
         promote(store, "v3", "admin")
-    with pytest.raises(InputError, match="modèle inconnu 'v9'"):
+    with pytest.raises(InputError, match="modèle inconnu « v9 »"):
         promote(store, "v9", "admin")
 
 

@@ -112,7 +112,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
     ("method", "path", "body", "status", "message"),
     [
         ("get", "/api/runs/nope/themes", None, 404, "analyse inconnue « nope »"),
-        ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "no theme 'nope'"),
+        ("get", "/api/runs/run-sample/themes/nope/units", None, 404, "aucun thème « nope »"),
         ("get", "/api/runs/run-sample/queue?limit=0", None, 400, "limit doit être compris entre 1 et 1000"),
         ("get", "/api/runs/run-sample/queue?limit=abc", None, 422, "requête mal formée : query.limit"),
         ("post", "/api/runs/run-sample/corrections", {"action": "explode", "seen": 0}, 400, "inconnue « explode »"),
@@ -126,7 +126,7 @@ def test_reviewer_corrects_through_the_api_with_csrf_and_sees_shares_change(site
         ),
         ("post", "/api/runs/run-sample/corrections", {"action": "rename", "seen": 0}, 400, "« theme » est obligatoire"),
         ("post", "/api/runs/run-sample/corrections", {"seen": "yesterday"}, 422, "requête mal formée"),
-        ("get", "/api/jobs/nope", None, 404, "aucune tâche 'nope'"),
+        ("get", "/api/jobs/nope", None, 404, "aucune tâche « nope »"),
     ],
 )
 def test_bad_requests_get_a_clear_4xx(site, method, path, body, status, message):

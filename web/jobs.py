@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import NotFoundError, VerbatimsError
+from pipeline.messages import say
 from review.store import Store, parameter_url
 
 STATES = {"running": "en cours", "done": "terminé", "failed": "échec"}  # what the job page says of each state
@@ -42,7 +43,7 @@ class Jobs:
     def get(self, job_id: str) -> Job:
         job = self._jobs.get(job_id)
         if job is None:
-            raise NotFoundError(f"aucune tâche '{job_id}' (les tâches sont oubliées au redémarrage du serveur)")
+            raise NotFoundError(say("job.unknown", job_id=job_id))
         return job
 
     def recent(self) -> list[Job]:

@@ -162,7 +162,7 @@ def theme_view(reviewed: ReviewedRun, theme_id: str, q: str = "", merge: str = "
     if theme_id not in themes:
         raise NotFoundError(say("theme.unknown", theme=theme_id, run_id=reviewed.stored.run.run_id))
     if merge and (merge not in themes or merge == theme_id):
-        raise InputError(f"cannot merge theme '{theme_id}' into '{merge}': choose another theme of this run")
+        raise InputError(say("theme.merge_target", theme=theme_id, target=merge))
     members = theme_units(reviewed, theme_id)
     return {
         "theme": themes[theme_id],

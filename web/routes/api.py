@@ -70,7 +70,7 @@ def api_themes(run_id: str, web: Web, _: Viewer) -> list[dict]:
 def api_units(run_id: str, theme_id: str, web: Web, _: Viewer, q: str = "") -> list[dict]:
     reviewed = web.ranked.get(run_id)
     if theme_id not in reviewed.state.themes:
-        raise NotFoundError(f"no theme '{theme_id}' in run {run_id}")
+        raise NotFoundError(say("theme.unknown", theme=theme_id, run_id=run_id))
     return [unit_dict(u) for u in containing(theme_units(reviewed, theme_id), q)]
 
 
