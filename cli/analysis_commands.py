@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import fail, open_store, skip_final_collection
-from cli.options import Db, Runner
+from cli.options import Db, DedupeIds, Runner
 from cli.prefect_server import start_local_api, using
 from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.messages import decimal, plural, plural_word, say
@@ -74,14 +74,7 @@ def analyze(
             "codes font de même.",
         ),
     ] = None,
-    dedupe_ids: Annotated[
-        bool,
-        typer.Option(
-            "--dedupe-ids",
-            help="Numéroter les réponses suivantes d'un identifiant qui en porte plusieurs (« 17 », « 17-2 ») au lieu "
-            "de refuser le fichier.",
-        ),
-    ] = False,
+    dedupe_ids: DedupeIds = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
@@ -208,14 +201,7 @@ def classify(
             "--force", help="Appliquer quand même un modèle sous le seuil de mise en service ; la vague est signalée."
         ),
     ] = False,
-    dedupe_ids: Annotated[
-        bool,
-        typer.Option(
-            "--dedupe-ids",
-            help="Numéroter les réponses suivantes d'un identifiant qui en porte plusieurs (« 17 », « 17-2 ») au lieu "
-            "de refuser le fichier.",
-        ),
-    ] = False,
+    dedupe_ids: DedupeIds = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:

@@ -66,3 +66,12 @@ NetArg = Annotated[
     str, typer.Argument(metavar="REGROUPEMENT", help="Identifiant du regroupement (voir `verbatims review show`).")
 ]
 LabelArg = Annotated[str, typer.Argument(metavar="LIBELLÉ", help="Nouveau libellé.")]
+
+DedupeIds = Annotated[
+    bool,
+    typer.Option(
+        "--dedupe-ids",
+        help="Numéroter les réponses suivantes d'un identifiant qui en porte plusieurs (« 17 », « 17-2 ») au lieu "
+        "de refuser le fichier.",
+    ),
+]
