@@ -22,5 +22,10 @@ class TooLargeError(InputError):
     """The input is over a size limit (an upload, an answer)."""
 
 
+class UnavailableError(VerbatimsError):
+    """The review store cannot be used for now (locked by another process, read-only, unreachable): trying again
+    later may work; the message names the store, never a query or its values."""
+
+
 class ForbiddenError(VerbatimsError):
     """The user's role does not allow this."""

@@ -81,6 +81,10 @@ FRENCH: dict[str, str] = {
     "review.who": "indiquez qui corrige (--reviewer ou VERBATIMS_REVIEWER)",
     # The store, sign-in and roles, the inbox, the command line
     "store.unreachable": "impossible d'ouvrir la base de revue {shown} (VERBATIMS_DB) : {error}",
+    "store.unavailable": "la base de revue {shown} est indisponible pour l'instant ({why}) : réessayez dans un moment",
+    "store.locked": "verrouillée par un autre processus",
+    "store.read_only": "en lecture seule",
+    "store.unreachable_now": "connexion impossible",
     "store.unknown_run": "analyse inconnue « {run_id} » ; {hint}",
     "store.latest_runs": "dernières analyses : {runs}",
     "store.no_run": "aucune analyse enregistrée pour l'instant : lancez d'abord verbatims analyze",

@@ -82,7 +82,7 @@ def _replay(state: RunState, events: list[EventRow]) -> RunState:
 
 
 def load_state(store: Store, run_id: str) -> RunState:
-    with store.session() as session:
+    with store.reading() as session:  # a page's read waits for no writer (and takes no lock on SQLite)
         store.run(session, run_id)
         return _replay(_machine_state(session, run_id), _events(session, run_id))
 

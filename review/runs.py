@@ -168,7 +168,7 @@ class StoredRun:
 
 
 def load_run(store: Store, run_id: str) -> StoredRun:
-    with store.session() as session:
+    with store.reading() as session:
         run = store.run(session, run_id)
         responses = [
             Response(r.respondent_id, "", r.segments)
@@ -290,7 +290,7 @@ def export_reviewed(store: Store, run_id: str, out_dir: Path) -> tuple[list[Them
 def reviewed_shares(store: Store, run_id: str) -> dict[str, float]:
     """Each theme's share of respondents in a run as reviewed: the baseline for the next wave's changes."""
     state = load_state(store, run_id)
-    with store.session() as session:
+    with store.reading() as session:
         respondent_of = dict(
             session.execute(select(UnitRow.unit_id, UnitRow.respondent_id).where(UnitRow.run_id == run_id)).all()
         )

@@ -14,6 +14,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,13 +34,21 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from pipeline import settings
-from pipeline.errors import InputError, NotFoundError
+from pipeline.errors import InputError, NotFoundError, UnavailableError
 from pipeline.messages import say
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Driver error codes of a store that is there but cannot be used now (sqlite3's extended codes keep the primary
+# one in their low byte; PostgreSQL's SQLSTATE for a write in a read-only transaction or server)
+SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 5, 6, 8
+# How long a write waits for another writer's lock before the store is reported unavailable. Recording a run is the
+# longest write: 1 to 2 s for 10,000 answers, 11 to 12 s for 100,000 (bench/RESULTS.md, speed and scale sections).
+BUSY_TIMEOUT_MS = 30_000
+POSTGRES_READ_ONLY = "25006"
 
 
 def now() -> datetime:
@@ -185,6 +194,17 @@ class PromotionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+def _why_unavailable(exc: OperationalError) -> str:
+    """By the driver's error code, not its message: SQLite's busy/locked and read-only, else the connection."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    code = code & 0xFF if code is not None else getattr(exc.orig, "sqlstate", None)
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return say("store.locked")
+    if code in (SQLITE_READONLY, POSTGRES_READ_ONLY):
+        return say("store.read_only")
+    return say("store.unreachable_now")
+
+
 def database_url(value: str | None = None) -> str:
     """``VERBATIMS_DB`` as an SQLAlchemy URL: a file path or sqlite:// URL, or a postgresql:// URL. A server URL
     given without its password (``parameter_url``'s) gets it back from the settings when they name that server."""
@@ -217,15 +237,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # a reviewer reading while a run is recorded does not block
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+_READS_ONLY: ContextVar[bool] = ContextVar("verbatims_store_reads_only", default=False)
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """Within this block every transaction on SQLite begins deferred, as ``Store.reading``'s do: for the web's GET
+    requests, which read, so that no page waits behind (or holds up) another process's write. A GET that writes (a
+    session seen again) still can: its transaction's first statement is the write, which waits for the lock."""
+    token = _READS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READS_ONLY.reset(token)
 
 
 def _sqlite_begin(connection) -> None:
     """Take the write lock when a transaction starts: two reviewers' corrections then queue one after the
     other (busy_timeout) instead of failing with "database is locked" when both try to write."""
     # a read (Store.reading) begins deferred: it must not queue behind, nor hold up, the writers
-    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get("reading") else "BEGIN IMMEDIATE")
+    reading = connection.get_execution_options().get("reading") or _READS_ONLY.get()
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> None:
@@ -257,15 +293,24 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+        with self._unavailable_as_typed(), self._sessions.begin() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session that only reads: on SQLite it takes no write lock (see ``_sqlite_begin``)."""
-        with self._sessions() as session:
+        with self._unavailable_as_typed(), self._sessions() as session:
             session.connection(execution_options={"reading": True})
             yield session  # closing ends the transaction without expiring what was read
+
+    @contextmanager
+    def _unavailable_as_typed(self) -> Iterator[None]:
+        """A locked, read-only or unreachable store as one ``UnavailableError`` naming the store: SQLAlchemy's own
+        message carries the statement and its values (a new user's password hash, an answer's text)."""
+        try:
+            yield
+        except OperationalError as exc:
+            raise UnavailableError(say("store.unavailable", shown=self.shown_url, why=_why_unavailable(exc))) from None
 
     def run(self, session: Session, run_id: str) -> Run:
         run = session.get(Run, run_id)

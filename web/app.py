@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from pipeline import settings
-from review.store import Store
+from review.store import Store, reads_only
 from web.deps import HERE, WebContext
 from web.errors import HANDLERS
 from web.routes import ROUTERS, shares
@@ -51,7 +51,15 @@ def create_app(store: Store | None = None, secret: str | None = None) -> FastAPI
 
 async def sessions(request: Request, call_next):
     """Reads the session cookie before each request (its session from the store, in a worker thread: the store
-    is not async), writes it back if it changed, and sets the security headers on every answer."""
+    is not async), writes it back if it changed, and sets the security headers on every answer. A GET only reads:
+    its store transactions wait for no other process's write (``review.store.reads_only``)."""
+    if request.method in ("GET", "HEAD"):
+        with reads_only():
+            return await _with_session(request, call_next)
+    return await _with_session(request, call_next)
+
+
+async def _with_session(request: Request, call_next):
     codec = request.app.state.web.codec
     request.state.session = await run_in_threadpool(codec.load, request.cookies.get(COOKIE))
     response = await call_next(request)

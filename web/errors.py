@@ -8,7 +8,15 @@ from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from pipeline.errors import ConflictError, ForbiddenError, InputError, NotFoundError, TooLargeError, VerbatimsError
+from pipeline.errors import (
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    TooLargeError,
+    UnavailableError,
+    VerbatimsError,
+)
 from pipeline.messages import say
 
 STATUS: dict[type[VerbatimsError], int] = {
@@ -17,7 +25,9 @@ STATUS: dict[type[VerbatimsError], int] = {
     TooLargeError: 413,
     InputError: 400,
     ForbiddenError: 403,
+    UnavailableError: 503,
 }
+RETRY_AFTER_SECONDS = 30  # a store locked by another process is usually free again within this
 
 
 def status_of(exc: VerbatimsError) -> int:
@@ -38,7 +48,10 @@ def error_response(request: Request, status: int, message: str) -> Response:
 
 
 async def typed_error(request: Request, exc: VerbatimsError) -> Response:
-    return error_response(request, status_of(exc), str(exc))
+    response = error_response(request, status_of(exc), str(exc))
+    if isinstance(exc, UnavailableError):
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -20,7 +20,7 @@ class RankedRuns:
         self._lock = threading.Lock()
 
     def get(self, run_id: str) -> ReviewedRun:
-        with self.store.session() as session:
+        with self.store.reading() as session:
             self.store.run(session, run_id)  # an unknown run raises NotFoundError
             version = session.scalar(select(EventRow.seq).where(EventRow.run_id == run_id).order_by(EventRow.seq.desc()))
         with self._lock:

@@ -27,7 +27,7 @@ QUOTES_SHOWN = 3  # quotes per code on the run page
 
 def runs_list(store: Store) -> list[dict]:
     """Recorded runs, latest first, each saying whether a reviewer has corrected it."""
-    with store.session() as session:
+    with store.reading() as session:
         rows = session.scalars(select(Run).order_by(Run.created_at.desc())).all()
         reviewed = set(session.scalars(select(EventRow.run_id).distinct()))
     return [{**run_dict(r), "reviewed": r.run_id in reviewed} for r in rows]

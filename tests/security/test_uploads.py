@@ -3,12 +3,14 @@ workbook, a program and an oversized file each get one French 4xx message at onc
 
 import os
 import re
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
 from test_web import PASSWORD, sign_in
 
 from pipeline import settings
+from pipeline.errors import InputError
 from review.store import Store
 from review.users import add_user
 from web import uploads
@@ -56,9 +58,17 @@ def test_an_oversized_upload_is_refused_with_413_before_it_is_kept(admin):
 def test_a_good_upload_is_kept_under_its_own_name_and_becomes_a_job(admin, monkeypatch):
     import flows.classify
 
-    classified = []
-    monkeypatch.setattr(flows.classify, "classify_wave", lambda path, **_: classified.append(path))  # no flow here
+    release = threading.Event()
+
+    def classify_wave(path, **_):  # no flow here: the job holds the file until the test has looked at it
+        release.wait(10)
+        raise InputError("arrêt du test")
+
+    monkeypatch.setattr(flows.classify, "classify_wave", classify_wave)
     response = upload(admin, "vague2.csv", b"id;reponse\n1;Plus de moyens pour la formation\n")
-    assert response.status_code == 303 and response.headers["location"].startswith("/jobs/")
-    (kept,) = uploads.UPLOADS.rglob("vague2.csv")
-    assert kept.read_text(encoding="utf-8").startswith("id;reponse")
+    try:
+        assert response.status_code == 303 and response.headers["location"].startswith("/jobs/")
+        (kept,) = uploads.UPLOADS.rglob("vague2.csv")
+        assert kept.read_text(encoding="utf-8").startswith("id;reponse")
+    finally:
+        release.set()
