@@ -74,4 +74,4 @@ def configured_secret() -> str | None:
 
 
 def same_token(a: str | None, b: str | None) -> bool:
-    return bool(a) and bool(b) and secrets.compare_digest(a, b)
+    return bool(a) and bool(b) and secrets.compare_digest(a.encode(), b.encode())  # str: ASCII only, else TypeError
