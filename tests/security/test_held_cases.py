@@ -40,7 +40,7 @@ The 20 numbered cases that did not hold:
 16. NUL bytes: tests/test_ingest.py ::test_nul_and_control_characters_are_stripped_from_every_cell;
     tests/test_masking.py ::test_control_characters_and_nul_are_stripped.
 17. uploads checked before they are kept: test_uploads.py.
-18. read-only or locked store: no test in tests/ when this file was written.
+18. read-only or locked store: test_store_faults.py.
 19. the temporary Prefect server outliving ``kill -9``: test_prefect_server_dies.py.
 20. the watched folder following symbolic links: test_inbox_links.py.
 """
