@@ -229,6 +229,8 @@ FRENCH: dict[str, str] = {
     "wave.tested": "Évolution en points par rapport à {previous} ({before} ; cette vague : {after}). ▲ / ▼ : "
     "évolution significative (test z de deux proportions, correction de Benjamini-Hochberg sur les thèmes, 5 %) ; "
     "« nouveau » : thème proposé, à valider en revue.",
+    "wave.significant": "évolution significative par rapport à la vague précédente (test z de deux proportions, "
+    "correction de Benjamini-Hochberg sur les thèmes, 5 %)",
     "wave.untested": "Évolution en points par rapport à {previous} ({before} ; cette vague : {after}), non testée : "
     "moins de {min_base} répondants dans l'une des vagues ; « nouveau » : thème proposé, à valider en revue.",
     "workbook.legend": "Lecture du classeur",

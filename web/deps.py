@@ -32,6 +32,7 @@ class WebContext:
         self.jobs = Jobs(store)
         self.ranked = RankedRuns(store)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.globals["say"] = say  # every page's texts from the catalogue
 
     def page(self, request: Request, name: str, **context: Any) -> HTMLResponse:
         """A template rendered for the signed-in user (the layout shows who, and forms carry the CSRF token)."""

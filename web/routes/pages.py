@@ -5,7 +5,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pipeline.messages import say
 from pipeline.significance import MIN_BASE
 from review.guard import unmet
 from review.model_registry import list_models
@@ -64,7 +63,6 @@ def run_page(request: Request, run_id: str, web: Web, _: Viewer, segment: str = 
         nets=ranked_nets(reviewed, counts),
         segment=counts,
         min_base=MIN_BASE,
-        say=say,  # the segment view's texts, from the catalogue
         version=reviewed.state.version,
         segment_column=column,
         segment_value=value,
