@@ -24,8 +24,9 @@ from prefect.utilities.annotations import quote
 from flows.runtime import RESUMABLE, RETRIES, Timings
 from pipeline import settings
 from pipeline.analysis import Analysis, Matrix
+from pipeline.bundle import Bundle
 from pipeline.export import markdown_report
-from pipeline.exporters import Bundle, write_outputs
+from pipeline.exporters import write_outputs
 from pipeline.manifest import Manifest
 from pipeline.messages import plural, plural_word, say
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme

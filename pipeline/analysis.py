@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.bundle import Bundle
 from pipeline.clean import analyse_texts, assemble
 from pipeline.codebook import Codebook, Seeds, codebook_seeds
 from pipeline.coherence import ThemeRefiner
 from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
-from pipeline.exporters import Bundle
 from pipeline.ingest import ingest
 from pipeline.manifest import Manifest, count, input_info, versions
 from pipeline.nets import NET_DISTANCE, add_nets, count_nets

@@ -9,55 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import cached_property
 from pathlib import Path
 
-import pandas as pd
-
+from pipeline.bundle import Bundle
 from pipeline.charts import CHARTS, Chart, respondent_base
-from pipeline.export import assignments_frame, excluded_frame, markdown_report, safe_frame, segments_frame, themes_frame
-from pipeline.manifest import Manifest
-from pipeline.nets import Net, summarise_nets
-from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
+from pipeline.export import markdown_report
 from pipeline.registry import Registry
 from pipeline.slides import write_deck
 from pipeline.workbook import write_workbook
 
 CSV = {"index": False, "encoding": "utf-8-sig"}  # BOM: Excel opens accents right
-
-
-@dataclass
-class Bundle:
-    """Everything a run's files are written from. Tables are built once, on first use, and shared by the
-    formats that hold them (themes.csv, themes.xlsx and themes.parquet hold one table)."""
-
-    themes: list[Theme]
-    assignments: list[Assignment]
-    units: list[IdeaUnit]
-    excluded: list[Excluded]
-    responses: list[Response]
-    manifest: Manifest
-
-    @cached_property
-    def nets(self) -> list[Net]:
-        """The nets the themes roll up into, ranked, each counting a respondent once."""
-        return summarise_nets(self.themes, self.assignments, self.units)
-
-    @cached_property
-    def themes_table(self) -> pd.DataFrame:
-        return safe_frame(themes_frame(self.themes, self.nets))
-
-    @cached_property
-    def segments_table(self) -> pd.DataFrame:
-        return safe_frame(segments_frame(self.themes))
-
-    @cached_property
-    def assignments_table(self) -> pd.DataFrame:
-        return safe_frame(assignments_frame(self.assignments, self.units, self.themes, self.responses))
-
-    @cached_property
-    def excluded_table(self) -> pd.DataFrame:
-        return safe_frame(excluded_frame(self.excluded))
 
 
 @dataclass(frozen=True)
@@ -158,9 +119,7 @@ def _excluded_csv(path: Path, bundle: Bundle) -> None:
 @exporter("report.md")
 def _report(path: Path, bundle: Bundle) -> None:
     charts = [(chart.file_name, chart.alt) for chart in CHARTS if chart.applies(bundle.themes)]
-    path.write_text(
-        markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets, charts), encoding="utf-8"
-    )
+    path.write_text(markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets, charts), encoding="utf-8")
 
 
 def _chart_file(chart: Chart) -> None:

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from xlsxwriter.chart import Chart
 from xlsxwriter.utility import xl_col_to_name
 
+from pipeline.bundle import Bundle
 from pipeline.export import safe_frame
 from pipeline.messages import CELLS, header, say
 from pipeline.nets import Net
 from pipeline.records import Theme
 from pipeline.significance import MIN_BASE, wilson
-
-if TYPE_CHECKING:  # the bundle's module registers this writer: imported for its type only
-    from pipeline.exporters import Bundle
 
 # Columns by how their numbers read: shares and intervals are fractions shown as percentages, counts are integers.
 PERCENT_COLUMNS = frozenset({"share", "net_share", "ci_low", "ci_high", "previous_share"})

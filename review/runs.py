@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import insert, select
 
+from pipeline.bundle import Bundle
 from pipeline.embed import embed, load_embedder
-from pipeline.exporters import Bundle, write_outputs
+from pipeline.exporters import write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
 from pipeline.nets import NET_DISTANCE, Net, add_nets, count_nets, rank_by_nets, summarise_nets
 from pipeline.rank import rank_themes

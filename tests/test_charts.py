@@ -6,6 +6,7 @@ import io
 import numpy as np
 from matplotlib.image import imread
 
+from pipeline.bundle import Bundle
 from pipeline.charts import (
     DOWN_COLOUR,
     DPI,
@@ -25,7 +26,7 @@ from pipeline.charts import (
     waves_chart,
     wrap,
 )
-from pipeline.exporters import Bundle, write_outputs
+from pipeline.exporters import write_outputs
 from pipeline.manifest import InputInfo, Manifest, count
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 

@@ -3,8 +3,9 @@ import json
 import pandas as pd
 import pytest
 
+from pipeline.bundle import Bundle
 from pipeline.export import safe_cell
-from pipeline.exporters import EXPORTERS, Bundle, downloads, write_outputs
+from pipeline.exporters import EXPORTERS, downloads, write_outputs
 from pipeline.manifest import InputInfo, Manifest, count
 from pipeline.records import Assignment, Excluded, IdeaUnit, Response, Theme
 

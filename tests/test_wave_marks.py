@@ -16,7 +16,7 @@ def change():
 
 
 def test_a_significant_rise_or_fall_is_marked_and_a_noisy_one_is_not(change):
-    assert change(change_pts=15.0, change_significant=True).startswith("+15,0 pt <span class=\"sig above\"")
+    assert change(change_pts=15.0, change_significant=True).startswith('+15,0 pt <span class="sig above"')
     assert change(change_pts=15.0, change_significant=True).endswith(">▲</span>")
     assert change(change_pts=-20.0, change_significant=True).endswith(">▼</span>")
     assert change(change_pts=4.5, change_significant=False) == "+4,5 pt"

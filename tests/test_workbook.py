@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl.chart import BarChart
 
+from pipeline.bundle import Bundle
 from pipeline.export import themes_frame
-from pipeline.exporters import Bundle, write_outputs
+from pipeline.exporters import write_outputs
 from pipeline.manifest import InputInfo, Manifest, count
 from pipeline.messages import say
 from pipeline.records import Assignment, IdeaUnit, Response, Theme
