@@ -11,8 +11,8 @@ import typer
 from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, DedupeIds, Runner
 from cli.prefect_server import start_local_api, using
-from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.messages import decimal, plural, plural_word, say
+from pipeline.settings import DEFAULT_EMBEDDER
 
 if TYPE_CHECKING:  # Prefect, for the annotations only: `verbatims --help` does not import it
     from prefect.task_runners import TaskRunner

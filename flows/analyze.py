@@ -26,8 +26,8 @@ from flows.tasks import (
 )
 from pipeline.analysis import Analysed, Analysis
 from pipeline.codebook import load_codebook, load_stop_words
-from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.records import ClusterResult
+from pipeline.settings import DEFAULT_EMBEDDER
 from review.runs import RunRecord
 
 __all__ = ["AnalysisSummary", "analyze_verbatims"]

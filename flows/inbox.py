@@ -9,9 +9,9 @@ from prefect.artifacts import create_table_artifact
 
 from flows.analyze import analyze_verbatims
 from flows.params import CodebookFile, DbUrl, EmbedderName
-from pipeline.embed import DEFAULT_EMBEDDER
 from pipeline.errors import InputError
 from pipeline.messages import say
+from pipeline.settings import DEFAULT_EMBEDDER
 from review.inbox import (
     INCOMING,
     SETTLE_SECONDS,

@@ -18,12 +18,13 @@ from pipeline.bundle import Bundle
 from pipeline.clean import analyse_texts, assemble
 from pipeline.codebook import Codebook, Seeds, codebook_seeds
 from pipeline.coherence import ThemeRefiner
-from pipeline.embed import DEFAULT_EMBEDDER, embed, embedder_id, load_embedder
+from pipeline.embed import embed, embedder_id, load_embedder
 from pipeline.ingest import ingest
 from pipeline.manifest import Manifest, count, input_info, versions
 from pipeline.nets import NET_DISTANCE, add_nets, count_nets
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, IdeaUnit, Theme
+from pipeline.settings import DEFAULT_EMBEDDER
 from pipeline.themes import find_themes
 
 CLEAN_BATCH = 2000  # answers per cleaning batch: about 20 s of spaCy on one core

@@ -23,10 +23,10 @@ from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.errors import InputError
 from pipeline.messages import say
 from pipeline.registry import Registry
+from pipeline.settings import DEFAULT_EMBEDDER
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EMBEDDER = "use-multilingual"
 BATCH_SIZE = 512
 _ENCODE_LOCK = threading.Lock()
 

