@@ -9,6 +9,7 @@ from __future__ import annotations
 from cli import (
     agreement_commands,
     analysis_commands,
+    erase_commands,
     model_commands,
     review_commands,
     server_commands,
@@ -34,7 +35,7 @@ def main() -> None:
 
 
 app.command()(analysis_commands.analyze)
-app.command()(review_commands.runs)
+app.add_typer(erase_commands.runs_app, name="runs")
 app.command()(model_commands.retrain)
 app.command()(analysis_commands.classify)
 app.command()(server_commands.serve)
@@ -47,6 +48,7 @@ review_commands.app.command("settle")(agreement_commands.settle)
 app.add_typer(review_commands.app, name="review")
 app.add_typer(model_commands.app, name="models")
 app.add_typer(share_commands.app, name="share")
+app.add_typer(erase_commands.erase_app, name="erase")
 
 
 if __name__ == "__main__":

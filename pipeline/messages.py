@@ -390,7 +390,23 @@ FRENCH: dict[str, str] = {
     "administrateur",
     "login.locked": "Trop de tentatives de connexion : réessayez dans {wait}.",
     "session.secret_short": "VERBATIMS_SECRET est trop court ({size}) : il en faut au moins {min} ; par exemple "
-    "python -c \"import secrets; print(secrets.token_hex(32))\"",
+    'python -c "import secrets; print(secrets.token_hex(32))"',
+    # Erasure and retention (review.erasure, cli/erase_commands.py, the run page's delete button)
+    "erase.unknown_respondent": "aucune réponse de ce répondant dans la base de revue",
+    "erase.unnamed_theme": "Thème sans libellé",
+    "erase.confirm_respondent": "Effacer toutes les réponses du répondant {respondent} ({runs}) : base de revue, "
+    "caches, résultats Prefect et fichiers exportés ? C'est définitif.",
+    "erase.confirm_run": "Supprimer l'analyse {run_id}, ses fichiers exportés et ses résultats en cache ? C'est définitif.",
+    "erase.confirm_purge": "Supprimer {runs} de plus de {days} : {list} ? C'est définitif.",
+    "erase.respondent_done": "répondant effacé de {runs} : {removed}",
+    "erase.run_done": "analyse {run_id} supprimée : {removed}",
+    "erase.purge_none": "aucune analyse de plus de {days}",
+    "erase.purge_done": "{runs} de plus de {days} {deleted} : {removed}",
+    "erase.no_retention": "aucune durée de conservation : donnez --older-than JOURS ou définissez VERBATIMS_RETENTION_DAYS",
+    "erase.cancelled": "rien n'a été effacé",
+    "erase.unconfirmed": "cochez la case de confirmation : rien n'a été effacé",
+    "erase.nothing": "rien d'autre",
+    "erase.user_program": "le fichier d'origine donné à verbatims analyze reste où il est : effacez-y aussi ce répondant",
 }
 
 # Nouns and participles counted in messages: (singular, plural).
@@ -423,6 +439,24 @@ WORDS: dict[str, tuple[str, str]] = {
     "entrusted_idea": ("idée confiée", "idées confiées"),
     "coded": ("codée", "codées"),
     "settled": ("tranché", "tranchés"),
+    # erasure (review.erasure): what was removed, by kind
+    "erased.runs": ("analyse", "analyses"),
+    "erased.respondents": ("répondant", "répondants"),
+    "erased.units": ("idée", "idées"),
+    "erased.excluded": ("réponse écartée", "réponses écartées"),
+    "erased.assignments": ("affectation", "affectations"),
+    "erased.double_coding": ("double codage", "doubles codages"),
+    "erased.blind_codings": ("codage en aveugle", "codages en aveugle"),
+    "erased.review_events": ("correction", "corrections"),
+    "erased.themes": ("thème", "thèmes"),
+    "erased.export_folders": ("dossier d'export", "dossiers d'export"),
+    "erased.uploads": ("fichier déposé", "fichiers déposés"),
+    "erased.cache_entries": ("entrée de cache", "entrées de cache"),
+    "erased.prefect_results": ("résultat Prefect", "résultats Prefect"),
+    "erased.queue_folders": ("dossier de file de revue", "dossiers de file de revue"),
+    "erased.sessions": ("session", "sessions"),
+    "erased.users": ("utilisateur", "utilisateurs"),
+    "deleted_f": ("supprimée", "supprimées"),  # agrees with "analyse"
 }
 
 # A correction's action as a reviewer reads it (an action missing here is named as is).

@@ -33,6 +33,7 @@ class Settings:
     secret: str | None = None  # signs web session cookies; at least 32 bytes when set
     https: bool = False  # the web page is served behind TLS: session cookies get the Secure flag
     max_upload_mb: int = 50  # largest new-wave file the web page accepts (10,000 answers of elf_dev.csv: 3.4 MB)
+    retention_days: int | None = None  # `verbatims runs purge` deletes runs older than this; None keeps them
     reviewer: str | None = None  # who corrects from the command line; default the login name
     password: str | None = None  # for `verbatims users add` in scripts, instead of the prompt
 
@@ -56,7 +57,7 @@ def _parse(name: str, raw: str) -> object:
     default = Settings.__dataclass_fields__[name].default
     if isinstance(default, Path):
         return Path(raw)
-    if name in {"embed_threads", "max_upload_mb"}:
+    if name in {"embed_threads", "max_upload_mb", "retention_days"}:
         return int(raw)
     if name == "https":
         return raw.strip().lower() in {"1", "true", "yes", "oui"}

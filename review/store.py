@@ -433,3 +433,17 @@ class ShareLinkRow(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ErasureRow(Base):
+    """One erasure (``review.erasure``): a respondent, a run or a user. The log holds no personal data: the
+    subject is a salted sha256 (an erasure request can be checked against it), never the identifier or a text."""
+
+    __tablename__ = "erasures"
+
+    erasure_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    by: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # respondent, run or user
+    subject_sha256: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[dict] = mapped_column(JSON)  # how many rows and files, by kind

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.errors import NotFoundError, VerbatimsError
+from pipeline.errors import InputError, NotFoundError, VerbatimsError
 from pipeline.messages import say
 from review.store import Store, parameter_url
 
@@ -66,7 +67,13 @@ class Jobs:
             from flows.classify import classify_wave
             from pipeline.export import ALERTS
 
-            summary = classify_wave(path, db=parameter_url(self.store.url), question=question)
+            try:
+                summary = classify_wave(path, db=parameter_url(self.store.url), question=question)
+                if reason := summary.nothing_left():  # every answer set aside: no run, the upload goes too
+                    raise InputError(reason)
+            except BaseException:  # no run keeps it: the file (the answers in it) goes; a run's goes with the run
+                shutil.rmtree(path.parent, ignore_errors=True)
+                raise
             job.run_id = summary.run_id
             job.alerts = list(summary.manifest.parameters.get(ALERTS) or [])
             job.message = f"{len(summary.themes)} thèmes dans {name} ; résultats dans {summary.out_dir}"

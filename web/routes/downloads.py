@@ -1,11 +1,13 @@
 """A run's report and tables as files: the standalone HTML report, and the reviewed run in every format the
 exporter registry offers for download (``pipeline.exporters.downloads``)."""
 
+import shutil
 import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.background import BackgroundTask
 
 from pipeline.errors import NotFoundError
 from pipeline.exporters import downloads
@@ -30,9 +32,17 @@ def run_file(web: WebContext, run_id: str, fmt: str) -> Response:
     if exporter is None:
         raise NotFoundError(say("download.no_format", fmt=fmt, formats=", ".join(["html", *downloads()])))
     folder = Path(tempfile.mkdtemp(prefix="verbatims-export-"))
-    export_reviewed(web.store, run_id, folder)
+    try:
+        export_reviewed(web.store, run_id, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    # the folder holds every file of the run, answers included: it goes once the file is sent (or the send fails)
     return FileResponse(
-        folder / exporter.file_name, media_type=exporter.media_type, filename=f"{run_id}-{exporter.file_name}"
+        folder / exporter.file_name,
+        media_type=exporter.media_type,
+        filename=f"{run_id}-{exporter.file_name}",
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
 
 
