@@ -437,7 +437,8 @@ class ShareLinkRow(Base):
 
 class ErasureRow(Base):
     """One erasure (``review.erasure``): a respondent, a run or a user. The log holds no personal data: the
-    subject is a salted sha256 (an erasure request can be checked against it), never the identifier or a text."""
+    subject is a sha256 of the identifier (an erasure request can be checked against it), never the identifier or
+    a text."""
 
     __tablename__ = "erasures"
 

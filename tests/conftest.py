@@ -45,10 +45,10 @@ SLOW_MODULES = {
     "test_queue_page",  # the review queue in a browser
     "test_phone_layout",  # every page in a browser at 390×844
     "test_prefect_server_dies",  # starts a Prefect server and kills its parent
-    "test_erasure",  # `verbatims analyze` twice end to end, then erases a respondent from everything it wrote
 }
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server
+    "analysed_waves",  # tests/security/test_erasure.py: `verbatims analyze` twice end to end
 }
 SLOW_TESTS = {  # module::test name (without parameters): each trains a model (tens of seconds)
     "test_retrain::test_first_model_is_trained_scored_and_promoted",

@@ -8,10 +8,12 @@ import base64
 import io
 import json
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -22,10 +24,21 @@ from markupsafe import escape
 from test_web import PASSWORD, sign_in
 
 from pipeline import settings
+from pipeline.cache import BlobCache, content_key
 from pipeline.ingest import file_sha256
 from review.corrections import correct, load_state
-from review.erasure import delete_run, subject_hash
-from review.store import ErasureRow, RespondentRow, Run, Store, UnitRow
+from review.erasure import delete_run, erase_respondent, runs_older_than, subject_hash
+from review.store import (
+    AssignmentRow,
+    ErasureRow,
+    EventRow,
+    ExcludedRow,
+    RespondentRow,
+    Run,
+    Store,
+    ThemeRow,
+    UnitRow,
+)
 from review.users import add_user
 from web.app import create_app
 
@@ -57,7 +70,7 @@ def _verbatims(work: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory):
+def analysed_waves(tmp_path_factory):
     """Two waves analysed into one store, both holding respondent RZ99; the first kept as the web page keeps an
     upload. A reviewer confirmed RZ99's idea and another one in the first run."""
     work = tmp_path_factory.mktemp("erasure")
@@ -99,8 +112,8 @@ def _files_holding(folder: Path, needle: str) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and _holds(p, needle.encode())]
 
 
-def test_a_respondent_is_erased_from_store_caches_results_and_exports(work):
-    folder, store, runs, other = work
+def test_a_respondent_is_erased_from_store_caches_results_and_exports(analysed_waves):
+    folder, store, runs, other = analysed_waves
     # Closing any descriptor of a SQLite file drops every POSIX lock this process holds on it: reading the store's
     # bytes while its pooled connections are open let the command's writes go past their snapshots (stale reads,
     # "database disk image is malformed"). The pool is closed before each read of the files.
@@ -137,8 +150,8 @@ def test_a_respondent_is_erased_from_store_caches_results_and_exports(work):
         assert archive.namelist()  # written again, whole
 
 
-def test_deleting_a_run_removes_its_rows_folder_and_upload(work, tmp_path):
-    folder, store, runs, _ = work
+def test_deleting_a_run_removes_its_rows_folder_and_upload(analysed_waves, tmp_path):
+    folder, store, runs, _ = analysed_waves
     run_id = runs["vague2.csv"]
     with store.reading() as session:
         out_dir = Path(session.get(Run, run_id).out_dir)
@@ -173,9 +186,9 @@ def test_an_upload_still_kept_for_a_run_is_found_by_content_and_deleted(tmp_path
     assert not upload.parent.exists() and same_name.exists()
 
 
-def test_downloads_leave_no_temporary_folder(work, monkeypatch):
+def test_downloads_leave_no_temporary_folder(analysed_waves, monkeypatch):
     """Every format, served: the temporary export folder is gone once the file is sent."""
-    folder, store, runs, _ = work
+    folder, store, runs, _ = analysed_waves
     monkeypatch.setattr(tempfile, "tempdir", str(folder / "tmp"))
     (folder / "tmp").mkdir(exist_ok=True)
     with settings.overridden(cache=folder / "outputs" / ".cache"):
@@ -190,9 +203,9 @@ def test_downloads_leave_no_temporary_folder(work, monkeypatch):
     assert list((folder / "tmp").glob("verbatims-export-*")) == []
 
 
-def test_an_admin_erases_a_respondent_and_deletes_the_run_from_the_pages(work, monkeypatch):
+def test_an_admin_erases_a_respondent_and_deletes_the_run_from_the_pages(analysed_waves, monkeypatch):
     """The runs page's form and the run page's button: admin only, with their CSRF token and the confirmation box."""
-    folder, store, runs, _ = work
+    folder, store, runs, _ = analysed_waves
     run_id = runs["vague1.csv"]
     with store.reading() as session:
         units = session.query(UnitRow).filter_by(run_id=run_id).order_by(UnitRow.position).all()
@@ -227,3 +240,101 @@ def test_an_admin_erases_a_respondent_and_deletes_the_run_from_the_pages(work, m
     assert not (folder / "outputs" / "run1").exists()
     with store.reading() as session:
         assert [row.kind for row in session.query(ErasureRow).order_by(ErasureRow.erasure_id)][-2:] == ["respondent", "run"]
+
+
+def _small_run(store: Store, run_id: str, created_at=None) -> None:
+    """A run of four respondents written straight into the store: Z's answer is the only one naming zorglub."""
+    texts = {"A": "accueil lent au guichet", "B": "accueil aimable", "C": "portail clair", "Z": ANSWER}
+    with store.session() as session:
+        when = {"created_at": created_at} if created_at else {}
+        session.add(Run(run_id=run_id, kind="analyze", input_file="f.csv", input_sha256="0" * 64, embedder="x", **when))
+        session.flush()
+        for n, (who, text) in enumerate(texts.items()):
+            session.add(RespondentRow(run_id=run_id, respondent_id=who, segments={}))
+            session.add(
+                UnitRow(run_id=run_id, unit_id=who, position=n, respondent_id=who, text=text, lemmas=text, text_key=who)
+            )
+        session.add(ExcludedRow(run_id=run_id, position=0, respondent_id="Z", text=f"{SECRET} encore", reason="trop court"))
+        session.add(ThemeRow(run_id=run_id, theme_id="t1", label="Accueil", keywords=["accueil", "guichet"]))
+        session.add(ThemeRow(run_id=run_id, theme_id="t2", label="Zorglub portail", keywords=["zorglub", "portail"]))
+        session.flush()
+        for who, theme in (("A", "t1"), ("B", "t1"), ("C", "t2"), ("Z", "t2")):
+            session.add(AssignmentRow(run_id=run_id, unit_id=who, theme_id=theme, score=0.9))
+
+
+def test_erasing_keeps_the_history_replayable_and_leaves_no_text(store, tmp_path, monkeypatch):
+    """On SQLite and PostgreSQL: Z's rows, the events about Z alone (and the undo of one), Z's place in a split,
+    the keyword and label only Z gave, Z's cache entries and Prefect results go; the others stay."""
+    results = tmp_path / "results"
+    results.mkdir()
+    monkeypatch.setenv("PREFECT_LOCAL_STORAGE_PATH", str(results))
+    for name, value in {"theirs": [ANSWER, "x"], "others": ["accueil aimable"]}.items():
+        pickled = base64.b64encode(pickle.dumps(value)).decode()
+        (results / name).write_text(json.dumps({"metadata": {}, "result": pickled}))
+    with settings.overridden(cache=tmp_path / "cache"):
+        cache = BlobCache(tmp_path / "cache" / "cache.sqlite", "embed:x")
+        cache.put_many([(content_key(ANSWER), b"\0" * 8), (content_key("portail clair"), b"\1" * 8)])
+        cleaned = BlobCache(tmp_path / "cache" / "cache.sqlite", "clean:x")
+        cleaned.put_many(
+            [
+                (content_key("raw Z"), json.dumps({"units": [[ANSWER, "zorglub"]]}).encode()),
+                (content_key("raw C"), json.dumps({"units": [["portail clair", "portail"]]}).encode()),
+            ]
+        )
+        cache.close()
+        cleaned.close()
+        _small_run(store, "r1")
+        confirmed = correct(store, "r1", "ana", "confirm", unit="Z")
+        correct(store, "r1", "ana", "undo", event=confirmed.seq)
+        correct(store, "r1", "ana", "split", theme="t2", units=["Z"], label="Tout seul")
+        correct(store, "r1", "ana", "bulk", operation="confirm", units=["Z", "C"])
+        correct(store, "r1", "ana", "off_topic", unit="Z")
+        erasure = erase_respondent(store, "Z", "admin")
+
+        assert erasure.runs == ["r1"] and erasure.removed["review_events"] == 3  # confirm, its undo, off_topic
+        assert erasure.removed["cache_entries"] == 2 and erasure.removed["prefect_results"] == 1
+        assert sorted(p.name for p in results.iterdir()) == ["others"]
+        cache = BlobCache(tmp_path / "cache" / "cache.sqlite", "embed:x")
+        assert list(cache.get_many([content_key("portail clair"), content_key(ANSWER)])) == [content_key("portail clair")]
+        cache.close()
+    with store.reading() as session:
+        assert {r.respondent_id for r in session.query(RespondentRow)} == {"A", "B", "C"}
+        assert session.query(ExcludedRow).count() == 0
+        events = session.query(EventRow).order_by(EventRow.seq).all()
+        themes = {t.theme_id: t for t in session.query(ThemeRow)}
+        log = session.query(ErasureRow).one()
+    assert [(e.action, e.seq) for e in events] == [("split", 3), ("bulk", 4)]
+    assert events[0].payload["units"] == [] and events[0].touched == ["theme:t2"]
+    assert events[1].payload["items"] == [{"unit": "C"}] and events[1].touched == ["unit:C"]
+    assert "Z" not in json.dumps([e.payload for e in events] + [e.touched for e in events])
+    assert themes["t2"].keywords == ["portail"] and themes["t2"].label == "portail"
+    assert themes["t1"].label == "Accueil"
+    state = load_state(store, "r1")
+    assert state.reviewed == {"C"} and set(state.labels) == {"A", "B", "C"}
+    assert log.kind == "respondent" and log.subject_sha256 == subject_hash("respondent", "Z") and log.by == "admin"
+    assert SECRET not in json.dumps(log.removed)
+
+
+def test_purge_deletes_the_runs_older_than_the_retention_and_asks_first(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    db = str(tmp_path / "purge.sqlite")
+    store = Store(db)
+    _small_run(store, "old", created_at=datetime.now(UTC) - timedelta(days=100))
+    _small_run(store, "new")
+    with settings.overridden(cache=tmp_path / "cache"):
+        runner = CliRunner()
+        asked = runner.invoke(app, ["runs", "purge", "--older-than", "30", "--db", db], input="n\n")
+        assert "Supprimer 1 analyse de plus de 30 jours : old ?" in asked.output and "rien n'a été effacé" in asked.output
+        assert runs_older_than(store, 30) == ["old"]
+        with settings.overridden(retention_days=30):
+            done = runner.invoke(app, ["runs", "purge", "--yes", "--db", db])
+        assert done.exit_code == 0, done.output
+        assert "1 analyse de plus de 30 jours supprimée : " in done.output
+    assert runs_older_than(store, 30) == []
+    with store.reading() as session:
+        assert [r.run_id for r in session.query(Run)] == ["new"]
+    assert settings.Settings.from_env({"VERBATIMS_RETENTION_DAYS": "45"}).retention_days == 45
