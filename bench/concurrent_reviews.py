@@ -66,6 +66,8 @@ class Write:
     action: str
     status: int
     seconds: float
+    seen: int
+    item: str  # what it touches, as the log names it ("unit:R12", "theme:t-3")
     message: str = ""
     event: dict = field(default_factory=dict)  # the API's answer when applied: event (seq), action, payload
 
@@ -79,7 +81,7 @@ class Outcome:
     seconds: float
     writes: list[Write]
     failed_reads: list[str]
-    events: int
+    events: list[EventRow]
     log_matches: bool
     doubled: int
     replay_equal: bool
@@ -92,6 +94,10 @@ class Outcome:
     @property
     def others(self) -> list[Write]:
         return [w for w in self.writes if w.status not in (200, 409)]
+
+    def changed_since_seen(self, write: Write) -> EventRow | None:
+        """The last event after the version a write was made on that touched its item: why it was refused."""
+        return next((e for e in reversed(self.events) if e.seq > write.seen and write.item in e.touched), None)
 
 
 # -- the run and the server ---------------------------------------------------------------------------------------
@@ -199,7 +205,8 @@ class Reviewer(threading.Thread):
         answer = client.post(f"{api}/corrections", json=body, headers={"X-CSRF-Token": token})
         seconds = time.perf_counter() - started
         reply = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
-        write = Write(self.username, body["action"], answer.status_code, seconds)
+        item = f"theme:{body['theme']}" if body["action"] == "rename" else f"unit:{body['unit']}"
+        write = Write(self.username, body["action"], answer.status_code, seconds, run["version"], item)
         if answer.status_code == 200:
             write.event = reply
         else:
@@ -267,8 +274,8 @@ def load_check(label: str, url: str, analysis: Analysis, analysed: Analysed, arg
         seconds=elapsed,
         writes=writes,
         failed_reads=[f"{r.username}: {failure}" for r in reviewers for failure in r.failed_reads],
-        events=len(events),
-        log_matches=sorted(acknowledged) == logged,
+        events=events,
+        log_matches=sorted(acknowledged, key=lambda a: a[0]) == logged,  # as many events as applied writes, the same ones
         doubled=len(acknowledged) - len({seq for seq, *_ in acknowledged}),
         replay_equal=replayed == load_state(store, run_id),
         snapshots_differing=differing,
@@ -282,6 +289,13 @@ def yes(flag: bool) -> str:
     return "yes" if flag else "**no**"
 
 
+def why(o: Outcome, write: Write) -> str:
+    changed = o.changed_since_seen(write)
+    if changed is None:
+        return f"nothing touched {write.item} after version {write.seen}"
+    return f"event {changed.seq} ({changed.reviewer}, {changed.action}) touched {write.item} after version {write.seen}"
+
+
 def report(outcomes: list[Outcome], command: str) -> str:
     lines = [
         f"## concurrent_reviews — `{command}`",
@@ -289,28 +303,34 @@ def report(outcomes: list[Outcome], command: str) -> str:
         "Reviewer sessions signed in through the login form, correcting one recorded run (the sample) through "
         "`POST /api/runs/{id}/corrections` with `seen`, against `verbatims serve` in its own process on 127.0.0.1. "
         f"Each client waits for its answer and pauses {PAUSE[0] * 1000:.0f}–{PAUSE[1] * 1000:.0f} ms; units are drawn "
-        f"from the first {HOT_UNITS} of each theme so that reviewers collide. Latency is the correction's POST alone.",
+        f"from the first {HOT_UNITS} of each theme so that reviewers collide. Latency is the correction's POST alone. "
+        '"Other" counts answers neither 200 nor 409, in brackets those whose item another write changed after `seen`; '
+        '"behind": for applied writes, how many other writes were applied between the version read and this one.',
         "",
-        "| store | reviewers | s | writes tried | applied | 409 | other | writes/s | p50 ms | p95 ms | events in log "
-        "| log = acknowledged writes | doubled | replay = load_state | `after` snapshots ≠ replay | failed reads |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| store | reviewers | s | writes tried | applied | 409 | other (stale) | writes/s | p50 ms | p95 ms "
+        "| behind p50/p95 | events in log | log = acknowledged writes | doubled | replay = load_state | `after` ≠ replay "
+        "| failed reads |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
         latency = np.array([w.seconds for w in o.writes]) * 1000 if o.writes else np.zeros(1)
         conflicts = sum(w.status == 409 for w in o.writes)
+        stale = sum(o.changed_since_seen(w) is not None for w in o.others)
+        behind = np.array([w.event["event"] - 1 - w.seen for w in o.applied] or [0])
         lines.append(
             f"| {o.store} | {o.reviewers} | {o.seconds:.0f} | {len(o.writes)} | {len(o.applied)} | {conflicts} "
-            f"| {len(o.others)} | {len(o.writes) / o.seconds:.1f} | {np.percentile(latency, 50):.0f} "
-            f"| {np.percentile(latency, 95):.0f} | {o.events} | {yes(o.log_matches and o.events == len(o.applied))} "
-            f"| {o.doubled} | {yes(o.replay_equal)} | {o.snapshots_differing} | {len(o.failed_reads)} |"
+            f"| {len(o.others)} ({stale}) | {len(o.writes) / o.seconds:.1f} | {np.percentile(latency, 50):.0f} "
+            f"| {np.percentile(latency, 95):.0f} | {np.percentile(behind, 50):.0f}/{np.percentile(behind, 95):.0f} "
+            f"| {len(o.events)} | {yes(o.log_matches)} | {o.doubled} "
+            f"| {yes(o.replay_equal)} | {o.snapshots_differing} | {len(o.failed_reads)} |"
         )
     for o in outcomes:
         mix = Counter(f"{w.action} {w.status}" for w in o.writes)
         lines += ["", f"{o.store}: answers by action: " + ", ".join(f"{k} × {n}" for k, n in sorted(mix.items()))]
-        for w in o.others[:10]:
-            lines.append(f"- other: {w.status} on {w.action} by {w.reviewer}: {w.message[:160]}")
-        for failure in o.failed_reads[:10]:
-            lines.append(f"- failed read: {failure}")
+        lines += [
+            f"- other: {w.status} on {w.action} by {w.reviewer}: {w.message[:120]} — {why(o, w)}" for w in o.others[:10]
+        ]
+        lines += [f"- failed read: {failure}" for failure in o.failed_reads[:10]]
     return "\n".join(lines)
 
 
