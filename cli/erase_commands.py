@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import getpass
+from difflib import get_close_matches
 from typing import Annotated
 
 import typer
+from typer._click.exceptions import UsageError
 
 from cli import review_commands
-from cli.click_french import FrenchTyper
+from cli.click_french import FrenchGroup, FrenchTyper
 from cli.options import Db, RunArg
 from cli.review_commands import _open_run
 from pipeline import settings
@@ -21,7 +23,21 @@ erase_app = FrenchTyper(
     help="Effacer des données personnelles : les réponses d'un répondant dans toutes les analyses.",
     no_args_is_help=True,
 )
+
+
+class _ListingGroup(FrenchGroup):
+    """``verbatims runs`` lists the runs, as it did before ``delete`` and ``purge`` made it a group: a word after
+    it that is no command, nor close to one (``delet``), is an extra argument of the listing."""
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
+        if args and args[0] not in self.commands and not get_close_matches(args[0], list(self.commands)):
+            many = "s" if len(args) > 1 else ""
+            raise UsageError(f"Got unexpected extra argument{many} ({' '.join(args)})", ctx)
+        return super().resolve_command(ctx, args)
+
+
 runs_app = FrenchTyper(
+    cls=_ListingGroup,
     help="Les analyses enregistrées dans la base de revue, la plus récente d'abord ; les supprimer.",
     invoke_without_command=True,
 )
