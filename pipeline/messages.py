@@ -453,6 +453,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "erased.uploads": ("fichier déposé", "fichiers déposés"),
     "erased.cache_entries": ("entrée de cache", "entrées de cache"),
     "erased.prefect_results": ("résultat Prefect", "résultats Prefect"),
+    "erased.prefect_artifacts": ("artefact Prefect", "artefacts Prefect"),
     "erased.queue_folders": ("dossier de file de revue", "dossiers de file de revue"),
     "erased.sessions": ("session", "sessions"),
     "erased.users": ("utilisateur", "utilisateurs"),

@@ -18,6 +18,9 @@ Where a respondent's text can be, and how it goes:
 - the review queue's per-run folder (``review.queue_run``), named from the run's texts: deleted.
 - each affected run's exports folder: written again from the reviewed run, in a new folder that replaces it;
   a run left without any answer is deleted whole (``delete_run``).
+- the runs' Prefect artifacts (the ranked table and the report, which quotes answers) in the database of the
+  Prefect server the commands start (``PREFECT_HOME``); a server of the analyst's own (``PREFECT_API_URL``) is
+  out of reach.
 - an upload the web page kept for the run (``web.uploads``), found by the run's file name and content hash:
   deleted. A file given to ``verbatims analyze`` is the analyst's own and is left where it is.
 """
@@ -125,6 +128,7 @@ def erase_respondent(store: Store, respondent_id: str, by: str) -> Erasure:
             erasure.add("export_folders", _export_again(store, run_id))
             erasure.add("uploads", _delete_upload(store, run_id))
     _forget(texts, queue_keys, erasure)
+    erasure.add("prefect_artifacts", _drop_artifacts(run_ids))
     _compact(store)
     _log(store, by, "respondent", respondent_id, erasure)
     return erasure
@@ -190,6 +194,7 @@ def _delete_run_data(store: Store, run_id: str) -> Erasure:
         shutil.rmtree(folder)
         erasure.add("export_folders", 1)
     _forget(list(dict.fromkeys(t for t in [*units, *set_aside] if t not in elsewhere)), [queue_key], erasure)
+    erasure.add("prefect_artifacts", _drop_artifacts([run_id]))
     return erasure
 
 
@@ -397,6 +402,51 @@ def _result_bytes(path: Path) -> bytes:
         return base64.b64decode(json.loads(raw)["result"])
     except (ValueError, KeyError, TypeError):
         return raw
+
+
+def _prefect_database() -> Path | None:
+    """The SQLite database of the Prefect server the commands start for themselves (``PREFECT_HOME``), where the
+    flows' artifacts are kept; None when flows report to another server (``PREFECT_API_URL``): its database is
+    out of reach, and its artifacts are for its administrator to delete."""
+    from prefect.settings import get_current_settings  # Prefect's settings only: no server is started
+
+    current = get_current_settings()
+    url = current.server.database.connection_url.get_secret_value() if current.server.database.connection_url else ""
+    if current.api.url or not url.startswith("sqlite"):
+        return None
+    return Path(url.split(":///", 1)[1])
+
+
+def _drop_artifacts(run_ids: list[str]) -> int:
+    """The runs' Prefect artifacts (``flows.tasks.publish_artifacts``): the ranked table, the report with its
+    quotes, the link, each named after its run, and the events that copied them. They are snapshots of the run as
+    analysed: deleted whole, the run's exports folder holds its current report. Deleted in Prefect's database
+    directly, with ``secure_delete``: Prefect's API deletes rows but leaves their bytes in the file's free pages,
+    and keeps its event log."""
+    database = _prefect_database()
+    if not run_ids or database is None or not database.exists():
+        return 0
+    connection = sqlite3.connect(database, timeout=60)
+    try:
+        connection.execute("PRAGMA secure_delete=ON")
+        removed = 0
+        with connection:
+            for run_id in run_ids:
+                for table in ("artifact", "artifact_collection"):  # the collection keeps a copy of each key's latest
+                    deleted = connection.execute(
+                        f"DELETE FROM {table} WHERE description LIKE ? OR instr(data, ?) > 0", (f"% of run {run_id}", run_id)
+                    ).rowcount
+                    removed += deleted if table == "artifact" else 0
+                # Prefect's event log copies an artifact's data into the event of its creation or update
+                events = "SELECT id FROM events WHERE event LIKE 'prefect.artifact%' AND instr(payload, ?) > 0"
+                connection.execute(f"DELETE FROM event_resources WHERE event_id IN ({events})", (run_id,))
+                connection.execute(f"DELETE FROM events WHERE id IN ({events})", (run_id,))
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError:  # no artifact table: Prefect never recorded one there
+        return 0
+    finally:
+        connection.close()
+    return removed
 
 
 def _secure_delete(session) -> None:

@@ -123,6 +123,7 @@ def test_a_respondent_is_erased_from_store_caches_results_and_exports(analysed_w
     assert [p for p in before if _holds(p, SECRET.encode())], "the runs should hold the answer before the erasure"
     assert _files_holding(folder / "outputs" / ".cache" / "prefect-results", SECRET)  # resumable stages hold it
     assert (folder / "outputs" / "uploads" / "ab12cd34").is_dir()
+    assert _files_holding(folder / "prefect", SECRET)  # the report artifact quotes the answer
     with store.reading() as session:
         counts = {name: session.query(RespondentRow).filter_by(run_id=run_id).count() for name, run_id in runs.items()}
 
@@ -133,6 +134,7 @@ def test_a_respondent_is_erased_from_store_caches_results_and_exports(analysed_w
     store_files = [p for p in folder.glob("store.sqlite*") if _holds(p, SECRET.encode())]
     assert store_files == []
     assert _files_holding(folder / "outputs", SECRET) == []  # caches, Prefect results, exports, uploads
+    assert _files_holding(folder / "prefect", SECRET) == []  # the report artifacts in Prefect's database
     assert not (folder / "outputs" / "uploads" / "ab12cd34").exists()
     assert _holds(folder / "vague2.csv", SECRET.encode())  # the analyst's own file: theirs to edit
     with store.reading() as session:
