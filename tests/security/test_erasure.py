@@ -25,9 +25,10 @@ from test_web import PASSWORD, sign_in
 
 from pipeline import settings
 from pipeline.cache import BlobCache, content_key
+from pipeline.errors import NotFoundError
 from pipeline.ingest import file_sha256
 from review.corrections import correct, load_state
-from review.erasure import delete_run, erase_respondent, runs_older_than, subject_hash
+from review.erasure import delete_run, erase_respondent, erase_user, runs_older_than, subject_hash
 from review.store import (
     AssignmentRow,
     ErasureRow,
@@ -39,7 +40,7 @@ from review.store import (
     ThemeRow,
     UnitRow,
 )
-from review.users import add_user
+from review.users import add_user, list_users
 from web.app import create_app
 
 SECRET = "Zorglub-7731"
@@ -340,3 +341,16 @@ def test_purge_deletes_the_runs_older_than_the_retention_and_asks_first(tmp_path
     with store.reading() as session:
         assert [r.run_id for r in session.query(Run)] == ["new"]
     assert settings.Settings.from_env({"VERBATIMS_RETENTION_DAYS": "45"}).retention_days == 45
+
+
+def test_removing_a_user_is_logged_without_their_name(tmp_path):
+    store = Store(str(tmp_path / "users.sqlite"))
+    add_user(store, "camille.martin", PASSWORD, "reviewer")
+    erasure = erase_user(store, "camille.martin", "admin")
+    assert erasure.removed["users"] == 1 and list_users(store) == []
+    with store.reading() as session:
+        log = session.query(ErasureRow).one()
+    assert (log.kind, log.by, log.subject_sha256) == ("user", "admin", subject_hash("user", "camille.martin"))
+    assert "camille" not in json.dumps(log.removed)
+    with pytest.raises(NotFoundError):
+        erase_user(store, "camille.martin", "admin")
