@@ -42,7 +42,6 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
 
-from pipeline import settings
 from pipeline.cache import cache_dir, content_key
 from pipeline.errors import NotFoundError
 from pipeline.ingest import file_sha256
@@ -159,10 +158,6 @@ def runs_older_than(store: Store, days: int) -> list[str]:
         return list(
             session.scalars(select(Run.run_id).where(Run.created_at < now() - timedelta(days=days)).order_by(Run.created_at))
         )
-
-
-def retention_days() -> int | None:
-    return settings.current().retention_days
 
 
 def _delete_run_data(store: Store, run_id: str) -> Erasure:
