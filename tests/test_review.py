@@ -214,6 +214,21 @@ def test_a_correction_on_a_stale_view_is_refused_not_overwritten(recorded_run):
     assert load_state(store, run).themes[a].label == "Nom A"
 
 
+def test_a_correction_that_a_later_change_made_invalid_is_a_stale_view_not_a_bad_request(recorded_run):
+    """bob marks a unit off-topic; alice, on the view before, moves it out of the theme it was in: she must reload
+    (409), not read that the unit "is not in this theme" (400), which her view said it was."""
+    store, run = recorded_run
+    state = load_state(store, run)
+    a, b = _two_themes(state)
+    unit, seen = state.members(a)[0], state.version
+    correct(store, run, "bob", "off_topic", unit=unit, seen=seen)
+    with pytest.raises(StaleViewError, match=r"bob a marqué hors sujet l'idée"):
+        correct(store, run, "alice", "move", unit=unit, to=b, seen=seen, **{"from": a})
+    with pytest.raises(ReviewError) as invalid:  # invalid on her own view too: today's check says why (400)
+        correct(store, run, "alice", "move", unit=unit, to=a, seen=seen + 1, **{"from": b})
+    assert not isinstance(invalid.value, StaleViewError)
+
+
 def test_simultaneous_reviewers_lose_nothing(recorded_run):
     store, run = recorded_run
     state = load_state(store, run)
