@@ -110,6 +110,9 @@ def erase_respondent(store: Store, respondent_id: str, by: str) -> Erasure:
     erasure = Erasure(runs=run_ids)
     queue_keys = [_queue_key(store, run_id) for run_id in run_ids]  # named from the texts: before they go
     erased_words = _words(u.text for u in units) | _words(u.lemmas for u in units) | _words(set_aside)
+    # the copies first: should the store's part fail, the respondent is still there to erase again
+    _forget(texts, queue_keys, erasure)
+    erasure.add("prefect_artifacts", _drop_artifacts(run_ids))
     with store.session() as session:
         _secure_delete(session)
         for run_id in run_ids:
@@ -126,8 +129,6 @@ def erase_respondent(store: Store, respondent_id: str, by: str) -> Erasure:
         else:
             erasure.add("export_folders", _export_again(store, run_id))
             erasure.add("uploads", _delete_upload(store, run_id))
-    _forget(texts, queue_keys, erasure)
-    erasure.add("prefect_artifacts", _drop_artifacts(run_ids))
     _compact(store)
     _log(store, by, "respondent", respondent_id, erasure)
     return erasure
