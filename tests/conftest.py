@@ -59,6 +59,7 @@ SLOW_TESTS = {  # module::test name (without parameters): each trains a model (t
     "test_web::test_admin_retrains_from_the_page_and_sees_the_outcome",  # and runs a Prefect flow
     "test_web::test_admin_manages_users_and_promotes_models",
     "test_web::test_admin_applies_the_model_to_a_new_wave_from_the_page",  # and runs a Prefect flow
+    "test_erasure::test_a_classify_job_that_fails_deletes_its_upload",  # runs a Prefect flow
 }
 
 

@@ -12,6 +12,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,3 +355,19 @@ def test_removing_a_user_is_logged_without_their_name(tmp_path):
     assert "camille" not in json.dumps(log.removed)
     with pytest.raises(NotFoundError):
         erase_user(store, "camille.martin", "admin")
+
+
+def test_a_classify_job_that_fails_deletes_its_upload(tmp_path):
+    """No promoted model: the job fails, and the wave's file it was given is not kept."""
+    from web.jobs import Jobs
+
+    upload = tmp_path / "uploads" / "5a5a5a5a" / "vague.csv"
+    upload.parent.mkdir(parents=True)
+    upload.write_text("id;reponse\n1;le portail est lent\n2;un accueil aimable\n", encoding="utf-8")
+    jobs = Jobs(Store(str(tmp_path / "jobs.sqlite")))
+    job = jobs.get(jobs.start_classify(upload, "ada"))
+    deadline = time.monotonic() + 300
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert job.state == "failed", job.message
+    assert not upload.parent.exists()
