@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
@@ -72,9 +73,9 @@ def enable(username: User, db: Db = None) -> None:
 @app.command("remove")
 def remove(username: User, db: Db = None) -> None:
     """Supprimer un utilisateur et fermer ses sessions ; ses revues restent dans l'historique."""
-    from review.users import remove_user
+    from review.erasure import erase_user
 
-    ended = remove_user(open_store(), username)
+    ended = erase_user(open_store(), username, getpass.getuser()).removed["sessions"]
     typer.echo(say("user.removed", username=username, sessions=plural(ended, "session_ended")))
 
 

@@ -19,6 +19,12 @@ class RankedRuns:
         self._copies: dict[str, tuple[int, ReviewedRun]] = {}  # run -> its latest version seen, ranked
         self._lock = threading.Lock()
 
+    def forget(self, run_ids: list[str]) -> None:
+        """Drop the ranked copies of these runs (erased or deleted data): the next page ranks them from the store."""
+        with self._lock:
+            for run_id in run_ids:
+                self._copies.pop(run_id, None)
+
     def get(self, run_id: str) -> ReviewedRun:
         with self.store.reading() as session:
             self.store.run(session, run_id)  # an unknown run raises NotFoundError

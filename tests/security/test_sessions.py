@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import select
 from test_web import PASSWORD, sign_in
 from typer.testing import CliRunner
 
@@ -23,7 +24,7 @@ from pipeline.errors import InputError, NotFoundError
 from review import sessions, throttle
 from review.corrections import load_state
 from review.sessions import IDLE, LIFETIME, TOUCH_EVERY, end_sessions, find_session, open_session
-from review.store import SessionRow, Store, now
+from review.store import ErasureRow, SessionRow, Store, now
 from review.users import add_user, authenticate, check_password, list_users, reset_password, set_disabled
 from web.app import create_app
 from web.session import COOKIE
@@ -109,6 +110,9 @@ def test_an_admin_ends_disables_and_removes_from_the_page(site):
     removed = admin.post("/users/viewer/remove", data={"csrf_token": token})
     assert "utilisateur viewer supprimé ; 0 session fermée" in removed.text
     assert [a.username for a in list_users(store)] == ["admin", "reviewer"]
+    with store.reading() as session:  # the removal is in the erasure log: who and what kind, not the name
+        (logged,) = session.scalars(select(ErasureRow)).all()
+    assert (logged.by, logged.kind) == ("admin", "user") and "viewer" not in str(logged.removed)
     assert sign_in(viewer, "viewer")[0].status_code == 200 and reads(viewer) == 401
     yourself = admin.post("/users/admin/remove", data={"csrf_token": token})
     assert yourself.status_code == 403 and "demandez-le à un autre administrateur" in yourself.text

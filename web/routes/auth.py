@@ -9,9 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pipeline.errors import ForbiddenError
 from pipeline.messages import plural, say
+from review.erasure import erase_user
 from review.sessions import end_session, end_sessions, open_session, sweep
 from review.throttle import failed, locked, succeeded
-from review.users import authenticate, remove_user, reset_password, set_disabled
+from review.users import authenticate, reset_password, set_disabled
 from web.deps import Admin, Web, csrf, local
 from web.routes.forms import redirect
 from web.session import Session, anonymous
@@ -114,5 +115,5 @@ def end_sessions_form(request: Request, username: str, web: Web, _: Admin, csrf_
 def remove_form(request: Request, username: str, web: Web, admin: Admin, csrf_token: Annotated[str, Form()]):
     csrf(request, csrf_token)
     _not_yourself(username, admin)
-    ended = remove_user(web.store, username)
+    ended = erase_user(web.store, username, admin).removed["sessions"]  # logged in the erasures table
     return redirect("/", say("user.removed", username=username, sessions=_ended(ended)))

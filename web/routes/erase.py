@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from pipeline.errors import InputError
 from pipeline.messages import plural, say
 from review.erasure import delete_run, erase_respondent
-from web.deps import Admin, Web, WebContext, csrf
+from web.deps import Admin, Web, csrf
 from web.routes.forms import redirect
 
 router = APIRouter(include_in_schema=False)
@@ -17,14 +17,6 @@ router = APIRouter(include_in_schema=False)
 def _confirmed(confirm: str | None) -> None:
     if confirm != "oui":
         raise InputError(say("erase.unconfirmed"))
-
-
-def _forget_ranked(web: WebContext, run_ids: list[str]) -> None:
-    """The server's ranked copies of the runs hold the erased quotes: dropped, so that pages rank them again
-    (RankedRuns only rebuilds a copy when a correction follows; it has no method to drop one)."""
-    with web.ranked._lock:
-        for run_id in run_ids:
-            web.ranked._copies.pop(run_id, None)
 
 
 @router.post("/runs/{run_id}/supprimer")
@@ -39,7 +31,7 @@ def delete_run_button(
     csrf(request, csrf_token)
     _confirmed(confirm)
     erasure = delete_run(web.store, run_id, username)
-    _forget_ranked(web, [run_id])
+    web.ranked.forget([run_id])
     return redirect("/", say("erase.run_done", run_id=run_id, removed=erasure.summary()))
 
 
@@ -55,6 +47,6 @@ def erase_respondent_form(
     csrf(request, csrf_token)
     _confirmed(confirm)
     erasure = erase_respondent(web.store, respondent_id.strip(), username)
-    _forget_ranked(web, erasure.runs)
+    web.ranked.forget(erasure.runs)
     done = say("erase.respondent_done", runs=plural(len(erasure.runs), "run"), removed=erasure.summary())
     return redirect("/", done)
