@@ -158,6 +158,7 @@ FRENCH: dict[str, str] = {
     "params.codebook_suffix": "un plan de codes est un fichier .yaml, pas « {suffix} »",
     "params.db": "la base de revue est un chemin de fichier, une URL sqlite:// ou une URL postgresql://",
     # Models, retraining, double coding and jobs
+    "job.classified": "{themes} dans {name} ; résultats dans {folder}",
     "job.unknown": "aucune tâche « {job_id} » (les tâches sont oubliées au redémarrage du serveur)",
     "theme.merge_target": "impossible de fusionner le thème « {theme} » dans « {target} » : choisissez un autre thème "
     "de cette analyse",

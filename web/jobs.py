@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.errors import InputError, NotFoundError, VerbatimsError
-from pipeline.messages import say
+from pipeline.messages import plural, say
 from review.store import Store, parameter_url
 
 STATES = {"running": "en cours", "done": "terminé", "failed": "échec"}  # what the job page says of each state
@@ -76,7 +76,8 @@ class Jobs:
                 raise
             job.run_id = summary.run_id
             job.alerts = list(summary.manifest.parameters.get(ALERTS) or [])
-            job.message = f"{len(summary.themes)} thèmes dans {name} ; résultats dans {summary.out_dir}"
+            themes = plural(len(summary.themes), "theme")
+            job.message = say("job.classified", themes=themes, name=name, folder=summary.out_dir)
 
         return self._start("classify", by, work)
 
