@@ -22,23 +22,23 @@ Held before the issue (its first paragraph):
 The 20 numbered cases that did not hold:
 1-5. sessions, sign-out, password and role changes, throttling, weak passwords, secret, headers: test_sessions.py.
 6. Markdown injection in report.md and the Prefect artifact: test_injection.py.
-7. masking gaps (105 hand-written strings): tests/test_masking.py ::test_every_kind_of_personal_data_is_masked.
-8. set-aside answers masked: tests/test_masking.py ::test_set_aside_answers_are_masked_too.
+7. masking gaps (105 hand-written strings): test_masking.py ::test_every_kind_of_personal_data_is_masked.
+8. set-aside answers masked: test_masking.py ::test_set_aside_answers_are_masked_too.
 9. erasure of a respondent, a run, a user: test_erasure.py; test_sessions.py (``users remove``).
 10. copies left behind: test_erasure.py (export folders, uploads, Prefect results); test_uploads.py (refused uploads).
 11. the store's password kept by Prefect: test_store_secret.py.
-12. duplicate or colliding ids: tests/test_ingest.py
+12. duplicate or colliding ids: test_input_files.py
     ::test_two_answers_under_one_id_are_refused_naming_it_unless_numbered_on_request,
     ::test_rows_without_an_id_never_take_an_id_the_file_already_has; no half-written --out: test_atomic_out.py.
-13. UTF-16 export, empty runs: tests/test_ingest.py ::test_utf16_and_utf32_are_read_by_their_mark_or_their_nul_bytes;
+13. UTF-16 export, empty runs: test_input_files.py ::test_utf16_and_utf32_are_read_by_their_mark_or_their_nul_bytes;
     tests/test_flow_cli.py ::test_a_utf16_export_is_analysed_like_any_other,
     ::test_a_file_of_non_answers_only_is_a_clear_error.
-14. mixed UTF-8 and cp1252 rows: tests/test_ingest.py
+14. mixed UTF-8 and cp1252 rows: test_input_files.py
     ::test_a_file_mixing_utf8_and_windows_1252_rows_is_read_row_by_row_with_a_note.
-15. huge answers, quadratic masks: tests/test_ingest.py ::test_an_answer_over_the_limit_is_cut_with_a_note;
-    tests/test_masking.py ::test_a_million_character_word_is_masked_in_linear_time.
-16. NUL bytes: tests/test_ingest.py ::test_nul_and_control_characters_are_stripped_from_every_cell;
-    tests/test_masking.py ::test_control_characters_and_nul_are_stripped.
+15. huge answers, quadratic masks: test_input_files.py ::test_an_answer_over_the_limit_is_cut_with_a_note;
+    test_masking.py ::test_a_million_character_word_is_masked_in_linear_time.
+16. NUL bytes: test_input_files.py ::test_nul_and_control_characters_are_stripped_from_every_cell;
+    test_masking.py ::test_control_characters_and_nul_are_stripped.
 17. uploads checked before they are kept: test_uploads.py.
 18. read-only or locked store: test_store_faults.py.
 19. the temporary Prefect server outliving ``kill -9``: test_prefect_server_dies.py.

@@ -16,7 +16,7 @@ from pipeline.records import Dataset, Response
 
 CASES = [
     line.split("\t")
-    for line in (Path(__file__).parent / "data" / "personal_data.tsv").read_text(encoding="utf-8").splitlines()
+    for line in (Path(__file__).parent.parent / "data" / "personal_data.tsv").read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
 ]
 
