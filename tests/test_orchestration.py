@@ -100,15 +100,15 @@ def test_deployments_carry_their_schedules_and_parameters(tmp_path):
 def test_parameters_are_checked_before_a_run_starts():
     ok = analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(CODEBOOK)})
     assert ok["input_path"] == SAMPLE
-    with pytest.raises(ParameterTypeError, match="no such file"):
+    with pytest.raises(ParameterTypeError, match="fichier introuvable"):
         analyze_verbatims.validate_parameters({"input_path": "data/verbatims/missing.csv"})
     with pytest.raises(ParameterTypeError, match="type de fichier non pris en charge « .pdf »"):
         analyze_verbatims.validate_parameters({"input_path": "notes.pdf"})
     with pytest.raises(ParameterTypeError, match="un plan de codes est un fichier .yaml"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "codebook_path": str(SAMPLE)})
-    with pytest.raises(ParameterTypeError, match="no such file"):
+    with pytest.raises(ParameterTypeError, match="fichier introuvable"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "stop_words_path": "missing.txt"})
-    with pytest.raises(ParameterTypeError, match="postgresql:// URL"):
+    with pytest.raises(ParameterTypeError, match="une URL postgresql://"):
         analyze_verbatims.validate_parameters({"input_path": str(SAMPLE), "db": "mysql://host/db"})
 
 
@@ -124,7 +124,7 @@ def test_task_runner_settings(monkeypatch):
         assert task_runner().cluster_kwargs["n_workers"] == 3
     with pytest.raises(InputError, match="exécuteur de tâches inconnu « fibres »"):
         task_runner("fibres")
-    with pytest.raises(InputError, match="positive whole number"):
+    with pytest.raises(InputError, match="entier positif"):
         task_runner("dask:0")
 
 

@@ -82,11 +82,11 @@ def test_an_uploaded_wave_keeps_its_users_file_name(tmp_path, monkeypatch):
     so its title) is "vague2.csv", as for a file dropped in the watched inbox, which is analysed where it lies."""
     import flows.classify
 
-    received: list[tuple[Path, str | None]] = []
+    received: list[tuple[Path, str | None, bytes]] = []
     done = threading.Event()
 
     def classify_wave(path, db=None, question=None):  # what the job hands the flow, without running it
-        received.append((Path(path), question))
+        received.append((Path(path), question, Path(path).read_bytes()))  # read now: a failed job deletes it
         done.set()
         raise InputError("arrêt du test")
 
@@ -99,7 +99,7 @@ def test_an_uploaded_wave_keeps_its_users_file_name(tmp_path, monkeypatch):
         path = asyncio.run(uploads.receive_wave(UploadFile(io.BytesIO(content), filename="vague2.csv")))
         queue.start_classify(path, "ana", question or None)
         assert done.wait(30)
-    (first, no_question), (second, asked) = received
+    (first, no_question, kept), (second, asked, _) = received
     assert first.name == second.name == "vague2.csv" and first != second  # the same name twice: two folders
-    assert first.read_bytes() == content and first.parent.parent == tmp_path / "uploads"
+    assert kept == content and first.parent.parent == tmp_path / "uploads"
     assert (no_question, asked) == (None, "Et maintenant ?")
