@@ -1,6 +1,8 @@
 """Issue 18, cases 12 to 16: files as they come (UTF-16, mixed encodings, NUL bytes, huge answers, duplicate or
 colliding ids) are read right or refused in one French line, never half-read or turned into a traceback."""
 
+import time
+
 import pytest
 
 from pipeline.errors import InputError
@@ -68,3 +70,18 @@ def test_an_answer_over_the_limit_is_cut_with_a_note(tmp_path):
     data = ingest(path)
     assert len(data.responses[0].text) == MAX_ANSWER_CHARS and data.responses[1].text == "un texte court"
     assert any(note.startswith("1 réponse de plus de 20\u202f000 caractères coupée") for note in data.notes)
+
+
+def test_a_pasted_blob_of_a_million_characters_is_read_and_cleaned_at_once(tmp_path):
+    """Case 15: such an answer kept cleaning busy for over 4 minutes (a quadratic e-mail mask, then spaCy's E088).
+    Cut at the limit, it is cleaned like any answer: 0.6 s on a loaded 2-core machine; the bound only catches a
+    return of the quadratic case, not a slow machine."""
+    from pipeline.clean import clean, load_spacy
+
+    load_spacy()  # the model's loading is not the answer's cost
+    path = tmp_path / "answers.csv"
+    path.write_text(f"id,texte\n1,{'a' * 1_000_000}\n2,Plus de moyens pour former les équipes\n", encoding="utf-8")
+    started = time.perf_counter()
+    cleaned = clean(ingest(path))
+    assert time.perf_counter() - started < 5
+    assert {u.respondent_id for u in cleaned.units} == {"1", "2"} and not cleaned.excluded
