@@ -39,7 +39,7 @@ def upload(client: TestClient, name: str, content: bytes):
         ("entete.csv", b"id;reponse\n", 400, "aucune ligne"),
         ("bruit.csv", os.urandom(200_000), 400, "ne contient pas du texte"),
         ("faux.xlsx", b"ceci n'est pas un classeur", 400, "impossible de lire faux.xlsx"),
-        ("doublons.csv", "id;reponse\n7;Plus de moyens\n7;Un sponsor\n".encode(), 400, "1 identifiant en double"),
+        ("doublons.csv", b"id;reponse\n7;Plus de moyens\n7;Un sponsor\n", 400, "1 identifiant en double"),
         ("programme.exe", b"MZ\x90\x00" + os.urandom(1000), 400, "type de fichier non pris en charge « .exe »"),
     ],
 )
