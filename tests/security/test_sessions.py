@@ -107,7 +107,9 @@ def test_an_admin_ends_disables_and_removes_from_the_page(site):
     assert "— désactivé" in disabled.text and 'action="/users/viewer/enable"' in disabled.text
     weak = admin.post("/users/viewer/password", data={"csrf_token": token, "password": "12345678"})
     assert weak.status_code == 400 and "au moins 12 caractères" in weak.text
-    removed = admin.post("/users/viewer/remove", data={"csrf_token": token})
+    unticked = admin.post("/users/viewer/remove", data={"csrf_token": token})
+    assert unticked.status_code == 400 and "cochez la case de confirmation" in unticked.text
+    removed = admin.post("/users/viewer/remove", data={"csrf_token": token, "confirm": "oui"})
     assert "utilisateur viewer supprimé ; 0 session fermée" in removed.text
     assert [a.username for a in list_users(store)] == ["admin", "reviewer"]
     with store.reading() as session:  # the removal is in the erasure log: who and what kind, not the name

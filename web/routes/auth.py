@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pipeline.errors import ForbiddenError
+from pipeline.errors import ForbiddenError, InputError
 from pipeline.messages import plural, say
 from review.erasure import erase_user
 from review.sessions import end_session, end_sessions, open_session, sweep
@@ -112,8 +112,17 @@ def end_sessions_form(request: Request, username: str, web: Web, _: Admin, csrf_
 
 
 @router.post("/users/{username}/remove")
-def remove_form(request: Request, username: str, web: Web, admin: Admin, csrf_token: Annotated[str, Form()]):
+def remove_form(
+    request: Request,
+    username: str,
+    web: Web,
+    admin: Admin,
+    csrf_token: Annotated[str, Form()],
+    confirm: Annotated[str, Form()] = "",
+):
     csrf(request, csrf_token)
     _not_yourself(username, admin)
+    if confirm != "oui":  # the box the page asks to tick: a removal cannot be undone
+        raise InputError(say("erase.unconfirmed"))
     ended = erase_user(web.store, username, admin).removed["sessions"]  # logged in the erasures table
     return redirect("/", say("user.removed", username=username, sessions=_ended(ended)))
