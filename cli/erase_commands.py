@@ -12,12 +12,10 @@ from typer._click.exceptions import UsageError
 
 from cli import review_commands
 from cli.click_french import FrenchGroup, FrenchTyper
-from cli.options import Db, RunArg
+from cli.options import Db, RunArg, Yes, confirm_or_stop
 from cli.review_commands import _open_run
 from pipeline import settings
 from pipeline.messages import plural, plural_word, say
-
-Yes = Annotated[bool, typer.Option("--yes", help="Ne pas demander de confirmation.")]
 
 erase_app = FrenchTyper(
     help="Effacer des données personnelles : les réponses d'un répondant dans toutes les analyses.",
@@ -47,12 +45,6 @@ def _who() -> str:
     return settings.current().reviewer or getpass.getuser()
 
 
-def _confirm(question: str, yes: bool) -> None:
-    if not yes and not typer.confirm(question, default=False):
-        typer.echo(say("erase.cancelled"))
-        raise typer.Exit(code=1)
-
-
 @erase_app.command("respondent")
 def respondent(
     respondent_id: Annotated[str, typer.Argument(metavar="RÉPONDANT", help="Identifiant du répondant.")],
@@ -69,7 +61,7 @@ def respondent(
     store = Store()
     with store.reading() as session:
         runs = len(set(session.scalars(select(RespondentRow.run_id).where(RespondentRow.respondent_id == respondent_id))))
-    _confirm(say("erase.confirm_respondent", respondent=respondent_id, runs=plural(runs, "run")), yes)
+    confirm_or_stop(say("erase.confirm_respondent", respondent=respondent_id, runs=plural(runs, "run")), yes)
     erasure = erase_respondent(store, respondent_id, _who())
     typer.echo(say("erase.respondent_done", runs=plural(len(erasure.runs), "run"), removed=erasure.summary()))
     typer.echo(say("erase.user_program"))
@@ -95,7 +87,7 @@ def delete(run: RunArg, yes: Yes = False, db: Db = None) -> None:
 
     store, run_id = _open_run(run)
     store.run_exists(run_id)
-    _confirm(say("erase.confirm_run", run_id=run_id), yes)
+    confirm_or_stop(say("erase.confirm_run", run_id=run_id), yes)
     erasure = delete_run(store, run_id, _who())
     typer.echo(say("erase.run_done", run_id=run_id, removed=erasure.summary()))
 
@@ -129,7 +121,7 @@ def purge(
     if not old:
         typer.echo(say("erase.purge_none", days=age))
         return
-    _confirm(say("erase.confirm_purge", runs=plural(len(old), "run"), days=age, list=", ".join(old)), yes)
+    confirm_or_stop(say("erase.confirm_purge", runs=plural(len(old), "run"), days=age, list=", ".join(old)), yes)
     removed = [delete_run(store, run_id, _who()) for run_id in old]
     total = removed[0]
     for erasure in removed[1:]:

@@ -75,3 +75,12 @@ DedupeIds = Annotated[
         "de refuser le fichier.",
     ),
 ]
+
+Yes = Annotated[bool, typer.Option("--yes", help="Ne pas demander de confirmation.")]
+
+
+def confirm_or_stop(question: str, yes: bool) -> None:
+    """What cannot be undone asks first (``--yes`` answers for scripts); no answer is a no."""
+    if not yes and not typer.confirm(question, default=False):
+        typer.echo(say("erase.cancelled"))
+        raise typer.Exit(code=1)

@@ -9,7 +9,7 @@ import typer
 
 from cli.click_french import FrenchTyper
 from cli.common import fail, open_store
-from cli.options import Db
+from cli.options import Db, Yes, confirm_or_stop
 from pipeline import settings
 from pipeline.messages import plural, say
 
@@ -71,10 +71,11 @@ def enable(username: User, db: Db = None) -> None:
 
 
 @app.command("remove")
-def remove(username: User, db: Db = None) -> None:
+def remove(username: User, yes: Yes = False, db: Db = None) -> None:
     """Supprimer un utilisateur et fermer ses sessions ; ses revues restent dans l'historique."""
     from review.erasure import erase_user
 
+    confirm_or_stop(say("user.confirm_remove", username=username), yes)
     ended = erase_user(open_store(), username, getpass.getuser()).removed["sessions"]
     typer.echo(say("user.removed", username=username, sessions=plural(ended, "session_ended")))
 

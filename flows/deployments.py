@@ -13,6 +13,7 @@ from flows.analyze import analyze_verbatims
 from flows.classify import classify_wave
 from flows.inbox import watch_inbox
 from flows.retrain import retrain_from_reviews
+from pipeline.messages import say
 from review.inbox import INCOMING
 
 TIMEZONE = "Europe/Paris"
@@ -28,28 +29,28 @@ def deployments() -> list:
     return [
         analyze_verbatims.to_deployment(
             name="monthly",
-            description="Themes of the month's answers file. Point input_path at this month's export.",
+            description=say("deployment.analyze"),
             schedule=Cron(MONTHLY_ANALYSIS, timezone=TIMEZONE),
             parameters={"input_path": f"{SAMPLE}.csv", "codebook_path": codebook},
             tags=["verbatims"],
         ),
         classify_wave.to_deployment(
             name="monthly",
-            description="The promoted theme model applied to the month's new wave, with share changes.",
+            description=say("deployment.classify"),
             schedule=Cron(MONTHLY_ANALYSIS, timezone=TIMEZONE),
             parameters={"input_path": f"{SAMPLE}.csv"},
             tags=["verbatims"],
         ),
         retrain_from_reviews.to_deployment(
             name="monthly",
-            description="A theme model from every reviewed run, promoted only if it is not worse.",
+            description=say("deployment.retrain"),
             schedule=Cron(MONTHLY_RETRAIN, timezone=TIMEZONE),
             parameters={"codebook_path": codebook},
             tags=["verbatims"],
         ),
         watch_inbox.to_deployment(
             name="incoming",
-            description=f"Each file dropped in {INCOMING}/ analysed once, then moved to processed/ or failed/.",
+            description=say("deployment.inbox", folder=INCOMING),
             schedule=Interval(INBOX_EVERY_SECONDS, timezone=TIMEZONE),
             parameters={"folder": str(INCOMING), "codebook_path": codebook},
             tags=["verbatims"],

@@ -51,7 +51,7 @@ def watch_inbox(
     for outcome in outcomes:
         logger.info("%s: %s %s", outcome["file"], outcome["outcome"], outcome.get("run_id") or outcome.get("reason", ""))
     if outcomes:
-        create_table_artifact(key="inbox", table=outcomes, description=f"Files picked up in {folder}")
+        create_table_artifact(key="inbox", table=outcomes, description=say("artifact.inbox", folder=folder))
     else:
         logger.info("nothing new in %s", folder)
     return outcomes

@@ -28,7 +28,7 @@ from pipeline.bundle import Bundle
 from pipeline.export import markdown_report
 from pipeline.exporters import write_outputs
 from pipeline.manifest import Manifest
-from pipeline.messages import plural, plural_word, say
+from pipeline.messages import header, plural, plural_word, say
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 from review.carryover import carry_themes, drop_off_topic, reviewed_labels
 from review.classify import classify_units
@@ -230,25 +230,26 @@ def publish_artifacts(bundle: Bundle, out_dir: Path) -> None:
     create_table_artifact(
         key="ranked-themes-table",
         table=[
-            {
-                "rank": t.rank,
-                "net": t.net_label,
-                "theme": t.label,
-                "share": f"{t.share:.1%}",
-                "respondents": t.n_respondents,
-                "keywords": ", ".join(t.keywords[:6]),
-                "change (pts)": "" if t.change_pts is None else f"{t.change_pts:+.1f}",
+            {  # the analyst reads it in Prefect's UI: French headers, as the workbook's
+                header("rank"): t.rank,
+                header("net_label"): t.net_label,
+                header("theme_label"): t.label,
+                header("share"): f"{t.share:.1%}".replace(".", ","),
+                header("n_respondents"): t.n_respondents,
+                header("keywords"): ", ".join(t.keywords[:6]),
+                header("change_pts"): "" if t.change_pts is None else f"{t.change_pts:+.1f}".replace(".", ","),
             }
             for t in bundle.themes
         ],
-        description=f"Ranked themes of run {run_id}",
+        description=say("artifact.ranked", run_id=run_id),
     )
+    report = say("artifact.report", run_id=run_id)
     create_markdown_artifact(
         key="ranked-themes",
         markdown=markdown_report(bundle.themes, bundle.manifest, bundle.excluded, bundle.nets),
-        description=f"Report of run {run_id}",
+        description=report,
     )
-    create_link_artifact(key="report-link", link=report_link(run_id, out_dir), link_text=f"Report of run {run_id}")
+    create_link_artifact(key="report-link", link=report_link(run_id, out_dir), link_text=report)
 
 
 def report_link(run_id: str, out_dir: Path) -> str:

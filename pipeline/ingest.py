@@ -6,6 +6,7 @@ import codecs
 import csv
 import hashlib
 import io
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,8 @@ import pandas as pd
 from pipeline.errors import InputError, NotFoundError
 from pipeline.messages import plural, plural_word, say
 from pipeline.records import Dataset, Response
+
+log = logging.getLogger(__name__)
 
 # Byte-order marks, longest first: UTF-32-LE's starts with UTF-16-LE's.
 _BOMS = (
@@ -49,15 +52,23 @@ def _read_csv(raw: bytes) -> pd.DataFrame:
     head = text[:65536]
     if len(_CONTROL.findall(head)) > max(MIN_CONTROL_COUNT, MAX_CONTROL_SHARE * len(head)):
         raise InputError(say("input.not_text"))
-    sample = text[:65536]
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        delimiter = max(_DELIMITERS, key=lambda d: sample.split("\n", 1)[0].count(d))
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(io.StringIO(text), sep=delimiter_of(text[:65536]), dtype=str, keep_default_na=False)
     if repaired:
         frame.attrs["notes"] = [say("input.repaired_lines", lines=plural(repaired, "line"))]
     return frame
+
+
+def delimiter_of(sample: str) -> str:
+    """The header line's delimiter: the candidate it holds most often. csv.Sniffer, which looks at every line,
+    took a comma for the delimiter of a semicolon file whose answers hold commas (and pandas then refused line 6)."""
+    header = sample.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    if max(counts.values()) > 0:
+        return max(_DELIMITERS, key=counts.get)  # the first listed wins a tie: the comma
+    try:  # a one-column file: its header names no delimiter
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        return ","
 
 
 def decode(raw: bytes) -> tuple[str, int]:
@@ -68,8 +79,9 @@ def decode(raw: bytes) -> tuple[str, int]:
     stitched from two exports mixes UTF-8 and Windows-1252 rows, and decoding it whole as Windows-1252 turned every
     UTF-8 accent into "Ã©" without a word."""
     for bom, encoding in _BOMS:
-        if raw.startswith(bom):
+        if raw.startswith(bom) and bom != codecs.BOM_UTF8:
             return raw.decode(encoding), 0
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # UTF-8's mark: then as any UTF-8 file, Windows-1252 rows included
     if (encoding := _nul_pattern(raw[:4096])) is not None:
         return raw.decode(encoding, errors="replace"), 0
     try:
@@ -165,9 +177,10 @@ def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     except InputError:
         raise
     except Exception as exc:  # a corrupt file of any format: say which file and why, not a traceback
-        raise InputError(say("input.unreadable", name=path.name, error=exc)) from exc
+        log.info("could not parse %s: %s", path.name, exc)  # the parser's own words, for whoever reads the logs
+        raise InputError(say("input.unreadable", name=path.name, kind=suffix.lstrip(".").upper())) from exc
     if frame.empty or len(frame.columns) == 0:
-        raise InputError(say("input.no_rows", path=path))
+        raise InputError(say("input.no_rows", name=path.name))
     frame.columns = [_CONTROL.sub("", str(c)).strip() for c in frame.columns]
     texts = frame.apply(lambda col: col.map(_as_text))
     texts.attrs["notes"] = frame.attrs.get("notes", [])  # what reading repaired, for the manifest

@@ -118,8 +118,9 @@ FRENCH: dict[str, str] = {
     "input.not_found": "fichier introuvable : {path}",
     "input.folder": "{path} est un dossier, pas un fichier",
     "input.unsupported": "type de fichier non pris en charge « {suffix} » : utilisez {suffixes}",
-    "input.unreadable": "impossible de lire {name} : {error}",
-    "input.no_rows": "le fichier ne contient aucune ligne : {path}",
+    "input.unreadable": "impossible de lire {name} : ce n'est pas un fichier {kind} valide, ou il est abîmé "
+    "(réenregistrez-le depuis le tableur, ou exportez-le en CSV)",
+    "input.no_rows": "le fichier {name} ne contient aucune ligne de réponse",
     "input.no_text_column": "aucune colonne de texte : toutes les colonnes sont numériques ; indiquez-la avec --text-col",
     "input.no_column": "la colonne « {name} » ({option}) n'est pas dans le fichier ; colonnes présentes : {available}",
     "input.no_answers": "la colonne « {column} » ne contient aucune réponse : toutes ses lignes sont vides",
@@ -405,6 +406,17 @@ FRENCH: dict[str, str] = {
     "erase.purge_done": "{runs} de plus de {days} {deleted} : {removed}",
     "erase.no_retention": "aucune durée de conservation : donnez --older-than JOURS ou définissez VERBATIMS_RETENTION_DAYS",
     "erase.cancelled": "rien n'a été effacé",
+    "artifact.ranked": "Thèmes classés de l'analyse {run_id}",
+    "artifact.report": "Rapport de l'analyse {run_id}",
+    "artifact.inbox": "Fichiers pris en charge dans {folder}",
+    "deployment.analyze": "Les thèmes du fichier de réponses du mois : faites pointer input_path sur l'export du mois.",
+    "deployment.classify": "Le modèle de thèmes en service appliqué à la nouvelle vague du mois, avec l'évolution des "
+    "parts.",
+    "deployment.retrain": "Un modèle de thèmes appris de toutes les analyses revues, mis en service seulement s'il "
+    "n'est pas moins bon.",
+    "deployment.inbox": "Chaque fichier déposé dans {folder}/ est analysé une fois, puis rangé dans `processed/` ou "
+    "`failed/`.",
+    "user.confirm_remove": "Supprimer l'utilisateur {username} et fermer ses sessions ? C'est définitif.",
     "erase.unconfirmed": "cochez la case de confirmation : rien n'a été effacé",
     "erase.nothing": "rien d'autre",
     "erase.user_program": "le fichier d'origine donné à verbatims analyze reste où il est : effacez-y aussi ce répondant",

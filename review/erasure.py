@@ -323,6 +323,12 @@ def _forget(texts: list[str], queue_keys: list[str], erasure: Erasure) -> None:
         if folder.is_dir():
             shutil.rmtree(folder)
             erasure.add("queue_folders", 1)
+    # each run's units as the queue first read them (review.queue_run): named by run and version, not by texts, so
+    # all go; the queue reads them again from the store, in about a second per run
+    read_runs = cache_dir() / "queue" / "runs"
+    if read_runs.is_dir():
+        erasure.add("queue_folders", 1)
+        shutil.rmtree(read_runs)
 
 
 def _scrub_cache(path: Path, texts: list[str]) -> int:

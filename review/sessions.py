@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
+from pipeline.errors import UnavailableError
 from review.store import SessionRow, Store, UserRow, as_utc, now
 
 LIFETIME = timedelta(hours=8)  # a working day, however busy; then sign in again
@@ -68,7 +70,8 @@ def find_session(store: Store, session_id: str) -> SignedIn | None:
     if row.revoked_at or disabled_at or moment >= as_utc(row.expires_at) or moment - last_seen >= IDLE:
         return None
     if moment - last_seen >= TOUCH_EVERY:
-        with store.session() as session:
+        # a locked or read-only store: the reader reads on, and is seen again at the next touch
+        with suppress(UnavailableError), store.session() as session:
             session.execute(update(SessionRow).where(SessionRow.id_sha256 == key).values(last_seen=moment))
     return SignedIn(session_id, row.username, row.csrf)
 

@@ -265,11 +265,19 @@ def _sqlite_begin(connection) -> None:
 
 
 def migrate(engine: Engine) -> None:
+    """The schema at its latest migration. A store already there is only read: opening it for a command that
+    reads must not wait behind, nor hold up, another process's write."""
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect().execution_options(reading=True) as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == ScriptDirectory.from_config(config).get_current_head():
+        return
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
@@ -287,7 +295,9 @@ class Store:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
                 event.listen(self.engine, "begin", _sqlite_begin)
             migrate(self.engine)
-        except Exception as exc:  # an unreachable server or unwritable file: say where, not a traceback
+        except OperationalError as exc:  # locked, read-only or unreachable: by its code, without the statement
+            raise UnavailableError(say("store.unavailable", shown=shown, why=_why_unavailable(exc))) from None
+        except Exception as exc:  # an unwritable file, a bad URL: say where, not a traceback
             raise InputError(say("store.unreachable", shown=shown, error=exc)) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -26,8 +26,17 @@ class Locked:
     retry_after: int
 
 
-def locked(store: Store, account: str, address: str) -> Locked | None:
-    """Whether this account or this address has failed too often in the window; until when, if so."""
+def attempt(store: Store, account: str, address: str) -> Locked | None:
+    """A sign-in, recorded as a failure before its password is checked, then whether the account or the address is
+    over its limit counting it. Counting first let a burst of simultaneous guesses all pass before any was recorded
+    (30 at once were all checked against a limit of 5); a success clears the account's failures, this one included."""
+    failed(store, account, address)
+    return locked(store, account, address, counting_this=1)
+
+
+def locked(store: Store, account: str, address: str, counting_this: int = 0) -> Locked | None:
+    """Whether this account or this address has failed too often in the window (``counting_this``: recorded
+    attempts that are not failures yet); until when, if so."""
     since = now() - WINDOW
     with store.reading() as session:
         waits = []
@@ -37,9 +46,11 @@ def locked(store: Store, account: str, address: str) -> Locked | None:
         ):
             recent = select(LoginFailureRow.failed_at).where(column == value, LoginFailureRow.failed_at >= since)
             count = session.scalar(select(func.count()).select_from(recent.subquery()))
-            if count >= limit:
+            if count >= limit + counting_this:
                 # the oldest failure that still counts leaves the window first: then one more try is allowed
-                oldest = session.scalar(recent.order_by(LoginFailureRow.failed_at.desc()).offset(limit - 1).limit(1))
+                oldest = session.scalar(
+                    recent.order_by(LoginFailureRow.failed_at.desc()).offset(limit - 1 + counting_this).limit(1)
+                )
                 waits.append(as_utc(oldest) + WINDOW - now())
     if not waits:
         return None

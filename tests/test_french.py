@@ -17,7 +17,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from pipeline.analysis import Analysis
-from pipeline.errors import InputError, NotFoundError
+from pipeline.errors import NotFoundError, UnavailableError
 from pipeline.exporters import write_outputs
 from pipeline.messages import FRENCH, plural, say
 from pipeline.records import OTHER_ID
@@ -271,7 +271,7 @@ def test_store_errors_are_french(recorded_run, tmp_path):
     recorded, run = recorded_run
     with pytest.raises(NotFoundError) as unknown, recorded.session() as session:
         recorded.run(session, "nope")
-    with pytest.raises(InputError) as unreachable:
+    with pytest.raises(UnavailableError) as unreachable:  # no server there: unavailable, by the driver's code
         Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
     with pytest.raises(ReviewError) as anonymous:
         correct(recorded, run, " ", "confirm", unit="R001#1")

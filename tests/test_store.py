@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, UnavailableError
 from review.store import AssignmentRow, Base, RespondentRow, Store, UnitRow, database_url, text_key
 
 
@@ -42,9 +42,11 @@ def test_unknown_run_names_the_latest_ones(recorded_run):
 
 
 def test_unreachable_database_is_one_clear_error():
-    with pytest.raises(InputError, match="impossible d'ouvrir la base de revue postgresql") as caught:
+    with pytest.raises(
+        UnavailableError, match="la base de revue postgresql.* indisponible .*connexion impossible"
+    ) as caught:
         Store("postgresql://someone:secret@127.0.0.1:1/none")
-    assert "secret" not in str(caught.value)
+    assert "secret" not in str(caught.value) and "SQL" not in str(caught.value)
 
 
 def test_database_url_forms(tmp_path):

@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from pipeline import settings
+from pipeline.errors import UnavailableError
 from review.store import Store, reads_only
 from web.deps import HERE, WebContext
-from web.errors import HANDLERS
+from web.errors import HANDLERS, typed_error
 from web.routes import ROUTERS, shares
 from web.session import COOKIE, SESSION_SECONDS
 
@@ -53,10 +54,13 @@ async def sessions(request: Request, call_next):
     """Reads the session cookie before each request (its session from the store, in a worker thread: the store
     is not async), writes it back if it changed, and sets the security headers on every answer. A GET only reads:
     its store transactions wait for no other process's write (``review.store.reads_only``)."""
-    if request.method in ("GET", "HEAD"):
-        with reads_only():
-            return await _with_session(request, call_next)
-    return await _with_session(request, call_next)
+    try:
+        if request.method in ("GET", "HEAD"):
+            with reads_only():
+                return await _with_session(request, call_next)
+        return await _with_session(request, call_next)
+    except UnavailableError as exc:  # the session's own read or write, outside the routes' error handlers
+        return with_headers(request, await typed_error(request, exc))
 
 
 async def _with_session(request: Request, call_next):
@@ -72,6 +76,10 @@ async def _with_session(request: Request, call_next):
             samesite="strict",
             secure=settings.current().https,
         )
+    return with_headers(request, response)
+
+
+def with_headers(request: Request, response):
     response.headers.update(HEADERS)
     if not request.url.path.startswith("/static/"):  # the style sheet and scripts hold no data: cached
         for name, value in DEFAULT_HEADERS.items():

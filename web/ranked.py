@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pipeline.errors import NotFoundError
 from review.runs import ReviewedRun, reviewed_run
-from review.store import EventRow, Store
+from review.store import ErasureRow, EventRow, Store
 
 
 class RankedRuns:
@@ -16,7 +16,7 @@ class RankedRuns:
 
     def __init__(self, store: Store):
         self.store = store
-        self._copies: dict[str, tuple[int, ReviewedRun]] = {}  # run -> its latest version seen, ranked
+        self._copies: dict[str, tuple[tuple[int, int], ReviewedRun]] = {}  # run -> (version, erasures) seen, ranked
         self._lock = threading.Lock()
 
     def forget(self, run_ids: list[str]) -> None:
@@ -29,9 +29,12 @@ class RankedRuns:
         with self.store.reading() as session:
             self.store.run(session, run_id)  # an unknown run raises NotFoundError
             version = session.scalar(select(EventRow.seq).where(EventRow.run_id == run_id).order_by(EventRow.seq.desc()))
+            # an erasure changes a run without a correction, maybe from another process (verbatims erase)
+            erased = session.scalar(select(func.max(ErasureRow.erasure_id)))
+        seen = (version or 0, erased or 0)
         with self._lock:
-            if run_id not in self._copies or self._copies[run_id][0] != (version or 0):
-                self._copies[run_id] = (version or 0, reviewed_run(self.store, run_id))
+            if run_id not in self._copies or self._copies[run_id][0] != seen:
+                self._copies[run_id] = (seen, reviewed_run(self.store, run_id))
             return self._copies[run_id][1]
 
     def warm_up(self) -> str | None:

@@ -43,6 +43,8 @@ def test_every_kind_of_personal_data_is_masked(capsys):
 @pytest.mark.parametrize(
     "text",
     [
+        "les années 2018 2019 2020 2021 ont été difficiles",
+        "rendez-vous à 14:30/jour, 35 CSG 20 % et la TVA",
         "Plus de moyens et un budget dédié à la culture client en 2025",
         "En 2024 la part a baissé de 12,5 % : 30 000 clients de moins",
         "Le directeur général doit montrer l'exemple. Merci.",

@@ -9,6 +9,7 @@ Store-level parts run on SQLite and PostgreSQL (the ``store`` fixture); web part
 """
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -146,12 +147,14 @@ def test_the_users_commands_list_disable_reset_and_remove_in_french(site, monkey
     monkeypatch.setattr(settings, "_current", None)
     weak = users("reset-password", "viewer")
     assert weak.exit_code == 2 and "erreur : un mot de passe ne peut pas être un seul caractère répété" in weak.stderr
-    gone = users("remove", "ghost")
+    gone = users("remove", "ghost", "--yes")
     assert gone.exit_code == 2 and "utilisateur inconnu : ghost" in gone.stderr
     # the password never on the command line, where `ps` shows it to everyone on the machine
     flag = users("add", "ana", "--role", "viewer", "--password", "un mot de passe assez long")
     assert flag.exit_code == 2 and "--password" in flag.stderr
-    assert users("remove", "viewer").output == "utilisateur viewer supprimé ; 0 session fermée\n"
+    kept = users("remove", "viewer", input="n\n")  # it asks first: no is no
+    assert kept.exit_code == 1 and "viewer" in [a.username for a in list_users(store)]
+    assert users("remove", "viewer", "--yes").output == "utilisateur viewer supprimé ; 0 session fermée\n"
     assert [a.username for a in list_users(store)] == ["admin", "reviewer"]
 
 
@@ -205,6 +208,25 @@ def test_the_sixth_wrong_password_locks_the_account_and_the_right_one_is_refused
     assert sign_in(client, "reviewer")[0].status_code == 303  # another account, same address: still open
     monkeypatch.setattr(throttle, "now", lambda: now() + timedelta(seconds=wait))
     assert sign_in(client, "viewer")[0].status_code == 303 and reads(client) == 200
+
+
+def test_simultaneous_guesses_cannot_outrun_the_lock(site):
+    """12 wrong passwords sent at once: each is recorded before its password is checked, so at most 5 are checked
+    (before, all 12 were: the count was read before any of them was recorded)."""
+    store, client = site
+    tokens = []
+    for _ in range(12):
+        guesser = TestClient(client.app)
+        tokens.append((guesser, token_of(guesser)))
+
+    def guess(pair) -> int:
+        guesser, token = pair
+        form = {"username": "viewer", "password": "une devinette de plus", "csrf_token": token, "next": "/"}
+        return guesser.post("/login", data=form, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(guess, tokens))
+    assert statuses.count(200) <= throttle.PER_ACCOUNT and statuses.count(429) >= 12 - throttle.PER_ACCOUNT
 
 
 def test_one_address_trying_many_accounts_is_locked_too(site):

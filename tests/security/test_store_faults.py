@@ -59,3 +59,18 @@ def test_a_locked_store_answers_503_with_retry_after_and_pages_still_read(record
 
 def _token(client: TestClient) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text).group(1)
+
+
+def test_a_signed_in_reader_reads_a_read_only_store(tmp_path, monkeypatch):
+    """Reading a page touches the session's last-seen time now and then: on a read-only store that write is skipped,
+    not turned into a 500 (the page answered 500 in English, then the connection was reset)."""
+    from review import sessions
+
+    path = tmp_path / "ro.sqlite"
+    add_user(Store(str(path)), "vera", PASSWORD, "viewer")
+    client = TestClient(create_app(Store(str(path)), secret="s" * 32))
+    sign_in(client, "vera")
+    monkeypatch.setattr(sessions, "TOUCH_EVERY", sessions.TOUCH_EVERY * 0)  # every request wants to touch
+    read_only = TestClient(create_app(Store(f"sqlite:///file:{path}?mode=ro&uri=true"), secret="s" * 32))
+    read_only.cookies = client.cookies
+    assert read_only.get("/api/runs").status_code == 200

@@ -11,7 +11,7 @@ from pipeline.errors import ForbiddenError, InputError
 from pipeline.messages import plural, say
 from review.erasure import erase_user
 from review.sessions import end_session, end_sessions, open_session, sweep
-from review.throttle import failed, locked, succeeded
+from review.throttle import attempt, succeeded
 from review.users import authenticate, reset_password, set_disabled
 from web.deps import Admin, Web, csrf, local
 from web.routes.forms import redirect
@@ -36,7 +36,7 @@ def login(
 ):
     csrf(request, csrf_token)
     address = request.client.host if request.client else "-"
-    lock = locked(web.store, username, address)
+    lock = attempt(web.store, username, address)
     if lock is not None:  # the password is not even looked at: the right one is refused too while locked
         wait = plural(math.ceil(lock.retry_after / 60), "minute")
         page = web.page(request, "login.html", next=local(next), message=say("login.locked", wait=wait))
@@ -44,8 +44,7 @@ def login(
         page.headers["Retry-After"] = str(lock.retry_after)
         return page
     found = authenticate(web.store, username, password)
-    if found is None:
-        failed(web.store, username, address)
+    if found is None:  # its failure is recorded already
         return web.page(request, "login.html", next=local(next), message=say("login.failed"))
     succeeded(web.store, found.username)
     sweep(web.store)
