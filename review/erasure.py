@@ -436,7 +436,9 @@ def _drop_artifacts(run_ids: list[str]) -> int:
             for run_id in run_ids:
                 for table in ("artifact", "artifact_collection"):  # the collection keeps a copy of each key's latest
                     deleted = connection.execute(
-                        f"DELETE FROM {table} WHERE description LIKE ? OR instr(data, ?) > 0", (f"% of run {run_id}", run_id)
+                        # descriptions end with the run's id (say("artifact.ranked"), say("artifact.report"))
+                        f"DELETE FROM {table} WHERE description LIKE ? OR instr(data, ?) > 0",
+                        (f"%{run_id}", run_id),
                     ).rowcount
                     removed += deleted if table == "artifact" else 0
                 # Prefect's event log copies an artifact's data into the event of its creation or update
