@@ -12,7 +12,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from pipeline.errors import ForbiddenError
+from pipeline.errors import ForbiddenError, InputError
 from pipeline.messages import say
 from review.store import Store
 from review.users import can, user_role
@@ -74,6 +74,12 @@ def csrf(request: Request, token: str | None) -> None:
     """Checked inside each changing route, after its form is read, so a malformed form still answers 422 first."""
     if not same_token(token, request.state.session.csrf):
         raise ForbiddenError(say("web.csrf"))
+
+
+def confirmed(confirm: str | None) -> None:
+    """What cannot be undone (a deletion, an erasure, a removal) needs the page's confirmation box ticked."""
+    if confirm != "oui":
+        raise InputError(say("erase.unconfirmed"))
 
 
 def csrf_header(request: Request) -> None:

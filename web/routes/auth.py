@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pipeline.errors import ForbiddenError, InputError
+from pipeline.errors import ForbiddenError
 from pipeline.messages import plural, say
 from review.erasure import erase_user
 from review.sessions import end_session, end_sessions, open_session, sweep
 from review.throttle import attempt, succeeded
 from review.users import authenticate, reset_password, set_disabled
-from web.deps import Admin, Web, csrf, local
+from web.deps import Admin, Web, confirmed, csrf, local
 from web.routes.forms import redirect
 from web.session import Session, anonymous
 
@@ -117,11 +117,10 @@ def remove_form(
     web: Web,
     admin: Admin,
     csrf_token: Annotated[str, Form()],
-    confirm: Annotated[str, Form()] = "",
+    confirm: Annotated[str | None, Form()] = None,
 ):
     csrf(request, csrf_token)
     _not_yourself(username, admin)
-    if confirm != "oui":  # the box the page asks to tick: a removal cannot be undone
-        raise InputError(say("erase.unconfirmed"))
+    confirmed(confirm)
     ended = erase_user(web.store, username, admin).removed["sessions"]  # logged in the erasures table
     return redirect("/", say("user.removed", username=username, sessions=_ended(ended)))

@@ -5,18 +5,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
-from pipeline.errors import InputError
 from pipeline.messages import plural, say
 from review.erasure import delete_run, erase_respondent
-from web.deps import Admin, Web, csrf
+from web.deps import Admin, Web, confirmed, csrf
 from web.routes.forms import redirect
 
 router = APIRouter(include_in_schema=False)
-
-
-def _confirmed(confirm: str | None) -> None:
-    if confirm != "oui":
-        raise InputError(say("erase.unconfirmed"))
 
 
 @router.post("/runs/{run_id}/supprimer")
@@ -29,7 +23,7 @@ def delete_run_button(
     confirm: Annotated[str | None, Form()] = None,
 ):
     csrf(request, csrf_token)
-    _confirmed(confirm)
+    confirmed(confirm)
     erasure = delete_run(web.store, run_id, username)
     web.ranked.forget([run_id])
     return redirect("/", say("erase.run_done", run_id=run_id, removed=erasure.summary()))
@@ -45,7 +39,7 @@ def erase_respondent_form(
     confirm: Annotated[str | None, Form()] = None,
 ):
     csrf(request, csrf_token)
-    _confirmed(confirm)
+    confirmed(confirm)
     erasure = erase_respondent(web.store, respondent_id.strip(), username)
     web.ranked.forget(erasure.runs)
     done = say("erase.respondent_done", runs=plural(len(erasure.runs), "run"), removed=erasure.summary())
