@@ -28,7 +28,7 @@ from pipeline.bundle import Bundle
 from pipeline.export import markdown_report
 from pipeline.exporters import write_outputs
 from pipeline.manifest import Manifest
-from pipeline.messages import header, plural, plural_word, say
+from pipeline.messages import decimal, header, plural, plural_word, say
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 from review.carryover import carry_themes, drop_off_topic, reviewed_labels
 from review.classify import classify_units
@@ -234,10 +234,10 @@ def publish_artifacts(bundle: Bundle, out_dir: Path) -> None:
                 header("rank"): t.rank,
                 header("net_label"): t.net_label,
                 header("theme_label"): t.label,
-                header("share"): f"{t.share:.1%}".replace(".", ","),
+                header("share"): decimal(t.share, ".1%"),
                 header("n_respondents"): t.n_respondents,
                 header("keywords"): ", ".join(t.keywords[:6]),
-                header("change_pts"): "" if t.change_pts is None else f"{t.change_pts:+.1f}".replace(".", ","),
+                header("change_pts"): "" if t.change_pts is None else decimal(t.change_pts, "+.1f"),
             }
             for t in bundle.themes
         ],

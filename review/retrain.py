@@ -11,7 +11,7 @@ from sqlalchemy import select
 from pipeline.codebook import Codebook, codebook_seeds
 from pipeline.embed import embed, load_embedder
 from pipeline.errors import InputError, NotFoundError
-from pipeline.messages import plural, say
+from pipeline.messages import decimal, plural, say
 from review.corrections import OFF_TOPIC, load_state
 from review.guard import Shortfall, as_metrics, describe, shortfall
 from review.model_registry import SavedModel, load_model, promote, promoted_version, save_model
@@ -118,7 +118,7 @@ class RetrainReport:
 
 
 def _fr(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}".replace(".", ",")
+    return "-" if value is None else decimal(value, ".3f")
 
 
 def _compare(store: Store, data: TrainingSet, vectors: np.ndarray, predicted: list[list[str]], f1: float):
