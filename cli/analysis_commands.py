@@ -10,7 +10,7 @@ import typer
 
 from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, DedupeIds, Runner
-from cli.prefect_server import start_local_api, using
+from cli.prefect_server import local_api, using
 from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.settings import DEFAULT_EMBEDDER
 
@@ -137,16 +137,19 @@ def _run_analysis(
     question: str | None,
     dedupe_ids: bool,
 ) -> AnalysisSummary:
-    """The analysis flow on its own Prefect server, started first: it starts while the models load."""
+    """The analysis flow on the shared Prefect server; when this command has to start it, the models load
+    meanwhile. A server already answering leaves nothing to overlap: a stage found in the cache needs no model, so
+    none is loaded before a stage asks for it."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    api = start_local_api()
+    api = local_api()
     # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
     # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
     from review.store import parameter_url
 
-    _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
+    if api is not None and api.started:
+        _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
     with using(api):
         return analyze_verbatims.with_options(task_runner=chosen_runner)(
             input_file,
@@ -163,11 +166,9 @@ def _run_analysis(
 
 
 def _warm_up(in_process: bool, embedder: str) -> None:
-    """Load what takes seconds before the flow needs it: spaCy, the embedder's weights and BERTopic (torch).
-
-    A re-run on cached texts spends more time starting than analysing; this overlaps with the Prefect server's
-    start. Dask workers clean and embed in their own processes: models here would only hold memory.
-    """
+    """Load what takes seconds before the flow needs it: spaCy, the embedder's weights and BERTopic (torch),
+    while the Prefect server starts. Dask workers clean and embed in their own processes: models here would only
+    hold memory."""
 
     def load_models() -> None:
         if in_process:
@@ -221,9 +222,10 @@ def classify(
     chosen_runner = task_runner()
     from flows.classify import classify_wave
 
-    summary = classify_wave.with_options(task_runner=chosen_runner)(
-        input_file, text_col, id_col, model, previous, out, parameter_url(), question, force, dedupe_ids=dedupe_ids
-    )
+    with using(local_api()):
+        summary = classify_wave.with_options(task_runner=chosen_runner)(
+            input_file, text_col, id_col, model, previous, out, parameter_url(), question, force, dedupe_ids=dedupe_ids
+        )
     print_summary(summary)
     for alert in summary.manifest.parameters.get(ALERTS) or []:
         typer.echo(say("cli.alert", alert=alert))

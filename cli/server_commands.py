@@ -71,7 +71,7 @@ def serve_flows(
             prefect = str(Path(sys.executable).with_name("prefect"))
             command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
             processes.append(subprocess.Popen(command, env=env))
-            wait_for_api(env["PREFECT_API_URL"], processes[0])
+            wait_for_api(env["PREFECT_API_URL"], processes[0].poll)
         typer.echo(say("cli.prefect_ui", url=env["PREFECT_API_URL"].removesuffix("/api")))
         processes.append(subprocess.Popen([sys.executable, "-m", "flows.deployments"], env=env))
         processes[-1].wait()

@@ -36,6 +36,10 @@ class Settings:
     retention_days: int | None = None  # `verbatims runs purge` deletes runs older than this; None keeps them
     reviewer: str | None = None  # who corrects from the command line; default the login name
     password: str | None = None  # for `verbatims users add` in scripts, instead of the prompt
+    # seconds the commands' shared Prefect server stays up after its last command (cli/prefect_server.py); 0 stops
+    # it with the command. 10 minutes: an analyst re-running a command finds it answering (5 s saved per run), and
+    # an idle server holds about 250 MB.
+    prefect_idle: int = 600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -57,7 +61,7 @@ def _parse(name: str, raw: str) -> object:
     default = Settings.__dataclass_fields__[name].default
     if isinstance(default, Path):
         return Path(raw)
-    if name in {"embed_threads", "max_upload_mb", "retention_days"}:
+    if name in {"embed_threads", "max_upload_mb", "retention_days", "prefect_idle"}:
         return int(raw)
     if name == "https":
         return raw.strip().lower() in {"1", "true", "yes", "oui"}

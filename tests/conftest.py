@@ -13,6 +13,7 @@ os.environ["PREFECT_HOME"] = str(_STATE / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"  # flows started by the web tests, on slow CI
 os.environ["VERBATIMS_DB"] = str(_STATE / "verbatims.sqlite")
+os.environ["VERBATIMS_PREFECT_IDLE"] = "0"  # each command's Prefect server ends with it: none outlives the session
 os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
 
 import copy  # noqa: E402
