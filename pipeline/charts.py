@@ -3,8 +3,15 @@ and the slide deck: the ranked nets and codes with their 95% intervals, the segm
 its significant cells, and the changes since the previous wave.
 
 Matplotlib's object API (``Figure`` and the Agg canvas), never pyplot: pyplot keeps global state, which a web
-server drawing for several requests at once cannot share. A chart that does not apply to a run (no segments, no
-previous wave) says so with ``applies`` and is not drawn at all.
+server drawing for several requests at once cannot share. Matplotlib is imported when a chart is drawn, not with
+this module: a re-run whose charts are cached never loads it. A chart that does not apply to a run (no segments,
+no previous wave) says so with ``applies`` and is not drawn at all.
+
+Drawing is most of what writing a run's files costs, so each chart is drawn once per content: its layout is
+computed from its texts' sizes (no layout engine, which draws a figure twice), the figure is rendered once and
+gives both PNGs (with its title, and without it for a slide whose title box says it), and the PNGs are kept on
+disk under a digest of everything they are drawn from (``pipeline.cache.BlobCache``), so that a re-run whose
+themes did not change draws nothing.
 """
 
 from __future__ import annotations
@@ -12,22 +19,35 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import math
+import sqlite3
 import textwrap
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
-from matplotlib.ticker import FuncFormatter
+import numpy as np
 
+from pipeline import messages, records, settings, significance
+from pipeline.cache import BlobCache, content_key
 from pipeline.messages import decimal, plural, say
-from pipeline.nets import Net
 from pipeline.records import OTHER_ID, IdeaUnit, Theme
 from pipeline.significance import MIN_BASE, SegmentCell, segment_cells, wilson
+
+if TYPE_CHECKING:  # annotations only: pipeline.nets imports scikit-learn, matplotlib is imported to draw
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from pipeline.nets import Net
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DPI = 120
 WIDTH_IN = 10.0
@@ -42,10 +62,21 @@ UP_COLOUR, DOWN_COLOUR = "#2e7d32", "#c62828"
 PALE_UP, PALE_DOWN = "#a5d6a7", "#ef9a9a"  # a change within sampling noise
 UNTESTED_COLOUR = "#e4e4e4"
 INK, MUTED = "#222222", "#555555"
-KEPT_DRAWINGS = 8  # runs (or versions of a run) whose charts stay drawn, a few hundred kB each
-_DRAWN: OrderedDict[str, list[tuple[Chart, bytes]]] = OrderedDict()
+KEPT_DRAWINGS = 8  # runs (or versions of a run) whose charts stay drawn in memory, a few hundred kB each
+_DRAWN: OrderedDict[str, list[tuple[Chart, Pngs]]] = OrderedDict()
 _LOCK = threading.Lock()  # the web draws from several threads
 SUBTITLE_CHARS_PER_IN = 12  # characters of the 9.5 pt subtitle per inch of width, before it wraps
+# The layout, in inches from the figure's edges, from the sizes of its texts (matplotlib's defaults where not set)
+TITLE_TOP, SUBTITLE_TOP = 0.12, 0.43  # the title's and the subtitle's top: a slide's copy leaves out the rows between
+EDGE = 0.06  # between the outermost texts and the figure's edge
+LINE_SPACING = 1.2  # a text line's height, in font sizes (matplotlib's)
+TICK_PT = 3.5 + 3.5  # a tick's length and the gap to its label, in points
+TICK_LABEL_PT = 10.0  # the numbers along an x axis
+RIGHT_IN = 0.3  # room for half of the last x-axis number, beyond the plot
+PANEL_GAP_IN = 0.12  # between two segment columns' panels
+CACHE_NAMESPACE = "charts"  # its table in the cache file (settings.cache / "cache.sqlite")
+COPIES = ("titled", "untitled")  # the two PNGs of a chart, under two keys of the disk cache
+PNG_COMPRESSION = 3  # zlib level: a third faster to encode than Pillow's 6, for 1 to 5% more bytes
 
 
 def percent(share: float) -> str:
@@ -69,14 +100,23 @@ def wrap(text: str, width: int = LABEL_CHARS, lines: int = 2) -> str:
 
 
 @dataclass(frozen=True)
+class Pngs:
+    """One chart rendered once, as two files: with its title (the export folder, the web report) and without it
+    (a slide, whose title box says it): the same pixels without the title's rows."""
+
+    titled: bytes
+    untitled: bytes
+
+
+@dataclass(frozen=True)
 class Chart:
     """One chart: its export file, the French text that stands for it where it cannot be seen, when it applies
-    and how it is drawn from a run's ranked themes, nets and base (respondents with a kept idea)."""
+    and how its figure is made from a run's ranked themes, nets and base (respondents with a kept idea)."""
 
     file_name: str
     key: str  # its texts' message ids start with this: "<key>.title", "<key>.alt"
     applies: Callable[[list[Theme]], bool]
-    draw: Callable[..., bytes]  # (themes, nets, base, titled=True): titled=False leaves the title to the page
+    figure: Callable[[list[Theme], list[Net], int], Figure]  # (themes, nets, base): laid out, not yet rendered
 
     @property
     def title(self) -> str:
@@ -86,6 +126,10 @@ class Chart:
     def alt(self) -> str:
         return say(f"{self.key}.alt")
 
+    def draw(self, themes: list[Theme], nets: list[Net], base: int) -> Pngs:
+        """Rendered now, whatever is cached (``drawn`` is what reads the caches)."""
+        return _render(self.figure(themes, nets, base))
+
 
 def respondent_base(units: list[IdeaUnit]) -> int:
     """The respondents with a kept idea unit: what every share is of."""
@@ -93,22 +137,72 @@ def respondent_base(units: list[IdeaUnit]) -> int:
 
 
 def drawn(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> list[tuple[Chart, bytes]]:
-    """Every chart that applies to the run, drawn, in the registry's order.
+    """Every chart that applies to the run, as PNG bytes, in the registry's order; ``titled=False``: the slides'
+    copies, whose title the slide says."""
+    return [(chart, pngs.titled if titled else pngs.untitled) for chart, pngs in drawings(themes, nets, base)]
 
-    Drawing a run's charts takes a second or two; the report page asks for the same ones at every visit until a
-    reviewer changes the run. So the last few drawings are kept, under a digest of everything they are drawn
-    from: any change to a theme, a net or the base is another key, never a stale chart."""
-    key = hashlib.sha256(repr((themes, nets, base, titled)).encode()).hexdigest()
+
+def drawings(themes: list[Theme], nets: list[Net], base: int) -> list[tuple[Chart, Pngs]]:
+    """Every chart that applies to the run, drawn, from the cheapest place that has it.
+
+    The report page asks for the same charts at every visit until a reviewer changes the run, and a re-run of
+    unchanged themes asks for the ones drawn last time: so drawings are kept under a digest of everything they
+    are drawn from, the last few in memory and all of them on disk. Any change to a theme, a net or the base is
+    another key, never a stale chart."""
+    digest = hashlib.sha256(repr((themes, nets, base)).encode()).hexdigest()
     with _LOCK:
-        if key in _DRAWN:
-            _DRAWN.move_to_end(key)
-            return _DRAWN[key]
-    charts = [(chart, chart.draw(themes, nets, base, titled)) for chart in CHARTS if chart.applies(themes)]
+        if digest in _DRAWN:
+            _DRAWN.move_to_end(digest)
+            return _DRAWN[digest]
+    charts = _stored_or_drawn(digest, [chart for chart in CHARTS if chart.applies(themes)], themes, nets, base)
     with _LOCK:
-        _DRAWN[key] = charts
+        _DRAWN[digest] = charts
         while len(_DRAWN) > KEPT_DRAWINGS:
             _DRAWN.popitem(last=False)
     return charts
+
+
+def _stored_or_drawn(
+    digest: str, charts: list[Chart], themes: list[Theme], nets: list[Net], base: int
+) -> list[tuple[Chart, Pngs]]:
+    """The charts' PNGs from the disk cache; those it does not have are drawn, then stored."""
+    names = {chart: [content_key(digest, chart.file_name, drawing_version(), copy) for copy in COPIES] for chart in charts}
+    found = _on_disk(lambda store: store.get_many([name for pair in names.values() for name in pair]), {})
+    result, new = [], []
+    for chart, (titled, untitled) in names.items():
+        if titled in found and untitled in found:
+            pngs = Pngs(found[titled], found[untitled])
+        else:
+            pngs = chart.draw(themes, nets, base)
+            new += [(titled, pngs.titled), (untitled, pngs.untitled)]
+        result.append((chart, pngs))
+    if new:
+        _on_disk(lambda store: store.put_many(new), None)
+    return result
+
+
+@cache
+def drawing_version() -> str:
+    """What a chart's pixels depend on beside its data: matplotlib (and the fonts it ships), and the code that
+    draws and words it. A new version of either draws every chart anew rather than serve an old picture."""
+    sources = (Path(module.__file__).read_bytes() for module in (messages, records, significance))
+    code = hashlib.sha256(Path(__file__).read_bytes() + b"".join(sources)).hexdigest()
+    return f"matplotlib {version('matplotlib')}, pillow {version('pillow')}, code {code}"
+
+
+def _on_disk(action: Callable[[BlobCache], T], otherwise: T) -> T:
+    """``action`` on the charts' disk cache, or ``otherwise`` when the cache cannot be used (a read-only or full
+    folder, a locked file): the cache saves time, it never fails an export."""
+    store = None
+    try:
+        store = BlobCache(settings.current().cache / "cache.sqlite", CACHE_NAMESPACE)
+        return action(store)
+    except (OSError, sqlite3.Error) as error:
+        log.warning("chart cache not used (%s): charts are drawn", error)
+        return otherwise
+    finally:
+        if store is not None:
+            store.close()
 
 
 def data_uri(png: bytes) -> str:
@@ -117,29 +211,70 @@ def data_uri(png: bytes) -> str:
 
 
 def _figure(height_in: float, width_in: float = WIDTH_IN) -> Figure:
-    figure = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # drawing only: see the module docstring
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width_in, height_in), dpi=DPI)
     FigureCanvasAgg(figure)
     return figure
 
 
-def _png(figure: Figure) -> bytes:
-    """The figure's PNG; no "Software" entry, so that one drawing gives the same bytes on every machine."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+def _render(figure: Figure) -> Pngs:
+    """The figure rendered once, encoded twice: whole, and without the title's rows. RGB (the background is
+    opaque, an alpha channel adds bytes, not information), and no "Software" entry, so that one drawing gives the
+    same bytes on every machine."""
+    from PIL import Image  # installed with matplotlib
+
+    figure.canvas.draw()
+    pixels = np.asarray(figure.canvas.buffer_rgba())[..., :3]
+    title_rows = np.arange(round(TITLE_TOP * DPI), round(SUBTITLE_TOP * DPI))
+
+    def png(rows: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        image = Image.fromarray(np.ascontiguousarray(rows))
+        image.save(buffer, format="png", dpi=(DPI, DPI), compress_level=PNG_COMPRESSION)
+        return buffer.getvalue()
+
+    return Pngs(png(pixels), png(np.delete(pixels, title_rows, axis=0)))
 
 
-def _titles(figure: Figure, title: str, subtitle: str, titled: bool) -> None:
-    """Title and subtitle flush left above the plot, in a band the layout keeps free; the subtitle alone where the
-    chart's page says the title already (a slide's title box)."""
+def _titles(figure: Figure, title: str, subtitle: str) -> float:
+    """Title and subtitle flush left above the plot; the band they take, in inches, for the plot to start below.
+    Nothing else is drawn between the title's top and the subtitle's: a slide's copy leaves those rows out."""
     height = figure.get_figheight()
     lines = textwrap.wrap(subtitle, int(figure.get_figwidth() * SUBTITLE_CHARS_PER_IN), break_on_hyphens=False)
-    top = 0.43 if titled else 0.12
-    band = top + 0.29 + 0.17 * (len(lines) - 1)
-    figure.get_layout_engine().set(rect=(0, 0, 1, 1 - band / height))
-    if titled:
-        figure.text(0.012, 1 - 0.12 / height, title, va="top", fontsize=14, fontweight="bold", color=INK)
-    figure.text(0.012, 1 - top / height, "\n".join(lines), va="top", fontsize=9.5, color=MUTED, parse_math=False)
+    figure.text(0.012, 1 - TITLE_TOP / height, title, va="top", fontsize=14, fontweight="bold", color=INK)
+    figure.text(0.012, 1 - SUBTITLE_TOP / height, "\n".join(lines), va="top", fontsize=9.5, color=MUTED, parse_math=False)
+    return SUBTITLE_TOP + 0.29 + 0.17 * (len(lines) - 1)
+
+
+def _text_in(figure: Figure, text: str, size: float, bold: bool = False) -> tuple[float, float]:
+    """Width and height of ``text`` (its lines as matplotlib sets them) at ``size`` points, in inches: measured
+    with the font's metrics, without drawing anything."""
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(size=size, weight="bold" if bold else "normal")
+    renderer = figure.canvas.get_renderer()
+    lines = text.split("\n")
+    width = max(renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines)
+    return width / DPI, len(lines) * LINE_SPACING * size / 72
+
+
+def _place(figure: Figure, left: float, top: float, bottom: float, right: float = EDGE, gap: float = 0.0) -> None:
+    """The plot (its panels ``gap`` inches apart) within margins in inches."""
+    width, height = figure.get_figwidth(), figure.get_figheight()
+    panels = len(figure.axes)
+    mean = (width - left - right - gap * (panels - 1)) / panels  # matplotlib spaces panels in mean panel widths
+    figure.subplots_adjust(
+        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height, wspace=gap / mean
+    )
+
+
+def _bar_layout(figure: Figure, labels: list[str], bold: list[bool], band: float) -> None:
+    """A bar chart's margins: its labels on the left, the numbers and the axis' name (9 pt) below."""
+    left = max((_text_in(figure, label, 9, b)[0] for label, b in zip(labels, bold, strict=True)), default=0.0)
+    below = (TICK_PT + LINE_SPACING * TICK_LABEL_PT + 4 + LINE_SPACING * 9) / 72  # the axis' name 4 pt under
+    _place(figure, left + TICK_PT / 72 + EDGE, band, below + EDGE, right=RIGHT_IN)
 
 
 @dataclass(frozen=True)
@@ -174,8 +309,10 @@ def _bars(themes: list[Theme], nets: list[Net]) -> tuple[list[_Bar], int]:
     return bars, shown
 
 
-def ranked_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
+def ranked_figure(themes: list[Theme], nets: list[Net], base: int) -> Figure:
     """Nets ranked, largest on top, each followed by its codes: share bars with 95% Wilson whiskers."""
+    from matplotlib.ticker import FuncFormatter  # drawing only: see the module docstring
+
     bars, shown = _bars(themes, nets)
     figure = _figure(1.3 + ROW_IN * len(bars))
     axes = figure.add_subplot()
@@ -188,8 +325,9 @@ def ranked_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool =
     axes.errorbar(shares, rows, xerr=[below, above], fmt="none", ecolor=INK, elinewidth=1, capsize=3)
     for row, (share, (_, high)) in enumerate(zip(shares, intervals, strict=True)):
         axes.text(high + 0.008, row, percent(share), va="center", fontsize=9, color=INK)
+    labels = [wrap(b.label) for b in bars]
     # parse_math=False wherever a label is the analyst's or the data's: "$" would start matplotlib's TeX-like math
-    axes.set_yticks(list(rows), [wrap(b.label) for b in bars], fontsize=9, parse_math=False)
+    axes.set_yticks(list(rows), labels, fontsize=9, parse_math=False)
     for tick, bar in zip(axes.get_yticklabels(), bars, strict=True):
         tick.set_fontweight("bold" if bar.bold else "normal")
     axes.invert_yaxis()  # rank 1 on top
@@ -200,15 +338,16 @@ def ranked_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool =
     subtitle = say("chart.ranked.subtitle", base=plural(base, "respondent"))
     if shown < len(nets):
         subtitle += f" ({say('chart.cut', shown=shown, total=len(nets))})"
-    _titles(figure, say("chart.ranked.title"), subtitle, titled)
-    return _png(figure)
+    band = _titles(figure, say("chart.ranked.title"), subtitle)
+    _bar_layout(figure, labels, [b.bold for b in bars], band)
+    return figure
 
 
 def has_segments(themes: list[Theme]) -> bool:
     return any(t.segments for t in themes)
 
 
-def segments_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
+def segments_figure(themes: list[Theme], nets: list[Net], base: int) -> Figure:
     """Codes × segment values: each cell the code's share of that value's respondents; a cell significantly
     above or below the rest (after Benjamini-Hochberg over the whole table) framed and marked ▲ or ▼; a cell
     too small to test in grey. One panel per segment column, its values headed with their base."""
@@ -220,18 +359,25 @@ def segments_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool
     figure = _figure(2.2 + 0.42 * len(shown), 3.6 + 1.05 * count)
     panels = figure.subplots(1, len(columns), sharey=True, width_ratios=[len(v) for v in columns.values()], squeeze=False)
     top = max((c.share for c in cells.values()), default=1.0) or 1.0
+    headings = {column: [f"{wrap(v, 16)}\n(n={n})" for v, n in values.items()] for column, values in columns.items()}
+    heading_in = max((_text_in(figure, h, 8.5)[1] for hs in headings.values() for h in hs), default=0.0)
     for axes, (column, values) in zip(panels[0], columns.items(), strict=True):
-        _heat_panel(axes, column, values, shown, cells, top)
-    panels[0][0].set_yticks(range(len(shown)), [wrap(t.label, 36) for t in shown], fontsize=9, parse_math=False)
-    legend = say("chart.segments.legend", min_base=MIN_BASE)
-    figure.supxlabel(textwrap.fill(legend, 40 + 17 * count), fontsize=8, color=MUTED)
+        _heat_panel(axes, column, values, headings[column], shown, cells, top, heading_in)
+    labels = [wrap(t.label, 36) for t in shown]
+    panels[0][0].set_yticks(range(len(shown)), labels, fontsize=9, parse_math=False)
+    legend = textwrap.fill(say("chart.segments.legend", min_base=MIN_BASE), 40 + 17 * count)
+    figure.supxlabel(legend, y=EDGE / figure.get_figheight(), fontsize=8, color=MUTED)
     subtitle = say("chart.segments.subtitle")
     if len(shown) < len(segmented):
         subtitle += f" ({say('chart.cut', shown=len(shown), total=len(segmented))})"
     if left_out:
         subtitle += ". " + say("chart.segments.more", n=left_out)
-    _titles(figure, say("chart.segments.title"), subtitle, titled)
-    return _png(figure)
+    band = _titles(figure, say("chart.segments.title"), subtitle)
+    left = max((_text_in(figure, label, 9)[0] for label in labels), default=0.0) + 3.5 / 72 + EDGE
+    above = band + heading_in + (3.5 + 6 + LINE_SPACING * 10) / 72  # the values' headings, then the column's name
+    below = EDGE + _text_in(figure, legend, 8)[1] + 0.08
+    _place(figure, left, above, below, gap=PANEL_GAP_IN)
+    return figure
 
 
 def _segment_values(themes: list[Theme]) -> dict[str, dict[str, int]]:
@@ -266,7 +412,14 @@ def _fitting(columns: dict[str, dict[str, int]]) -> tuple[dict[str, dict[str, in
 
 
 def _heat_panel(
-    axes, column: str, values: dict[str, int], themes: list[Theme], cells: dict[tuple, SegmentCell], top: float
+    axes: Axes,
+    column: str,
+    values: dict[str, int],
+    headings: list[str],
+    themes: list[Theme],
+    cells: dict[tuple, SegmentCell],
+    top: float,
+    heading_in: float,
 ) -> None:
     grid = [[_share_in(cells, t, column, v) for v in values] for t in themes]
     axes.imshow(grid, cmap="Blues", vmin=0.0, vmax=top * 1.25, aspect="auto")  # headroom: the darkest stays readable
@@ -276,13 +429,13 @@ def _heat_panel(
             if cell is None:
                 continue
             _heat_cell(axes, row, col, cell, top)
-    axes.set_xticks(
-        range(len(values)), [f"{wrap(v, 16)}\n(n={n})" for v, n in values.items()], fontsize=8.5, parse_math=False
-    )
+    axes.set_xticks(range(len(values)), headings, fontsize=8.5, parse_math=False)
     axes.xaxis.tick_top()
     axes.tick_params(length=0)
+    # placed above the headings here: left to matplotlib, it would measure every heading at each drawing
     title = say("chart.segments.column", column=column)
-    axes.set_title(title, fontsize=10, fontweight="bold", color=INK, parse_math=False)
+    pad = 3.5 + heading_in * 72 + 4
+    axes.set_title(title, y=1.0, pad=pad, fontsize=10, fontweight="bold", color=INK, parse_math=False)
     for spine in axes.spines.values():
         spine.set_visible(False)
 
@@ -292,7 +445,9 @@ def _share_in(cells: dict[tuple, SegmentCell], theme: Theme, column: str, value:
     return math.nan if cell is None else cell.share
 
 
-def _heat_cell(axes, row: int, col: int, cell: SegmentCell, top: float) -> None:
+def _heat_cell(axes: Axes, row: int, col: int, cell: SegmentCell, top: float) -> None:
+    from matplotlib.patches import Rectangle  # drawing only: see the module docstring
+
     text = percent(cell.share)
     if not cell.tested:
         axes.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, facecolor=UNTESTED_COLOUR, edgecolor="white"))
@@ -312,10 +467,12 @@ def has_changes(themes: list[Theme]) -> bool:
     return any(t.change_pts is not None for t in themes)
 
 
-def waves_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> bytes:
+def waves_figure(themes: list[Theme], nets: list[Net], base: int) -> Figure:
     """Each code's change in points since the previous wave, largest rise on top; new codes have none. A change
     beyond sampling noise (``Theme.change_significant``: z-test, Benjamini-Hochberg over the wave) is dark and
     marked ▲ or ▼; the others are pale, as a survey table would not call them changes."""
+    from matplotlib.ticker import FuncFormatter  # drawing only: see the module docstring
+
     changed = sorted((t for t in themes if t.change_pts is not None), key=lambda t: (-t.change_pts, t.rank))
     changed = changed[:MAX_BARS]
     figure = _figure(1.3 + ROW_IN * len(changed))
@@ -335,18 +492,20 @@ def waves_chart(themes: list[Theme], nets: list[Net], base: int, titled: bool = 
             change + beyond, row, text, va="center", ha="left" if change >= 0 else "right", fontsize=9, fontweight=weight
         )
     axes.axvline(0, color=INK, linewidth=0.8)
-    axes.set_yticks(list(rows), [wrap(t.label) for t in changed], fontsize=9, parse_math=False)
+    labels = [wrap(t.label) for t in changed]
+    axes.set_yticks(list(rows), labels, fontsize=9, parse_math=False)
     axes.invert_yaxis()
     axes.set_xlim(-reach * 1.3, reach * 1.3)
     axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:+.0f} pt".replace("-", "−") if value else "0"))
     axes.set_xlabel(say("chart.waves.axis"), fontsize=9, color=MUTED)
     axes.spines[["top", "right"]].set_visible(False)
-    _titles(figure, say("chart.waves.title"), say("chart.waves.subtitle"), titled)
-    return _png(figure)
+    band = _titles(figure, say("chart.waves.title"), say("chart.waves.subtitle"))
+    _bar_layout(figure, labels, [False] * len(labels), band)
+    return figure
 
 
 CHARTS: tuple[Chart, ...] = (
-    Chart("chart-classement.png", "chart.ranked", lambda themes: bool(themes), ranked_chart),
-    Chart("chart-segments.png", "chart.segments", has_segments, segments_chart),
-    Chart("chart-vagues.png", "chart.waves", has_changes, waves_chart),
+    Chart("chart-classement.png", "chart.ranked", lambda themes: bool(themes), ranked_figure),
+    Chart("chart-segments.png", "chart.segments", has_segments, segments_figure),
+    Chart("chart-vagues.png", "chart.waves", has_changes, waves_figure),
 )

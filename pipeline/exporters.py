@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.bundle import Bundle
-from pipeline.charts import CHARTS, Chart, respondent_base
+from pipeline.charts import CHARTS, Chart, drawn, respondent_base
 from pipeline.export import markdown_report
 from pipeline.registry import Registry
 from pipeline.slides import write_deck
@@ -127,7 +127,8 @@ def _chart_file(chart: Chart) -> None:
 
     @exporter(chart.file_name, "image/png", applies=lambda bundle: chart.applies(bundle.themes))
     def _png(path: Path, bundle: Bundle) -> None:
-        path.write_bytes(chart.draw(bundle.themes, bundle.nets, respondent_base(bundle.units)))
+        # drawn once for every file of the run (the deck takes the same drawing), or not at all when cached
+        path.write_bytes(dict(drawn(bundle.themes, bundle.nets, respondent_base(bundle.units)))[chart])
 
 
 for _chart in CHARTS:

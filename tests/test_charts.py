@@ -1,18 +1,30 @@
 """Charts as PNG files of a run: drawn from small real records (no model), written by the exporter registry only
-for the runs they apply to, linked from report.md, and marked where the segment table says a cell stands out."""
+for the runs they apply to, linked from report.md, and marked where the segment table says a cell stands out;
+drawn once per content, then read from the disk cache (a real SQLite file), which can fail without failing."""
 
 import io
+import logging
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 from matplotlib.image import imread
 
+from pipeline import charts, settings
 from pipeline.bundle import Bundle
 from pipeline.charts import (
+    CHARTS,
     DOWN_COLOUR,
     DPI,
     MAX_HEAT_VALUES,
     PALE_DOWN,
     PALE_UP,
+    SUBTITLE_TOP,
+    TITLE_TOP,
     UNTESTED_COLOUR,
     UP_COLOUR,
     WIDTH_IN,
@@ -21,9 +33,6 @@ from pipeline.charts import (
     drawn,
     percent,
     points,
-    ranked_chart,
-    segments_chart,
-    waves_chart,
     wrap,
 )
 from pipeline.exporters import write_outputs
@@ -42,6 +51,21 @@ QUOTES = {
     "autres": ["Rien à signaler"],
 }
 NETS = {"temps": ("n-moyens", "Moyens"), "budget": ("n-moyens", "Moyens")}
+
+
+RANKED, SEGMENTS, WAVES = CHARTS
+
+
+def ranked_chart(themes, nets, base) -> bytes:
+    return RANKED.draw(themes, nets, base).titled
+
+
+def segments_chart(themes, nets, base) -> bytes:
+    return SEGMENTS.draw(themes, nets, base).titled
+
+
+def waves_chart(themes, nets, base) -> bytes:
+    return WAVES.draw(themes, nets, base).titled
 
 
 def fonction(respondent: int) -> str:
@@ -174,7 +198,7 @@ def test_a_run_drawn_again_reuses_its_drawing_until_a_figure_changes():
     bundle = survey_bundle()
     first = drawn(bundle.themes, bundle.nets, 120)
     assert [chart.file_name for chart, _ in first] == ["chart-classement.png", "chart-segments.png"]
-    assert drawn(bundle.themes, bundle.nets, 120) is first
+    assert all(png is before for (_, png), (_, before) in zip(drawn(bundle.themes, bundle.nets, 120), first, strict=True))
     bundle.themes[0].label = "Manque de temps pour se former"  # a reviewer renames a theme: drawn anew
     again = drawn(bundle.themes, bundle.nets, 120)
     assert again is not first and again[0][1] != first[0][1]
@@ -216,3 +240,80 @@ def test_a_segment_of_many_values_keeps_the_chart_legible():
         theme.segment_bases["région"] = region
     width = image(segments_chart(bundle.themes, bundle.nets, 120)).shape[1]
     assert width == round((3.6 + 1.05 * MAX_HEAT_VALUES) * DPI)  # 2 values of « fonction », 22 of « région »
+
+
+def test_the_slide_copy_is_the_same_drawing_without_its_title():
+    bundle = survey_bundle()
+    pngs = RANKED.draw(bundle.themes, bundle.nets, 120)
+    titled, untitled = image(pngs.titled), image(pngs.untitled)
+    title_rows = range(round(TITLE_TOP * DPI), round(SUBTITLE_TOP * DPI))
+    assert untitled.shape == (titled.shape[0] - len(title_rows), titled.shape[1], 3)
+    assert np.array_equal(np.delete(titled, title_rows, axis=0), untitled)
+    ink = titled.max(axis=-1) < 0.3  # the title is set in INK; the subtitle below it is grey, the bars blue
+    assert ink[title_rows].sum() > 1000  # the title is in the rows left out, whole: white rows on both sides
+    assert not ink[: title_rows.start].any() and not ink[title_rows.stop - 3 : title_rows.stop].any()
+
+
+@pytest.fixture
+def fresh_memory(monkeypatch):
+    """Drawings kept by earlier tests of this process forgotten, as in a new process; renders counted."""
+    monkeypatch.setattr(charts, "_DRAWN", charts.OrderedDict())
+    rendered = []
+    render = charts._render
+    monkeypatch.setattr(charts, "_render", lambda figure: rendered.append(figure) or render(figure))
+    return rendered
+
+
+def test_a_rerun_of_unchanged_themes_draws_nothing_and_a_change_draws_anew(tmp_path, monkeypatch, fresh_memory):
+    with settings.overridden(cache=tmp_path / "cache"):
+        first = write_outputs(tmp_path / "one", survey_bundle())
+        assert len(fresh_memory) == 2  # the ranked and segment charts, each rendered once for the files and the deck
+        charts._DRAWN.clear()  # the next run is another process
+        again = write_outputs(tmp_path / "two", survey_bundle())
+        assert len(fresh_memory) == 2
+        for name in ("chart-classement.png", "chart-segments.png"):
+            assert again[name].read_bytes() == first[name].read_bytes()
+        renamed = survey_bundle()
+        renamed.themes[2].label = "Outils numériques"  # a reviewer's new label: both charts show it
+        charts._DRAWN.clear()
+        write_outputs(tmp_path / "three", renamed)
+        assert len(fresh_memory) == 4
+        monkeypatch.setattr(charts, "drawing_version", lambda: "matplotlib 99")  # another matplotlib draws anew
+        charts._DRAWN.clear()
+        write_outputs(tmp_path / "four", survey_bundle())
+        assert len(fresh_memory) == 6
+
+
+@pytest.mark.parametrize("spoilt", ["a file where the folder should be", "not a database"])
+def test_a_cache_that_cannot_be_used_does_not_fail_the_export(tmp_path, caplog, fresh_memory, spoilt):
+    cache = tmp_path / "cache"
+    if spoilt == "not a database":
+        cache.mkdir()
+        (cache / "cache.sqlite").write_bytes(b"ceci n'est pas une base" * 100)
+    else:
+        cache.write_text("")
+    with settings.overridden(cache=cache), caplog.at_level(logging.WARNING, logger="pipeline.charts"):
+        paths = write_outputs(tmp_path / "out", survey_bundle())
+    assert image(paths["chart-classement.png"].read_bytes()).size and paths["report.pptx"].stat().st_size
+    assert len(fresh_memory) == 2 and "chart cache not used" in caplog.text
+
+
+LOADS_MATPLOTLIB = """
+import pickle, sys
+from pathlib import Path
+from pipeline.exporters import write_outputs
+write_outputs(Path(sys.argv[2]), pickle.loads(Path(sys.argv[1]).read_bytes()))
+print("matplotlib" in sys.modules)
+"""
+
+
+def test_a_run_whose_charts_are_cached_never_loads_matplotlib(tmp_path):
+    (tmp_path / "bundle.pickle").write_bytes(pickle.dumps(survey_bundle()))
+
+    def loads_matplotlib(cache: Path) -> str:
+        command = [sys.executable, "-c", LOADS_MATPLOTLIB, str(tmp_path / "bundle.pickle"), str(tmp_path / "out")]
+        env = {**os.environ, "VERBATIMS_CACHE": str(cache)}
+        return subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+    assert loads_matplotlib(tmp_path / "cache") == "True"  # drawn, and kept
+    assert loads_matplotlib(tmp_path / "cache") == "False"
