@@ -75,6 +75,14 @@ def analyze(
         ),
     ] = None,
     dedupe_ids: DedupeIds = False,
+    recluster: Annotated[
+        bool,
+        typer.Option(
+            "--recluster",
+            help="Regrouper les thèmes à nouveau. Par défaut, quand peu d'idées ont changé depuis la dernière analyse "
+            "aux mêmes réglages (10 % au plus), les nouvelles sont placées dans ses thèmes, qui restent les mêmes.",
+        ),
+    ] = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:
@@ -89,7 +97,7 @@ def analyze(
     """
     chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
     summary = _run_analysis(
-        chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids
+        chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster
     )
     if reason := summary.nothing_left():
         fail(reason)
@@ -136,6 +144,7 @@ def _run_analysis(
     stop_words: Path | None,
     question: str | None,
     dedupe_ids: bool,
+    recluster: bool,
 ) -> AnalysisSummary:
     """The analysis flow on the shared Prefect server; when this command has to start it, the models load
     meanwhile. A server already answering leaves nothing to overlap: a stage found in the cache needs no model, so
@@ -162,6 +171,7 @@ def _run_analysis(
             stop_words,
             question,
             dedupe_ids=dedupe_ids,
+            recluster=recluster,
         )
 
 
@@ -232,6 +242,19 @@ def classify(
     skip_final_collection()
 
 
+def theme_path_line(path: dict | None) -> str | None:
+    """Whether the themes were placed or found again, when there was a choice (not on a first run)."""
+    if not path:
+        return None
+    if path["path"] == "placed" and not path["new_units"]:
+        return say("summary.same")
+    if path["path"] == "placed":
+        ideas = plural(path["new_units"], "new_idea")
+        placed = plural_word(path["new_units"], "placed")
+        return say("summary.placed", ideas=ideas, placed=placed, other=path["placed_in_other"])
+    return say("summary.reclustered", reason=path["reason"]) if path.get("reason") else None
+
+
 def print_summary(summary: AnalysisSummary) -> None:
     """The counts, the first themes with their shares (and change since the last wave), and where to look next."""
     counts = summary.manifest.counts
@@ -255,5 +278,9 @@ def print_summary(summary: AnalysisSummary) -> None:
         typer.echo(f"{theme.rank:>3}. {theme.label:<55.55} {theme.share * 100:>3.0f} %  ({who}){change}{net}")
     if len(summary.themes) > SHOWN_THEMES:
         typer.echo(f"     {say('summary.more', n=len(summary.themes) - SHOWN_THEMES)}")
+    from pipeline.placement import THEME_PATH  # numpy and scikit-learn: not for `--help`
+
+    if path := theme_path_line(summary.manifest.parameters.get(THEME_PATH)):
+        typer.echo(path)
     typer.echo("\n" + say("summary.results", folder=summary.out_dir))
     typer.echo(say("summary.review", run_id=summary.run_id))

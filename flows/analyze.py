@@ -15,7 +15,6 @@ from flows.runtime import Timings, stage_key, task_runner
 from flows.tasks import (
     AnalysisSummary,
     clean_in_batches,
-    cluster_task,
     default_out_dir,
     embed_in_batches,
     ingest_task,
@@ -23,6 +22,7 @@ from flows.tasks import (
     publish_run,
     rank_task,
     recall_reviews_task,
+    themes_or_placement,
 )
 from pipeline.analysis import Analysed, Analysis
 from pipeline.codebook import load_codebook, load_stop_words
@@ -45,6 +45,7 @@ def analyze_verbatims(
     stop_words_path: TextFile | None = None,
     question: str | None = None,
     dedupe_ids: bool = False,
+    recluster: bool = False,
 ) -> AnalysisSummary:
     """French answers in a file to ranked themes with quotes, written to ``out_dir`` and recorded in the store.
 
@@ -59,6 +60,8 @@ def analyze_verbatims(
         stop_words_path: Text file of the question's own words (one per line), kept out of theme keywords.
         question: The question asked, as the report's title; default the codebook's question, else the file name.
         dedupe_ids: Number the later answers of an id that carries several ("17-2") instead of refusing the file.
+        recluster: Find the themes again even when few answers changed since the last run with these settings
+            (by default their new ideas are placed in its themes).
     """
     timings = Timings()
     analysis = Analysis(
@@ -80,9 +83,11 @@ def analyze_verbatims(
             cleaned, vectors, carried = recall_reviews_task(db, quote(cleaned), quote(vectors))
     clustered, themes = ClusterResult(themes=[], assignments=[], parameters={}), []
     if cleaned.units:
-        key = stage_key(key, "cluster", analysis, sorted(carried.items()))  # the settings name the codebook
+        reviewed = sorted(carried.items())
+        key = stage_key(key, "cluster", analysis, reviewed)  # the settings name the codebook
         with timings("cluster"):
-            clustered = cluster_task(key, analysis, quote(cleaned), quote(vectors), quote(carried))
+            placer_key = stage_key("placer", analysis, reviewed)
+            clustered, key = themes_or_placement(key, placer_key, analysis, cleaned, vectors, carried, recluster)
         with timings("rank"):
             themes = rank_task(
                 stage_key(key, "rank"), analysis, quote(clustered), quote(cleaned), quote(vectors), quote(dataset)

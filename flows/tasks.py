@@ -21,7 +21,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import quote
 
-from flows.runtime import RESUMABLE, RETRIES, Timings
+from flows.runtime import RESUMABLE, RETRIES, Timings, stage_key
 from pipeline import settings
 from pipeline.analysis import Analysis, Matrix
 from pipeline.bundle import Bundle
@@ -29,6 +29,7 @@ from pipeline.export import markdown_report
 from pipeline.exporters import write_outputs
 from pipeline.manifest import Manifest
 from pipeline.messages import decimal, header, plural, plural_word, say
+from pipeline.placement import THEME_PATH, ThemePlacer, load_placer, save_placer
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
 from review.carryover import carry_themes, drop_off_topic, reviewed_labels
 from review.classify import classify_units
@@ -156,6 +157,46 @@ def cluster_task(key: str, analysis: Analysis, cleaned: CleanResult, vectors: np
             stats["units_set_by_reviewer"],
         )
     get_run_logger().info("found %d themes", len(result.themes))
+    return result
+
+
+def themes_or_placement(
+    cluster_key: str,
+    placer_key: str,
+    analysis: Analysis,
+    cleaned: CleanResult,
+    vectors: np.ndarray,
+    carried: dict,
+    recluster: bool = False,
+) -> tuple[ClusterResult, str]:
+    """The theme stage: the units placed in the themes of the last clustering with the same settings and reviews
+    (``placer_key``) when few changed since (``pipeline.placement``), else clustered. Returns the result, which
+    says the path taken (``THEME_PATH``), and the key the next stage's cached result is chained from."""
+    placer = None if recluster else load_placer(placer_key)
+    reason = say("placement.asked") if recluster else placer.reason_to_recluster(cleaned.units) if placer else None
+    if placer is not None and reason is None:
+        key = stage_key(cluster_key, "placed", placer.digest())
+        clustered = place_task(quote(placer), quote(cleaned), quote(vectors))
+    else:
+        key = cluster_key
+        clustered = cluster_task(cluster_key, analysis, quote(cleaned), quote(vectors), quote(carried))
+        placer = ThemePlacer().fit(clustered, cleaned.units, vectors)
+        clustered.parameters[THEME_PATH] = {"path": "clustered", **({"reason": reason} if reason else {})}
+    save_placer(placer_key, placer)
+    return clustered, key
+
+
+@task(name="place", cache_policy=NONE)
+def place_task(placer: ThemePlacer, cleaned: CleanResult, vectors: np.ndarray) -> ClusterResult:
+    """Never cached: the placer changes with each file it places (the next stage's key names its state)."""
+    result = placer.place(cleaned.units, vectors)
+    path = result.parameters[THEME_PATH]
+    get_run_logger().info(
+        "placed %d new units in the themes of the last clustering (%d in Autres); %d placed since it",
+        path["new_units"],
+        path["placed_in_other"],
+        path["placed_since_clustering"],
+    )
     return result
 
 

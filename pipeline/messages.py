@@ -32,6 +32,13 @@ FRENCH: dict[str, str] = {
     "summary.results": "Résultats : {folder}/  (report.md, report.pptx, chart-*.png, themes.csv/.json/.xlsx, "
     "assignments.csv, excluded.csv)",
     "summary.review": "Revue : verbatims review queue {run_id}",
+    "summary.placed": "Thèmes repris du dernier regroupement aux mêmes réglages : {ideas} {placed} dans les thèmes "
+    "existants (dont {other} dans « Autres »). Pour tout regrouper à nouveau : --recluster",
+    "summary.same": "Mêmes idées et mêmes réglages que le dernier regroupement : ses thèmes sont repris. Pour tout "
+    "regrouper à nouveau : --recluster",
+    "summary.reclustered": "Thèmes regroupés à nouveau : {reason}.",
+    "placement.too_many": "{ideas} {changed} depuis le dernier regroupement, plus de {percent} % du fichier",
+    "placement.asked": "demandé (--recluster)",
     "summary.nothing_left": "aucune réponse à analyser : {excluded} ({reasons}) ; voir {folder}/excluded.csv",
     # Refusals of a correction ("Non enregistré : …"); themes and nets by label where the action knows it
     "review.unknown_action": "correction inconnue « {name} » ; au choix : {names}",
@@ -426,6 +433,9 @@ FRENCH: dict[str, str] = {
 WORDS: dict[str, tuple[str, str]] = {
     "respondent": ("répondant", "répondants"),
     "idea": ("idée", "idées"),
+    "new_idea": ("idée nouvelle", "idées nouvelles"),
+    "placed": ("placée", "placées"),  # agrees with "idée"
+    "changed": ("nouvelle, modifiée ou disparue", "nouvelles, modifiées ou disparues"),  # agrees with "idée"
     "answer": ("réponse", "réponses"),
     "theme": ("thème", "thèmes"),
     "distinct_idea": ("idée distincte", "idées distinctes"),

@@ -1,0 +1,182 @@
+"""The warm path of the theme stage: new units placed in the themes of the last clustering, not clustered again.
+
+A file analysed again with a few more answers (a wave still coming in, a codebook tried once more) would
+otherwise pay the whole theme stage and BERTopic's import, and could reshuffle themes a reader has already seen.
+Here units already analysed keep their themes; each new unit goes to the theme whose centre (the mean sentence
+embedding of its units) is nearest, or to "Autres" when it is farther from it than the theme's own units mostly
+are: the clustering's own rule (``OUTLIER_STD`` below the theme's mean similarity).
+
+``ThemePlacer`` is fitted on a clustering's result; ``reason_to_recluster`` says why a file cannot take the warm
+path (too many units new or gone since the last clustering), and ``place`` gives the themes for one that can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import replace
+
+import numpy as np
+
+from pipeline.cache import BlobCache, cache_dir
+from pipeline.messages import plural, plural_word, say
+from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
+from pipeline.themes import OUTLIER_STD
+
+# Units new (or changed) or gone since the last clustering, as a share of the file's units, beyond which the
+# themes are found again. Measured with bench/placement.py: see MAX_CHANGED_SHARE's figures in bench/RESULTS.md.
+MAX_CHANGED_SHARE = 0.10
+# The run parameter (``ClusterResult.parameters``, then the manifest's) saying which path the theme stage took.
+THEME_PATH = "theme_path"
+
+
+def unit_key(unit: IdeaUnit) -> str:
+    """A unit is the same one when its id and its text are: an answer edited since is a new unit."""
+    return hashlib.sha256(f"{unit.unit_id}\x00{unit.text}".encode()).hexdigest()[:24]
+
+
+class ThemePlacer:
+    """fit: the themes of a finished clustering (``ClusterResult``), with the units and vectors it was made from;
+    ``place``: the same themes for the units of a file that mostly holds the same units.
+
+    Args:
+        max_changed_share: units new or gone since the clustering (placements included), as a share of the
+            file's units, beyond which ``reason_to_recluster`` asks for a clustering.
+    """
+
+    def __init__(self, max_changed_share: float = MAX_CHANGED_SHARE) -> None:
+        self.max_changed_share = max_changed_share
+
+    def fit(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> ThemePlacer:
+        self.result_ = result
+        self.keys_ = {unit_key(u): u.unit_id for u in units}
+        self.clustered_units_ = len(units)
+        self.placed_units_ = 0  # placed since the clustering: they count towards the share that asks for a new one
+        self._fit_centres(result, units, vectors)
+        return self
+
+    def _fit_centres(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> None:
+        row = {u.unit_id: i for i, u in enumerate(units)}
+        members: dict[str, list[int]] = {}
+        for a in result.assignments:
+            if a.theme_id != OTHER_ID and a.unit_id in row:
+                members.setdefault(a.theme_id, []).append(row[a.unit_id])
+        self.theme_ids_ = sorted(members)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        centres = np.zeros((len(self.theme_ids_), vectors.shape[1]), dtype=np.float32)
+        for n, theme_id in enumerate(self.theme_ids_):
+            centres[n] = vectors[members[theme_id]].mean(axis=0)
+        self.centres_ = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+        self.cutoffs_ = np.array(
+            [self._cutoff(vectors[members[t]] @ c) for t, c in zip(self.theme_ids_, self.centres_, strict=True)]
+        )
+
+    @staticmethod
+    def _cutoff(scores: np.ndarray) -> float:
+        return float(scores.mean() - OUTLIER_STD * scores.std()) if len(scores) > 2 else -1.0
+
+    def digest(self) -> str:
+        """Names what the placer holds: a stage after placement keys its cached result on it."""
+        assigned = sorted(f"{a.unit_id}\x01{a.theme_id}" for a in self.result_.assignments)
+        state = "\x00".join([*sorted(self.keys_), *assigned, *self.theme_ids_, str(self.placed_units_)])
+        return hashlib.sha256(state.encode()).hexdigest()[:32]
+
+    def changes(self, units: list[IdeaUnit]) -> tuple[int, int]:
+        """Units of ``units`` not analysed before, and units analysed before that ``units`` no longer holds."""
+        keys = {unit_key(u) for u in units}
+        new = sum(k not in self.keys_ for k in keys)
+        return new, len(self.keys_) - (len(keys) - new)
+
+    def reason_to_recluster(self, units: list[IdeaUnit]) -> str | None:
+        """Why ``units`` need a new clustering, in French; None when they can be placed."""
+        new, gone = self.changes(units)
+        changed = self.placed_units_ + new + gone
+        if changed > self.max_changed_share * max(len(units), 1):
+            ideas, percent = plural(changed, "idea"), round(100 * self.max_changed_share)
+            return say("placement.too_many", ideas=ideas, changed=plural_word(changed, "changed"), percent=percent)
+        return None
+
+    def place(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
+        """The clustering's themes for ``units``: known units as they were, new ones by their nearest centre.
+
+        The placer then holds this result, so that the next file is compared with this one."""
+        by_unit: dict[str, list[Assignment]] = {}  # a unit may hold several themes (reviewers' carried over)
+        for a in self.result_.assignments:
+            by_unit.setdefault(a.unit_id, []).append(a)
+        known = [i for i, u in enumerate(units) if self.keys_.get(unit_key(u)) == u.unit_id]
+        known_set = set(known)
+        new = [i for i in range(len(units)) if i not in known_set]
+        assignments: list[Assignment] = []
+        placed = self._nearest(units, vectors, new)
+        for i, unit in enumerate(units):
+            assignments.extend(by_unit.get(unit.unit_id, []) if i in known_set else [placed[i]])
+        themes = {t.theme_id: t for t in self.result_.themes}
+        if any(a.theme_id == OTHER_ID for a in assignments) and OTHER_ID not in themes:
+            themes[OTHER_ID] = Theme(OTHER_ID, OTHER_LABEL, [])
+        used = {a.theme_id for a in assignments}
+        parameters = {
+            **self.result_.parameters,
+            THEME_PATH: {
+                "path": "placed",
+                "new_units": len(new),
+                "gone_units": len(self.keys_) - len(known),
+                "placed_in_other": sum(placed[i].theme_id == OTHER_ID for i in new),
+                "placed_since_clustering": self.placed_units_ + len(new),
+                "clustered_units": self.clustered_units_,
+            },
+        }
+        result = ClusterResult([replace(t) for t in themes.values() if t.theme_id in used], assignments, parameters)
+        self.result_ = result
+        self.keys_ = {unit_key(u): u.unit_id for u in units}
+        self.placed_units_ += len(new)
+        return result
+
+    def _nearest(self, units: list[IdeaUnit], vectors: np.ndarray, rows: list[int]) -> dict[int, Assignment]:
+        if not rows:
+            return {}
+        if not self.theme_ids_:
+            return {i: Assignment(units[i].unit_id, OTHER_ID, 0.0) for i in rows}
+        part = np.asarray(vectors[rows], dtype=np.float32)
+        part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+        similarity = part @ self.centres_.T
+        order = np.argsort(-similarity, axis=1)
+        placed = {}
+        for n, i in enumerate(rows):
+            best = int(order[n, 0])
+            second = int(order[n, 1]) if similarity.shape[1] > 1 else None
+            score = float(similarity[n, best])
+            if score < self.cutoffs_[best]:  # in "Autres", its nearest theme is the runner-up, as clustering says
+                second = best
+            placed[i] = Assignment(
+                units[i].unit_id,
+                self.theme_ids_[best] if second != best else OTHER_ID,
+                round(score, 4),
+                self.theme_ids_[second] if second is not None else None,
+                round(float(similarity[n, second]), 4) if second is not None else None,
+            )
+        return placed
+
+
+def placer_cache() -> BlobCache:
+    return BlobCache(cache_dir() / "cache.sqlite", "theme-placer")
+
+
+def load_placer(key: str) -> ThemePlacer | None:
+    """The placer the last run with these settings left (``key`` names the settings), if any.
+
+    Pickled in our own cache folder, as Prefect pickles its stage results beside it: a placer left by another
+    version of the library is under another key (``flows.runtime.stage_key`` hashes the library's code)."""
+    cache = placer_cache()
+    try:
+        found = cache.get_many([key]).get(key)
+    finally:
+        cache.close()
+    return pickle.loads(found) if found is not None else None
+
+
+def save_placer(key: str, placer: ThemePlacer) -> None:
+    cache = placer_cache()
+    try:
+        cache.put_many([(key, pickle.dumps(placer, protocol=pickle.HIGHEST_PROTOCOL))])
+    finally:
+        cache.close()
