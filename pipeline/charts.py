@@ -72,8 +72,8 @@ EDGE = 0.06  # between the outermost texts and the figure's edge
 LINE_SPACING = 1.2  # a text line's height, in font sizes (matplotlib's)
 TICK_PT = 3.5 + 3.5  # a tick's length and the gap to its label, in points
 TICK_LABEL_PT = 10.0  # the numbers along an x axis
-RIGHT_IN = 0.3  # room for half of the last x-axis number, beyond the plot
-PANEL_GAP_IN = 0.12  # between two segment columns' panels
+RIGHT_IN = 0.2  # room for half of the last x-axis number, beyond the plot
+PANEL_GAP_IN = 0.2  # between two segment columns' panels
 CACHE_NAMESPACE = "charts"  # its table in the cache file (settings.cache / "cache.sqlite")
 COPIES = ("titled", "untitled")  # the two PNGs of a chart, under two keys of the disk cache
 PNG_COMPRESSION = 3  # zlib level: a third faster to encode than Pillow's 6, for 1 to 5% more bytes
@@ -274,7 +274,7 @@ def _bar_layout(figure: Figure, labels: list[str], bold: list[bool], band: float
     """A bar chart's margins: its labels on the left, the numbers and the axis' name (9 pt) below."""
     left = max((_text_in(figure, label, 9, b)[0] for label, b in zip(labels, bold, strict=True)), default=0.0)
     below = (TICK_PT + LINE_SPACING * TICK_LABEL_PT + 4 + LINE_SPACING * 9) / 72  # the axis' name 4 pt under
-    _place(figure, left + TICK_PT / 72 + EDGE, band, below + EDGE, right=RIGHT_IN)
+    _place(figure, left + TICK_PT / 72 + EDGE, band + EDGE, below + EDGE, right=RIGHT_IN)
 
 
 @dataclass(frozen=True)

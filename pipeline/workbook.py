@@ -41,7 +41,8 @@ NUMBER_WIDTH = 10  # "100,0 %", "0,0001", "+12,3" and a filter button
 ABOVE = {"bg_color": "#C6EFCE", "font_color": "#006100"}
 BELOW = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}
 SMALL_BASE = {"bg_color": "#EDEDED", "font_color": "#808080", "italic": True}
-XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}  # verbatims stay text, whatever they start with
+# verbatims stay text, whatever they start with; the parts are zipped from memory (not staged as temporary files)
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
 
 THEMES, NETS, CHART, SEGMENTS, IDEAS, EXCLUDED, LEGEND = (
     "Thèmes",
