@@ -41,7 +41,8 @@ class ThemePlacer:
 
     Args:
         max_changed_share: units new or gone since the clustering (placements included), as a share of the
-            file's units, beyond which ``reason_to_recluster`` asks for a clustering.
+            larger of the file and the one last clustered or placed, beyond which ``reason_to_recluster`` asks for
+            a clustering.
     """
 
     def __init__(self, max_changed_share: float = MAX_CHANGED_SHARE) -> None:
@@ -91,7 +92,7 @@ class ThemePlacer:
         """Why ``units`` need a new clustering, in French; None when they can be placed."""
         new, gone = self.changes(units)
         changed = self.placed_units_ + new + gone
-        if changed > self.max_changed_share * max(len(units), 1):
+        if changed > self.max_changed_share * max(len(units), len(self.keys_), 1):  # of the larger of the two
             ideas, percent = plural(changed, "idea"), round(100 * self.max_changed_share)
             return say("placement.too_many", ideas=ideas, changed=plural_word(changed, "changed"), percent=percent)
         return None

@@ -46,6 +46,7 @@ SLOW_MODULES = {
     "test_queue_page",  # the review queue in a browser
     "test_phone_layout",  # every page in a browser at 390×844
     "test_prefect_server_dies",  # starts a Prefect server and kills its parent
+    "test_warm_path",  # `verbatims analyze` three times end to end
 }
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server
