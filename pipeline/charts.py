@@ -147,7 +147,8 @@ def drawings(themes: list[Theme], nets: list[Net], base: int) -> list[tuple[Char
 
     The report page asks for the same charts at every visit until a reviewer changes the run, and a re-run of
     unchanged themes asks for the ones drawn last time: so drawings are kept under a digest of everything they
-    are drawn from, the last few in memory and all of them on disk. Any change to a theme, a net or the base is
+    are drawn from, the last few in memory and all of them on disk (a few hundred kB per version of a run: the
+    disk cache is not pruned, like the embedding cache beside it). Any change to a theme, a net or the base is
     another key, never a stale chart."""
     digest = hashlib.sha256(repr((themes, nets, base)).encode()).hexdigest()
     with _LOCK:
@@ -434,7 +435,7 @@ def _heat_panel(
     axes.tick_params(length=0)
     # placed above the headings here: left to matplotlib, it would measure every heading at each drawing
     title = say("chart.segments.column", column=column)
-    pad = 3.5 + heading_in * 72 + 4
+    pad = 3.5 + heading_in * 72 + 6
     axes.set_title(title, y=1.0, pad=pad, fontsize=10, fontweight="bold", color=INK, parse_math=False)
     for spine in axes.spines.values():
         spine.set_visible(False)
