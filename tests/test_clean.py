@@ -1,3 +1,4 @@
+import os
 from collections import Counter
 
 import pytest
@@ -141,3 +142,32 @@ def test_cached_answers_are_not_parsed_again(monkeypatch):
     monkeypatch.setattr(clean_module, "load_spacy", no_parse)
     (unit,) = run("Des ateliers de design de service pour les conseillers").units
     assert "atelier" in unit.lemmas
+
+
+def test_names_are_masked_mid_sentence_and_at_the_start_of_a_sentence():
+    (mid,) = run("Nous remercions Sophie Durand pour son accompagnement").units
+    assert mid.text == "Nous remercions [NOM] pour son accompagnement" and "durand" not in mid.lemmas.split()
+    (start,) = run("Martin nous a beaucoup aidés pendant le projet").units
+    assert start.text == "[NOM] nous a beaucoup aidés pendant le projet" and "martin" not in start.lemmas.split()
+
+
+def test_names_are_looked_for_only_in_answers_with_a_proper_noun():
+    # NER marks every token of a doc it reads (outside a name: "O"); the others keep no entity annotation
+    texts = ["des moyens pour les équipes", "Remobiliser les équipes après la crise", "Sophie Durand nous aide"]
+    docs = clean_module._parse(clean_module.load_spacy(), texts)
+    assert [doc.has_annotation("ENT_IOB") for doc in docs] == [False, False, True]
+
+
+@pytest.mark.slow  # starts a worker process that loads spaCy
+def test_a_batch_shared_with_a_worker_process_gives_what_one_process_gives(monkeypatch, sample_dataset):
+    texts = [r.text for r in sample_dataset.responses]
+    monkeypatch.setattr(clean_module, "CLEAN_WORKERS", 1)
+    monkeypatch.setattr(clean_module, "SHARE_ANSWERS", 40)
+    try:
+        clean_module._workers().submit(os.getpid).result()  # started: it takes shares from the first one on
+        shares = clean_module._Shares(texts)
+        shared = shares.analyse()
+    finally:
+        clean_module.stop_workers()
+    assert shares.remote, "the worker took no share"
+    assert shared == clean_module._analyse_here(texts)
