@@ -10,7 +10,7 @@ import typer
 
 from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, DedupeIds, Runner
-from cli.prefect_server import local_api, using
+from cli.prefect_server import LocalApi, local_api, using
 from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.settings import DEFAULT_EMBEDDER
 
@@ -95,10 +95,12 @@ def analyze(
 
     Exemple : verbatims analyze reponses.csv --codebook codebook.yaml --out outputs/vague-2025
     """
+    # First, so that a server this command has to start is up by the time the input is checked: a mistake in the
+    # input then leaves it idle for the command run again, which finds it answering.
+    api = local_api()
     chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
-    summary = _run_analysis(
-        chosen_runner, input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster
-    )
+    given = (input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster)
+    summary = _run_analysis(api, chosen_runner, *given)
     if reason := summary.nothing_left():
         fail(reason)
     print_summary(summary)
@@ -134,6 +136,7 @@ def _check_analysis_input(
 
 
 def _run_analysis(
+    api: LocalApi | None,
     chosen_runner: TaskRunner,
     input_file: Path,
     text_col: str | None,
@@ -151,7 +154,6 @@ def _run_analysis(
     none is loaded before a stage asks for it."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
-    api = local_api()
     # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
     # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
