@@ -249,16 +249,18 @@ def _titles(figure: Figure, title: str, subtitle: str) -> float:
     return SUBTITLE_TOP + 0.29 + 0.17 * (len(lines) - 1)
 
 
-def _text_in(figure: Figure, text: str, size: float, bold: bool = False) -> tuple[float, float]:
-    """Width and height of ``text`` (its lines as matplotlib sets them) at ``size`` points, in inches: measured
-    with the font's metrics, without drawing anything."""
+def _width_in(figure: Figure, text: str, size: float, bold: bool = False) -> float:
+    """Width of ``text`` (its longest line) at ``size`` points, in inches: the font's metrics, nothing drawn."""
     from matplotlib.font_manager import FontProperties
 
     font = FontProperties(size=size, weight="bold" if bold else "normal")
     renderer = figure.canvas.get_renderer()
-    lines = text.split("\n")
-    width = max(renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in lines)
-    return width / DPI, len(lines) * LINE_SPACING * size / 72
+    return max(renderer.get_text_width_height_descent(line, font, ismath=False)[0] for line in text.split("\n")) / DPI
+
+
+def _height_in(text: str, size: float) -> float:
+    """Height of ``text``'s lines at ``size`` points, in inches, as matplotlib spaces them."""
+    return (text.count("\n") + 1) * LINE_SPACING * size / 72
 
 
 def _place(figure: Figure, left: float, top: float, bottom: float, right: float = EDGE, gap: float = 0.0) -> None:
@@ -273,7 +275,7 @@ def _place(figure: Figure, left: float, top: float, bottom: float, right: float 
 
 def _bar_layout(figure: Figure, labels: list[str], bold: list[bool], band: float) -> None:
     """A bar chart's margins: its labels on the left, the numbers and the axis' name (9 pt) below."""
-    left = max((_text_in(figure, label, 9, b)[0] for label, b in zip(labels, bold, strict=True)), default=0.0)
+    left = max((_width_in(figure, label, 9, b) for label, b in zip(labels, bold, strict=True)), default=0.0)
     below = (TICK_PT + LINE_SPACING * TICK_LABEL_PT + 4 + LINE_SPACING * 9) / 72  # the axis' name 4 pt under
     _place(figure, left + TICK_PT / 72 + EDGE, band + EDGE, below + EDGE, right=RIGHT_IN)
 
@@ -361,7 +363,7 @@ def segments_figure(themes: list[Theme], nets: list[Net], base: int) -> Figure:
     panels = figure.subplots(1, len(columns), sharey=True, width_ratios=[len(v) for v in columns.values()], squeeze=False)
     top = max((c.share for c in cells.values()), default=1.0) or 1.0
     headings = {column: [f"{wrap(v, 16)}\n(n={n})" for v, n in values.items()] for column, values in columns.items()}
-    heading_in = max((_text_in(figure, h, 8.5)[1] for hs in headings.values() for h in hs), default=0.0)
+    heading_in = max((_height_in(h, 8.5) for hs in headings.values() for h in hs), default=0.0)
     for axes, (column, values) in zip(panels[0], columns.items(), strict=True):
         _heat_panel(axes, column, values, headings[column], shown, cells, top, heading_in)
     labels = [wrap(t.label, 36) for t in shown]
@@ -374,9 +376,9 @@ def segments_figure(themes: list[Theme], nets: list[Net], base: int) -> Figure:
     if left_out:
         subtitle += ". " + say("chart.segments.more", n=left_out)
     band = _titles(figure, say("chart.segments.title"), subtitle)
-    left = max((_text_in(figure, label, 9)[0] for label in labels), default=0.0) + 3.5 / 72 + EDGE
+    left = max((_width_in(figure, label, 9) for label in labels), default=0.0) + 3.5 / 72 + EDGE
     above = band + heading_in + (3.5 + 6 + LINE_SPACING * 10) / 72  # the values' headings, then the column's name
-    below = EDGE + _text_in(figure, legend, 8)[1] + 0.08
+    below = EDGE + _height_in(legend, 8) + 0.08
     _place(figure, left, above, below, gap=PANEL_GAP_IN)
     return figure
 
