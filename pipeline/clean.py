@@ -126,12 +126,13 @@ MIN_OTHER_LANGUAGE_PROBABILITY = 0.3
 MAX_FRENCH_PROBABILITY = 0.01
 # Identical answers this long from different respondents are copies, not a shared opinion.
 MIN_WORDS_FOR_COPY = 15
-# Large batches are shared with worker processes, one per extra core, at most one: each holds its own spaCy
-# (600 MiB loaded, 930 MiB after 3,263 answers), and a 100,000-answer run must stay under 4 GiB. A worker starts
-# (spawn, then spaCy: 5.5 s of CPU) while this process parses, and stays for the later batches.
+# Large batches are shared with a worker process when there is a second core; not more than one, as each holds
+# its own spaCy (600 MiB loaded, 930 MiB after 3,263 answers) and a 100,000-answer run must stay under 4 GiB.
+# A worker starts (spawn, then spaCy: 5.5 s of CPU) while this process parses, and stays for the later batches.
 CLEAN_WORKERS = min(1, (os.cpu_count() or 1) - 1)
-# Below this many answers, one process: starting a worker would cost a small run more than it saves.
-MIN_ANSWERS_FOR_WORKERS = 1000
+# Below this many answers, one process: while a worker starts, this process cleans about 1,300 answers, so a
+# smaller batch would pay the worker's start and memory for nothing (bench/clean_speed.py).
+MIN_ANSWERS_FOR_WORKERS = 1500
 # Answers per share: the processes take shares in turn until none is left, so neither waits long for the other.
 SHARE_ANSWERS = 200
 
@@ -266,7 +267,8 @@ def _analyse(texts: list[str]) -> list[dict]:
 
     Large batches use the worker processes too, unless this process is itself a worker (of Dask, or of this
     module): pools inside pools would hold a spaCy per process on cores that are already busy."""
-    enough = 2 * SHARE_ANSWERS if _POOL else MIN_ANSWERS_FOR_WORKERS  # workers already started cost nothing more
+    # workers already started cost nothing more: then any batch of a few shares uses them
+    enough = 2 * SHARE_ANSWERS if _POOL is not None else MIN_ANSWERS_FOR_WORKERS
     if CLEAN_WORKERS and len(texts) >= enough and multiprocessing.parent_process() is None:
         return _Shares(texts).analyse()
     return _analyse_here(texts)
@@ -468,4 +470,4 @@ def _idea_units(response: Response, units: list[list[str]]) -> Iterator[IdeaUnit
 
 def lemmatize(texts: list[str]) -> list[str]:
     """Content lemmas of free texts (codebook entries) with the same rules as idea units."""
-    return [" ".join(_content_lemmas(doc)) for doc in load_spacy().pipe(texts)]
+    return [" ".join(_content_lemmas(doc)) for doc in _parse(load_spacy(), texts)]
