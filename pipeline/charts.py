@@ -63,7 +63,7 @@ PALE_UP, PALE_DOWN = "#a5d6a7", "#ef9a9a"  # a change within sampling noise
 UNTESTED_COLOUR = "#e4e4e4"
 INK, MUTED = "#222222", "#555555"
 KEPT_DRAWINGS = 8  # runs (or versions of a run) whose charts stay drawn in memory, a few hundred kB each
-_DRAWN: OrderedDict[str, list[tuple[Chart, Pngs]]] = OrderedDict()
+_DRAWN: OrderedDict[str, _Drawing] = OrderedDict()
 _LOCK = threading.Lock()  # the web draws from several threads
 SUBTITLE_CHARS_PER_IN = 12  # characters of the 9.5 pt subtitle per inch of width, before it wraps
 # The layout, in inches from the figure's edges, from the sizes of its texts (matplotlib's defaults where not set)
@@ -75,7 +75,6 @@ TICK_LABEL_PT = 10.0  # the numbers along an x axis
 RIGHT_IN = 0.2  # room for half of the last x-axis number, beyond the plot
 PANEL_GAP_IN = 0.2  # between two segment columns' panels
 CACHE_NAMESPACE = "charts"  # its table in the cache file (settings.cache / "cache.sqlite")
-COPIES = ("titled", "untitled")  # the two PNGs of a chart, under two keys of the disk cache
 PNG_COMPRESSION = 3  # zlib level: a third faster to encode than Pillow's 6, for 1 to 5% more bytes
 
 
@@ -136,50 +135,67 @@ def respondent_base(units: list[IdeaUnit]) -> int:
     return len({u.respondent_id for u in units})
 
 
-def drawn(themes: list[Theme], nets: list[Net], base: int, titled: bool = True) -> list[tuple[Chart, bytes]]:
+def drawn(
+    themes: list[Theme], nets: list[Net], base: int, titled: bool = True, keep: bool = False
+) -> list[tuple[Chart, bytes]]:
     """Every chart that applies to the run, as PNG bytes, in the registry's order; ``titled=False``: the slides'
-    copies, whose title the slide says."""
-    return [(chart, pngs.titled if titled else pngs.untitled) for chart, pngs in drawings(themes, nets, base)]
+    copies, whose title the slide says. ``keep``: what is drawn is also kept on disk (see ``drawings``)."""
+    return [(chart, pngs.titled if titled else pngs.untitled) for chart, pngs in drawings(themes, nets, base, keep)]
 
 
-def drawings(themes: list[Theme], nets: list[Net], base: int) -> list[tuple[Chart, Pngs]]:
+def drawings(themes: list[Theme], nets: list[Net], base: int, keep: bool = False) -> list[tuple[Chart, Pngs]]:
     """Every chart that applies to the run, drawn, from the cheapest place that has it.
 
     The report page asks for the same charts at every visit until a reviewer changes the run, and a re-run of
     unchanged themes asks for the ones drawn last time: so drawings are kept under a digest of everything they
-    are drawn from, the last few in memory and all of them on disk (a few hundred kB per version of a run: the
-    disk cache is not pruned, like the embedding cache beside it). Any change to a theme, a net or the base is
-    another key, never a stale chart."""
+    are drawn from, the last few in memory and, when ``keep`` (a run's files are written), on disk. The disk
+    cache is not pruned (like the embedding cache beside it): a few hundred kB per export, not per page shown
+    after each correction. Any change to a theme, a net or the base is another key, never a stale chart."""
     digest = hashlib.sha256(repr((themes, nets, base)).encode()).hexdigest()
     with _LOCK:
-        if digest in _DRAWN:
+        drawing = _DRAWN.get(digest)
+        if drawing is not None:
             _DRAWN.move_to_end(digest)
-            return _DRAWN[digest]
-    charts = _stored_or_drawn(digest, [chart for chart in CHARTS if chart.applies(themes)], themes, nets, base)
-    with _LOCK:
-        _DRAWN[digest] = charts
-        while len(_DRAWN) > KEPT_DRAWINGS:
-            _DRAWN.popitem(last=False)
-    return charts
+    if drawing is None:
+        drawing = _stored_or_drawn(digest, [chart for chart in CHARTS if chart.applies(themes)], themes, nets, base)
+        with _LOCK:
+            _DRAWN[digest] = drawing
+            while len(_DRAWN) > KEPT_DRAWINGS:
+                _DRAWN.popitem(last=False)
+    if keep and not drawing.on_disk:
+        drawing.on_disk = _on_disk(lambda store: _put(store, digest, drawing.charts), False)
+    return drawing.charts
 
 
-def _stored_or_drawn(
-    digest: str, charts: list[Chart], themes: list[Theme], nets: list[Net], base: int
-) -> list[tuple[Chart, Pngs]]:
-    """The charts' PNGs from the disk cache; those it does not have are drawn, then stored."""
-    names = {chart: [content_key(digest, chart.file_name, drawing_version(), copy) for copy in COPIES] for chart in charts}
+@dataclass
+class _Drawing:
+    """A run's charts, drawn or read, and whether the disk cache has them."""
+
+    charts: list[tuple[Chart, Pngs]]
+    on_disk: bool
+
+
+def _names(digest: str, chart: Chart) -> list[str]:
+    """The disk cache's keys of a chart's two PNGs."""
+    return [content_key(digest, chart.file_name, drawing_version(), copy) for copy in ("titled", "untitled")]
+
+
+def _stored_or_drawn(digest: str, charts: list[Chart], themes: list[Theme], nets: list[Net], base: int) -> _Drawing:
+    """The charts' PNGs from the disk cache, drawing those it does not have."""
+    names = {chart: _names(digest, chart) for chart in charts}
     found = _on_disk(lambda store: store.get_many([name for pair in names.values() for name in pair]), {})
-    result, new = [], []
+    drawn_or_read = []
     for chart, (titled, untitled) in names.items():
-        if titled in found and untitled in found:
-            pngs = Pngs(found[titled], found[untitled])
-        else:
-            pngs = chart.draw(themes, nets, base)
-            new += [(titled, pngs.titled), (untitled, pngs.untitled)]
-        result.append((chart, pngs))
-    if new:
-        _on_disk(lambda store: store.put_many(new), None)
-    return result
+        read = titled in found and untitled in found
+        drawn_or_read.append((chart, Pngs(found[titled], found[untitled]) if read else chart.draw(themes, nets, base)))
+    return _Drawing(drawn_or_read, on_disk=len(found) == 2 * len(charts))
+
+
+def _put(store: BlobCache, digest: str, charts: list[tuple[Chart, Pngs]]) -> bool:
+    """The charts' PNGs into the disk cache; True once they are there."""
+    pairs = ((_names(digest, chart), (pngs.titled, pngs.untitled)) for chart, pngs in charts)
+    store.put_many([item for names, pngs in pairs for item in zip(names, pngs, strict=True)])
+    return True
 
 
 @cache

@@ -128,7 +128,7 @@ def _chart_file(chart: Chart) -> None:
     @exporter(chart.file_name, "image/png", applies=lambda bundle: chart.applies(bundle.themes))
     def _png(path: Path, bundle: Bundle) -> None:
         # drawn once for every file of the run (the deck takes the same drawing), or not at all when cached
-        path.write_bytes(dict(drawn(bundle.themes, bundle.nets, respondent_base(bundle.units)))[chart])
+        path.write_bytes(dict(drawn(bundle.themes, bundle.nets, respondent_base(bundle.units), keep=True))[chart])
 
 
 for _chart in CHARTS:

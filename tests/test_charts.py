@@ -283,6 +283,21 @@ def test_a_rerun_of_unchanged_themes_draws_nothing_and_a_change_draws_anew(tmp_p
         assert len(fresh_memory) == 6
 
 
+def test_a_page_reads_the_drawings_an_export_kept_and_keeps_none_of_its_own(tmp_path, fresh_memory):
+    bundle = survey_bundle()
+    with settings.overridden(cache=tmp_path / "cache"):
+        drawn(bundle.themes, bundle.nets, 120)  # the report page of a corrected run: drawn, not kept on disk
+        charts._DRAWN.clear()
+        drawn(bundle.themes, bundle.nets, 120)
+        assert len(fresh_memory) == 4
+        write_outputs(tmp_path / "out", bundle)  # an export keeps them: those the page drew
+        charts._DRAWN.clear()
+        assert [png for _, png in drawn(bundle.themes, bundle.nets, 120)] == [
+            (tmp_path / "out" / name).read_bytes() for name in ("chart-classement.png", "chart-segments.png")
+        ]
+        assert len(fresh_memory) == 4
+
+
 @pytest.mark.parametrize("spoilt", ["a file where the folder should be", "not a database"])
 def test_a_cache_that_cannot_be_used_does_not_fail_the_export(tmp_path, caplog, fresh_memory, spoilt):
     cache = tmp_path / "cache"
