@@ -50,5 +50,14 @@ class BlobCache:
         with self._conn:
             self._conn.executemany(f"INSERT OR REPLACE INTO {self._table} (k, v) VALUES (?, ?)", items)
 
+    def clear(self) -> int:
+        """Every entry of this namespace, overwritten on disk (``secure_delete``), as erasure asks of the caches
+        that are drawn or learnt from many answers and so are not keyed by any one text. Returns how many went."""
+        self._conn.execute("PRAGMA secure_delete=ON")
+        with self._conn:
+            removed = self._conn.execute(f"DELETE FROM {self._table}").rowcount
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
     def close(self) -> None:
         self._conn.close()

@@ -26,6 +26,7 @@ from pipeline.themes import OUTLIER_STD
 # Units new (or changed) or gone since the last clustering, as a share of the file's units, beyond which the
 # themes are found again. Measured with bench/placement.py: see MAX_CHANGED_SHARE's figures in bench/RESULTS.md.
 MAX_CHANGED_SHARE = 0.10
+CACHE_NAMESPACE = "theme-placer"  # its table in the cache file (settings.cache / "cache.sqlite")
 # The run parameter (``ClusterResult.parameters``, then the manifest's) saying which path the theme stage took.
 THEME_PATH = "theme_path"
 
@@ -159,7 +160,7 @@ class ThemePlacer:
 
 
 def placer_cache() -> BlobCache:
-    return BlobCache(cache_dir() / "cache.sqlite", "theme-placer")
+    return BlobCache(cache_dir() / "cache.sqlite", CACHE_NAMESPACE)
 
 
 def load_placer(key: str) -> ThemePlacer | None:

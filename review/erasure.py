@@ -42,7 +42,8 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
 
-from pipeline.cache import cache_dir, content_key
+from pipeline import charts, placement
+from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.errors import NotFoundError
 from pipeline.ingest import file_sha256
 from pipeline.messages import plural, say
@@ -317,6 +318,14 @@ def _queue_key(store: Store, run_id: str) -> str:
 def _forget(texts: list[str], queue_keys: list[str], erasure: Erasure) -> None:
     """The texts out of the content caches and Prefect's results; the queue's folders of the runs."""
     erasure.add("cache_entries", _scrub_cache(cache_dir() / "cache.sqlite", texts))
+    # charts and the last themes (their labels quote answers) are drawn or learnt from many answers, under no
+    # text's key: all go, to be drawn or clustered again by the next run
+    for namespace in (charts.CACHE_NAMESPACE, placement.CACHE_NAMESPACE):
+        cache = BlobCache(cache_dir() / "cache.sqlite", namespace)
+        try:
+            erasure.add("cache_entries", cache.clear())
+        finally:
+            cache.close()
     erasure.add("prefect_results", _drop_results(_results_folder(), texts))
     for key in queue_keys:
         folder = cache_dir() / "queue" / key[:32]

@@ -24,10 +24,11 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from test_web import PASSWORD, sign_in
 
-from pipeline import settings
+from pipeline import charts, settings
 from pipeline.cache import BlobCache, content_key
 from pipeline.errors import NotFoundError
 from pipeline.ingest import file_sha256
+from pipeline.placement import CACHE_NAMESPACE
 from review.corrections import correct, load_state
 from review.erasure import delete_run, erase_respondent, erase_user, runs_older_than, subject_hash
 from review.store import (
@@ -285,8 +286,11 @@ def test_erasing_keeps_the_history_replayable_and_leaves_no_text(store, tmp_path
                 (content_key("raw C"), json.dumps({"units": [["portail clair", "portail"]]}).encode()),
             ]
         )
-        cache.close()
-        cleaned.close()
+        derived = [BlobCache(tmp_path / "cache" / "cache.sqlite", n) for n in (charts.CACHE_NAMESPACE, CACHE_NAMESPACE)]
+        for n, entries in enumerate(derived):  # a chart of Z's label, the last themes: keyed by no text
+            entries.put_many([(f"digest{n}", b"png or pickle")])
+        for opened in (cache, cleaned, *derived):
+            opened.close()
         _small_run(store, "r1")
         confirmed = correct(store, "r1", "ana", "confirm", unit="Z")
         correct(store, "r1", "ana", "undo", event=confirmed.seq)
@@ -296,7 +300,9 @@ def test_erasing_keeps_the_history_replayable_and_leaves_no_text(store, tmp_path
         erasure = erase_respondent(store, "Z", "admin")
 
         assert erasure.runs == ["r1"] and erasure.removed["review_events"] == 3  # confirm, its undo, off_topic
-        assert erasure.removed["cache_entries"] == 2 and erasure.removed["prefect_results"] == 1
+        assert erasure.removed["cache_entries"] == 4 and erasure.removed["prefect_results"] == 1
+        for namespace in (charts.CACHE_NAMESPACE, CACHE_NAMESPACE):
+            assert BlobCache(tmp_path / "cache" / "cache.sqlite", namespace).get_many(["digest0", "digest1"]) == {}
         assert sorted(p.name for p in results.iterdir()) == ["others"]
         cache = BlobCache(tmp_path / "cache" / "cache.sqlite", "embed:x")
         assert list(cache.get_many([content_key("portail clair"), content_key(ANSWER)])) == [content_key("portail clair")]
