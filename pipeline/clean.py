@@ -263,15 +263,16 @@ def language_reason(text: str) -> str | None:
 
 
 def _analyse(texts: list[str]) -> list[dict]:
-    """Raw answer texts to cached-shape results: {"reason": str} or {"units": [[text, lemmas], ...]}.
+    """Raw answer texts to cached-shape results: {"reason": str} or {"units": [[text, lemmas], ...]}."""
+    return _Shares(texts).analyse() if _use_workers(len(texts)) else _analyse_here(texts)
 
-    Large batches use the worker processes too, unless this process is itself a worker (of Dask, or of this
+
+def _use_workers(answers: int) -> bool:
+    """Large batches use the worker process too, unless this process is itself a worker (of Dask, or of this
     module): pools inside pools would hold a spaCy per process on cores that are already busy."""
-    # workers already started cost nothing more: then any batch of a few shares uses them
+    # a worker already started costs nothing more: then any batch of a few shares uses it
     enough = 2 * SHARE_ANSWERS if _POOL is not None else MIN_ANSWERS_FOR_WORKERS
-    if CLEAN_WORKERS and len(texts) >= enough and multiprocessing.parent_process() is None:
-        return _Shares(texts).analyse()
-    return _analyse_here(texts)
+    return bool(CLEAN_WORKERS) and answers >= enough and multiprocessing.parent_process() is None
 
 
 def _analyse_here(texts: list[str]) -> list[dict]:

@@ -1,5 +1,7 @@
+import multiprocessing
 import os
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -171,3 +173,12 @@ def test_a_batch_shared_with_a_worker_process_gives_what_one_process_gives(monke
         clean_module.stop_workers()
     assert shares.remote, "the worker took no share"
     assert shared == clean_module._analyse_here(texts)
+
+
+def test_a_worker_process_starts_no_workers_of_its_own(monkeypatch):
+    """Dask workers and cleaning workers are child processes: a pool in each would hold a spaCy per process."""
+    monkeypatch.setattr(clean_module, "CLEAN_WORKERS", 1)
+    assert clean_module._use_workers(clean_module.MIN_ANSWERS_FOR_WORKERS)
+    assert not clean_module._use_workers(300)  # the sample: a worker's start would cost more than it saves
+    with ProcessPoolExecutor(1, multiprocessing.get_context("spawn")) as child:
+        assert child.submit(clean_module._use_workers, 100_000).result() is False
