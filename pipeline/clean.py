@@ -361,8 +361,13 @@ class _Shares:
 
     def analyse(self) -> list[dict]:
         pool = _workers()
-        for _ in range(CLEAN_WORKERS):  # not joined: a feeder still waiting for its worker's start takes nothing
-            threading.Thread(target=self._feed, args=(pool, pool.submit(os.getpid)), daemon=True).start()
+        try:
+            readies = [pool.submit(os.getpid) for _ in range(CLEAN_WORKERS)]
+        except BrokenProcessPool:  # a worker died between batches (out of memory?): a new one next time
+            stop_workers()
+            readies = []
+        for ready in readies:  # not joined: a feeder still waiting for its worker's start takes nothing
+            threading.Thread(target=self._feed, args=(pool, ready), daemon=True).start()
         try:
             while (k := self._take()) is not None:
                 self.results[k] = _analyse_here(self.texts[k])
@@ -391,7 +396,12 @@ class _Shares:
                     k = next(self._next, None)
                     if k is None:
                         return
-                    self.remote[k] = future = pool.submit(_analyse_here, self.texts[k])
+                    try:
+                        future = pool.submit(_analyse_here, self.texts[k])
+                    except Exception as exc:  # a broken pool refuses new work: analyse() sees why and redoes it
+                        future = Future()
+                        future.set_exception(exc)
+                    self.remote[k] = future
                 future.result()
         except BrokenProcessPool:  # the worker did not start or died: the next large batch starts a new one
             stop_workers()

@@ -1,7 +1,9 @@
 import multiprocessing
 import os
+import signal
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -182,3 +184,18 @@ def test_a_worker_process_starts_no_workers_of_its_own(monkeypatch):
     assert not clean_module._use_workers(300)  # the sample: a worker's start would cost more than it saves
     with ProcessPoolExecutor(1, multiprocessing.get_context("spawn")) as child:
         assert child.submit(clean_module._use_workers, 100_000).result() is False
+
+
+@pytest.mark.slow  # starts a worker process that loads spaCy, twice
+def test_a_worker_that_died_between_batches_costs_no_answer(monkeypatch, sample_dataset):
+    texts = [r.text for r in sample_dataset.responses]
+    monkeypatch.setattr(clean_module, "CLEAN_WORKERS", 1)
+    try:
+        pool = clean_module._workers()
+        os.kill(pool.submit(os.getpid).result(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        with pytest.raises(BrokenProcessPool):  # the pool has noticed
+            pool.submit(os.getpid).result()
+        assert clean_module._Shares(texts).analyse() == clean_module._analyse_here(texts)
+        assert clean_module._POOL is None  # the next large batch starts a new worker
+    finally:
+        clean_module.stop_workers()
