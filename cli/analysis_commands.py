@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import fail, open_store, skip_final_collection
-from cli.options import Db, DedupeIds, Runner
+from cli.options import Db, DedupeIds, Recluster, Runner
 from cli.prefect_server import LocalApi, local_api, using
 from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.settings import DEFAULT_EMBEDDER
@@ -75,14 +75,7 @@ def analyze(
         ),
     ] = None,
     dedupe_ids: DedupeIds = False,
-    recluster: Annotated[
-        bool,
-        typer.Option(
-            "--recluster",
-            help="Regrouper les thèmes à nouveau. Par défaut, quand peu d'idées ont changé depuis la dernière analyse "
-            "aux mêmes réglages (2 % au plus), les nouvelles sont placées dans ses thèmes, qui restent les mêmes.",
-        ),
-    ] = False,
+    recluster: Recluster = False,
     db: Db = None,
     runner: Runner = None,
 ) -> None:

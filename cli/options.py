@@ -76,6 +76,15 @@ DedupeIds = Annotated[
     ),
 ]
 
+Recluster = Annotated[
+    bool,
+    typer.Option(
+        "--recluster",
+        help="Regrouper les thèmes à nouveau. Par défaut, quand peu d'idées ont changé depuis la dernière analyse "
+        "aux mêmes réglages (2 % au plus), les nouvelles sont placées dans ses thèmes, qui restent les mêmes.",
+    ),
+]
+
 Yes = Annotated[bool, typer.Option("--yes", help="Ne pas demander de confirmation.")]
 
 
