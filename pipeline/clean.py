@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from functools import lru_cache
 
 from pipeline.cache import BlobCache, cache_dir, content_key
@@ -319,6 +320,7 @@ def _recognise_names(nlp, docs: list) -> None:
 
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_POOL_USERS = 0  # batches sharing the pool right now
 
 
 def _get_ready() -> None:
@@ -337,6 +339,32 @@ def _workers() -> ProcessPoolExecutor:
             # a lock another thread held
             _POOL = ProcessPoolExecutor(CLEAN_WORKERS, multiprocessing.get_context("spawn"), initializer=_get_ready)
         return _POOL
+
+
+@contextmanager
+def _using_workers() -> Iterator[ProcessPoolExecutor]:
+    """The pool, counted as in use while a batch shares it: ``stop_idle_workers`` leaves it alone meanwhile."""
+    global _POOL_USERS
+    with _POOL_LOCK:
+        _POOL_USERS += 1
+    try:
+        yield _workers()
+    finally:
+        with _POOL_LOCK:
+            _POOL_USERS -= 1
+
+
+def stop_idle_workers() -> None:
+    """Ends the worker processes unless a batch is sharing them now. A flow calls it once its cleaning is done:
+    the worker's own spaCy is not held through embedding and clustering (100,000 answers peaked at 4.11 GiB with it
+    alive), nor between the runs of a long-lived process (serve-flows, the web page's jobs)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL_USERS:
+            return
+        pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown()
 
 
 def stop_workers() -> None:
@@ -360,7 +388,10 @@ class _Shares:
         self._lock = threading.Lock()
 
     def analyse(self) -> list[dict]:
-        pool = _workers()
+        with _using_workers() as pool:
+            return self._shared(pool)
+
+    def _shared(self, pool: ProcessPoolExecutor) -> list[dict]:
         try:
             readies = [pool.submit(os.getpid) for _ in range(CLEAN_WORKERS)]
         except BrokenProcessPool:  # a worker died between batches (out of memory?): a new one next time
