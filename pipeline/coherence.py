@@ -22,7 +22,14 @@ from sklearn.preprocessing import normalize
 
 from pipeline.naming import PhraseLabeller
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
-from pipeline.themes import OUTLIER_STD, keywords_by_cluster, min_theme_size, stable_theme_id, stop_words_for
+from pipeline.themes import (
+    OUTLIER_STD,
+    keywords_by_cluster,
+    min_theme_size,
+    outlier_cutoff,
+    stable_theme_id,
+    stop_words_for,
+)
 
 # Below this coherence a theme is a bag. Measured on FI8, FI7 and DC13 (elf_dev, 81 found themes): five themes
 # scored 0.43 to 0.70 ("rien, choquant", "an, coût", "habitude, salle", "trop, spot, presse", "cours"; their most
@@ -239,15 +246,13 @@ class ThemeRefiner:
             return labels
         members = [np.flatnonzero(labels == t) for t in targets]
         centres = np.vstack([self.space_.centre(rows) for rows in members])
-        cutoffs = np.array([self._cutoff(self.space_.dense_[rows] @ c) for rows, c in zip(members, centres, strict=True)])
+        scores = [self.space_.dense_[rows] @ c for rows, c in zip(members, centres, strict=True)]
+        cutoffs = np.array([outlier_cutoff(s, self.outlier_std) for s in scores])
         similarity = self.space_.dense_[loose] @ centres.T
         best = np.argmax(similarity, axis=1)
         close = similarity[np.arange(len(loose)), best] >= cutoffs[best]
         labels[loose[close]] = np.array(targets, dtype=object)[best[close]]
         return labels
-
-    def _cutoff(self, scores: np.ndarray) -> float:
-        return float(scores.mean() - self.outlier_std * scores.std()) if len(scores) > 2 else -1.0
 
     # -- near-duplicates ------------------------------------------------------------------------------
 

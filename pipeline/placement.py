@@ -20,8 +20,9 @@ import numpy as np
 
 from pipeline.cache import BlobCache, cache_dir
 from pipeline.messages import plural, plural_word, say
+from pipeline.nets import group_centres
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
-from pipeline.themes import OUTLIER_STD
+from pipeline.themes import outlier_cutoff
 
 # Units new (or changed) or gone since the last clustering, as a share of the file's units, beyond which the
 # themes are found again. Measured with bench/placement.py on FI8, FI7 and DC13 of elf_dev.csv (4 seeded held-out
@@ -70,17 +71,9 @@ class ThemePlacer:
                 members.setdefault(a.theme_id, []).append(row[a.unit_id])
         self.theme_ids_ = sorted(members)
         vectors = np.asarray(vectors, dtype=np.float32)
-        centres = np.zeros((len(self.theme_ids_), vectors.shape[1]), dtype=np.float32)
-        for n, theme_id in enumerate(self.theme_ids_):
-            centres[n] = vectors[members[theme_id]].mean(axis=0)
-        self.centres_ = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
-        self.cutoffs_ = np.array(
-            [self._cutoff(vectors[members[t]] @ c) for t, c in zip(self.theme_ids_, self.centres_, strict=True)]
-        )
-
-    @staticmethod
-    def _cutoff(scores: np.ndarray) -> float:
-        return float(scores.mean() - OUTLIER_STD * scores.std()) if len(scores) > 2 else -1.0
+        groups = [members[t] for t in self.theme_ids_]
+        self.centres_ = group_centres(groups, vectors).astype(np.float32)
+        self.cutoffs_ = np.array([outlier_cutoff(vectors[g] @ c) for g, c in zip(groups, self.centres_, strict=True)])
 
     def digest(self) -> str:
         """Names what the placer holds: a stage after placement keys its cached result on it."""
@@ -110,13 +103,12 @@ class ThemePlacer:
         by_unit: dict[str, list[Assignment]] = {}  # a unit may hold several themes (reviewers' carried over)
         for a in self.result_.assignments:
             by_unit.setdefault(a.unit_id, []).append(a)
-        known = [i for i, u in enumerate(units) if self.keys_.get(unit_key(u)) == u.unit_id]
-        known_set = set(known)
-        new = [i for i in range(len(units)) if i not in known_set]
-        assignments: list[Assignment] = []
+        keys = [unit_key(u) for u in units]
+        new = [i for i, (u, k) in enumerate(zip(units, keys, strict=True)) if self.keys_.get(k) != u.unit_id]
         placed = self._nearest(units, vectors, new)
+        assignments: list[Assignment] = []
         for i, unit in enumerate(units):
-            assignments.extend(by_unit.get(unit.unit_id, []) if i in known_set else [placed[i]])
+            assignments.extend([placed[i]] if i in placed else by_unit.get(unit.unit_id, []))
         themes = {t.theme_id: t for t in self.result_.themes}
         if any(a.theme_id == OTHER_ID for a in assignments) and OTHER_ID not in themes:
             themes[OTHER_ID] = Theme(OTHER_ID, OTHER_LABEL, [])
@@ -126,7 +118,7 @@ class ThemePlacer:
             THEME_PATH: {
                 "path": "placed",
                 "new_units": len(new),
-                "gone_units": len(self.keys_) - len(known),
+                "gone_units": len(self.keys_) - (len(units) - len(new)),
                 "placed_in_other": sum(placed[i].theme_id == OTHER_ID for i in new),
                 "placed_since_clustering": self.placed_units_ + len(new),
                 "clustered_units": self.clustered_units_,
@@ -134,7 +126,7 @@ class ThemePlacer:
         }
         result = ClusterResult([replace(t) for t in themes.values() if t.theme_id in used], assignments, parameters)
         self.result_ = result
-        self.keys_ = {unit_key(u): u.unit_id for u in units}
+        self.keys_ = {k: u.unit_id for u, k in zip(units, keys, strict=True)}
         self.placed_units_ += len(new)
         return result
 
@@ -150,16 +142,15 @@ class ThemePlacer:
         placed = {}
         for n, i in enumerate(rows):
             best = int(order[n, 0])
-            second = int(order[n, 1]) if similarity.shape[1] > 1 else None
             score = float(similarity[n, best])
-            if score < self.cutoffs_[best]:  # in "Autres", its nearest theme is the runner-up, as clustering says
-                second = best
+            outside = score < self.cutoffs_[best]  # in "Autres": its nearest theme is the runner-up, as in clustering
+            runner_up = best if outside else int(order[n, 1]) if similarity.shape[1] > 1 else None
             placed[i] = Assignment(
                 units[i].unit_id,
-                self.theme_ids_[best] if second != best else OTHER_ID,
+                OTHER_ID if outside else self.theme_ids_[best],
                 round(score, 4),
-                self.theme_ids_[second] if second is not None else None,
-                round(float(similarity[n, second]), 4) if second is not None else None,
+                self.theme_ids_[runner_up] if runner_up is not None else None,
+                round(float(similarity[n, runner_up]), 4) if runner_up is not None else None,
             )
         return placed
 

@@ -82,6 +82,12 @@ def theme_count(n_units: int) -> int:
     return int(np.clip(round(0.6 * math.sqrt(n_units)), 2, 60)) if n_units >= 4 else 1
 
 
+def outlier_cutoff(scores: np.ndarray, outlier_std: float = OUTLIER_STD) -> float:
+    """The similarity to its centre under which a unit belongs to no theme well: ``outlier_std`` standard deviations
+    below its units' mean (no cutoff for a theme of two units or fewer)."""
+    return float(scores.mean() - outlier_std * scores.std()) if len(scores) > 2 else -1.0
+
+
 def min_theme_size(n_units: int) -> int:
     return max(2, round(0.004 * n_units))
 
@@ -145,7 +151,7 @@ class ThemeModel(BaseEstimator):
         centres, labels = self._drop_small(x, centres, labels, min_theme_size(n))
         self.centres_ = centres
         scores = np.einsum("ij,ij->i", x, centres[labels])
-        self.cutoffs_ = np.array([self._cutoff(scores[labels == c]) for c in range(len(centres))])
+        self.cutoffs_ = np.array([outlier_cutoff(scores[labels == c]) for c in range(len(centres))])
         self.codebook_match_ = self._match_codebook(seed_x, centres) if seed_x is not None else {}
         return self
 
@@ -157,10 +163,6 @@ class ThemeModel(BaseEstimator):
             return centres, labels
         centres = centres[keep]
         return centres, np.argmax(x @ centres.T, axis=1)
-
-    @staticmethod
-    def _cutoff(scores: np.ndarray) -> float:
-        return float(scores.mean() - OUTLIER_STD * scores.std()) if len(scores) > 2 else -1.0
 
     @staticmethod
     def _match_codebook(seed_x: np.ndarray, centres: np.ndarray) -> dict[int, int]:
