@@ -25,7 +25,7 @@ from flows.runtime import RESUMABLE, RETRIES, Timings, stage_key
 from pipeline import settings
 from pipeline.analysis import Analysis, Matrix
 from pipeline.bundle import Bundle
-from pipeline.clean import stop_idle_workers
+from pipeline.clean import stop_workers
 from pipeline.export import markdown_report
 from pipeline.exporters import write_outputs
 from pipeline.manifest import Manifest
@@ -109,7 +109,7 @@ def clean_in_batches(key: str, analysis: Analysis, dataset: Dataset) -> CleanRes
     for future in futures:
         analysed.extend(future.result())
         progress(len(analysed), len(dataset.responses))
-    stop_idle_workers()  # a cleaning worker's spaCy is not held through the next stages
+    stop_workers(unless_in_use=True)  # a cleaning worker's spaCy is not held through the next stages
     cleaned = analysis.assemble(dataset, analysed)
     get_run_logger().info("kept %d idea units; set aside %d answers", len(cleaned.units), len(cleaned.excluded))
     return cleaned

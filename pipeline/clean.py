@@ -343,7 +343,7 @@ def _workers() -> ProcessPoolExecutor:
 
 @contextmanager
 def _using_workers() -> Iterator[ProcessPoolExecutor]:
-    """The pool, counted as in use while a batch shares it: ``stop_idle_workers`` leaves it alone meanwhile."""
+    """The pool, counted as in use while a batch shares it: ``stop_workers(unless_in_use=True)`` leaves it alone."""
     global _POOL_USERS
     with _POOL_LOCK:
         _POOL_USERS += 1
@@ -354,23 +354,16 @@ def _using_workers() -> Iterator[ProcessPoolExecutor]:
             _POOL_USERS -= 1
 
 
-def stop_idle_workers() -> None:
-    """Ends the worker processes unless a batch is sharing them now. A flow calls it once its cleaning is done:
-    the worker's own spaCy is not held through embedding and clustering (100,000 answers peaked at 4.11 GiB with it
-    alive), nor between the runs of a long-lived process (serve-flows, the web page's jobs)."""
+def stop_workers(unless_in_use: bool = False) -> None:
+    """Ends the worker processes (they end with this process anyway); the next large batch starts new ones.
+
+    ``unless_in_use``: not while a batch shares them. A flow asks so once its cleaning is done: the worker's own
+    spaCy is not held through embedding and clustering (100,000 answers peaked at 4.11 GiB with it alive), nor
+    between the runs of a long-lived process (serve-flows, the web page's jobs)."""
     global _POOL
     with _POOL_LOCK:
-        if _POOL_USERS:
+        if unless_in_use and _POOL_USERS:
             return
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.shutdown()
-
-
-def stop_workers() -> None:
-    """Ends the worker processes (they end with this process anyway); the next large batch starts new ones."""
-    global _POOL
-    with _POOL_LOCK:
         pool, _POOL = _POOL, None
     if pool is not None:
         pool.shutdown()

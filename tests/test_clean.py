@@ -204,7 +204,7 @@ def test_a_worker_that_died_between_batches_costs_no_answer(monkeypatch, sample_
 def test_idle_workers_stop_but_not_under_a_batch_sharing_them():
     """A flow ends the cleaning worker once its batches are done; another flow's batch sharing it keeps it."""
     with clean_module._using_workers() as pool:  # no process yet: a pool spawns its worker on its first task
-        clean_module.stop_idle_workers()
+        clean_module.stop_workers(unless_in_use=True)
         assert clean_module._POOL is pool  # in use: kept
-    clean_module.stop_idle_workers()
+    clean_module.stop_workers(unless_in_use=True)
     assert clean_module._POOL is None  # idle: ended, the next large batch starts a new one
