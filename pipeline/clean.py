@@ -18,7 +18,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
+from pipeline import settings
 from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.masking import PLACEHOLDER_WORDS, PLACEHOLDERS, mask_patterns
 from pipeline.messages import say
@@ -321,6 +323,8 @@ def _recognise_names(nlp, docs: list) -> None:
 _POOL: ProcessPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _POOL_USERS = 0  # batches sharing the pool right now
+_AHEAD: list[Future] = []  # shares cleaned ahead (clean_ahead) that the flow has not taken back yet
+_AHEAD_LOCK = threading.Lock()
 
 
 def _get_ready() -> None:
@@ -444,12 +448,52 @@ def clean(dataset: Dataset, batch_size: int = 2000, progress: Callable[[int, int
     return assemble(dataset.responses, analysed)
 
 
+def clean_ahead(texts: list[str]) -> None:
+    """Starts cleaning ``texts`` in the worker process, into the cache, while this process starts the flow.
+
+    The flow's cleaning (``analyse_texts``) takes back the shares not started and waits for the others, whose
+    results it then finds in the cache. A re-run with a few new answers so never loads spaCy here (5.5 s: torch
+    through thinc, the French tokenizer's exceptions, the model), and a first run starts parsing seconds sooner.
+    """
+    global _POOL_USERS
+    if not texts or not CLEAN_WORKERS or multiprocessing.parent_process() is not None:
+        return
+    with _POOL_LOCK:
+        _POOL_USERS += 1  # until the flow takes the shares back: stop_workers(unless_in_use=True) waits
+    pool, cache = _workers(), cache_dir()
+    _AHEAD.extend(pool.submit(_clean_into, cache, texts[i : i + SHARE_ANSWERS]) for i in range(0, len(texts), SHARE_ANSWERS))
+
+
+def _clean_into(cache: Path, texts: list[str]) -> None:
+    """A share cleaned ahead, in the worker: the cache folder is given, as the parent's flags may have set it."""
+    with settings.overridden(cache=cache):
+        analyse_texts(texts)
+
+
+def _take_back_ahead() -> None:
+    """Shares cleaned ahead: those not started are cancelled (the caller cleans them), the others awaited."""
+    global _POOL_USERS
+    with _AHEAD_LOCK:
+        if not _AHEAD:
+            return
+        started = [future for future in _AHEAD if not future.cancel()]  # all cancelled first: a wait lets more start
+        for future in started:
+            try:
+                future.result()
+            except Exception as exc:  # the caller cleans these answers itself
+                log.warning("cleaning ahead failed (%s); the flow cleans those answers", exc)
+        _AHEAD.clear()
+        with _POOL_LOCK:
+            _POOL_USERS -= 1
+
+
 def analyse_texts(texts: list[str]) -> list[dict]:
     """The costly, order-free part of cleaning, for one batch: it can run in any process.
 
     One result per text, ``{"reason": ...}`` or ``{"units": [[text, lemmas], ...]}``, cached by text.
     spaCy pipelines are not thread-safe, so threads take turns; processes (Dask workers) run in parallel.
     """
+    _take_back_ahead()
     cache = _cleaned_cache()
     try:
         keys = [content_key(t) for t in texts]
@@ -468,14 +512,15 @@ def _cleaned_cache() -> BlobCache:
     return BlobCache(cache_dir() / "cache.sqlite", f"clean:{SPACY_MODEL}:{CLEAN_VERSION}")
 
 
-def uncleaned(texts: list[str]) -> int:
-    """How many distinct ``texts`` cleaning has not seen yet: a re-run that has none needs no spaCy."""
-    keys = {content_key(t) for t in texts}
+def uncleaned(texts: list[str]) -> list[str]:
+    """The distinct ``texts`` cleaning has not seen yet: a re-run that has none needs no spaCy."""
+    by_key = {content_key(t): t for t in texts}
     cache = _cleaned_cache()
     try:
-        return len(keys - cache.get_many(keys).keys())
+        seen = cache.get_many(by_key)
     finally:
         cache.close()
+    return [text for key, text in by_key.items() if key not in seen]
 
 
 def assemble(responses: list[Response], analysed: list[dict]) -> CleanResult:

@@ -1,11 +1,15 @@
+import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
+from conftest import SAMPLE
 
 import pipeline.clean as clean_module
 from pipeline.clean import clean, non_answer_reason, normalize, split_list
@@ -208,3 +212,43 @@ def test_idle_workers_stop_but_not_under_a_batch_sharing_them():
         assert clean_module._POOL is pool  # in use: kept
     clean_module.stop_workers(unless_in_use=True)
     assert clean_module._POOL is None  # idle: ended, the next large batch starts a new one
+
+
+_CLEANED_AHEAD = """
+import json, sys
+from pathlib import Path
+from concurrent.futures import wait
+import pipeline.clean as c
+from pipeline.ingest import ingest
+
+texts = [r.text for r in ingest(Path(sys.argv[1])).responses]
+c.CLEAN_WORKERS, c.SHARE_ANSWERS = 1, 40
+c.clean_ahead(texts[:120])
+wait(c._AHEAD)  # every share done in the worker: this process needs no spaCy
+first = c.analyse_texts(texts[:120])
+spacy_here = c._load_spacy.cache_info().currsize
+c.clean_ahead(texts[120:])
+shares = list(c._AHEAD)
+second = c.analyse_texts(texts[120:])  # at once: the shares not started come back here
+c.stop_workers()
+print(json.dumps({
+    "spacy_here": spacy_here,
+    "same": json.dumps(first + second) == json.dumps(c._analyse_here(texts)),  # the cache keeps JSON
+    "shares": len(shares), "cancelled": sum(f.cancelled() for f in shares),
+    "left": len(c._AHEAD), "users": c._POOL_USERS, "uncleaned": len(c.uncleaned(texts)),
+}))
+"""
+
+
+@pytest.mark.slow  # a fresh process (whether it loads spaCy is the point) and a worker that loads spaCy
+def test_answers_cleaned_ahead_in_the_worker_spare_this_process_spacy(tmp_path):
+    env = {**os.environ, "VERBATIMS_CACHE": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", _CLEANED_AHEAD, str(SAMPLE)], env=env, capture_output=True, text=True, check=True
+    )
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["spacy_here"] == 0  # the worker cleaned them all
+    assert seen["same"]  # results as this process would give them, in input order
+    # taken back at once: only the shares already handed to the worker (one running, one queued) were not cancelled
+    assert seen["cancelled"] >= seen["shares"] - 2 > 0
+    assert (seen["left"], seen["users"], seen["uncleaned"]) == (0, 0, 0)
