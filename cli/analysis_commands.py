@@ -145,8 +145,10 @@ class _Needs:
 
     @classmethod
     def judge(cls, api: LocalApi | None, recluster: bool, new: list[str], answers: int) -> _Needs:
-        """When spaCy is not needed here, the new answers are cleaned ahead in the cleaning worker at once: a
-        re-run with a few new answers then never loads spaCy (``pipeline.clean.clean_ahead``). Not otherwise:
+        """The new answers are cleaned ahead in the cleaning worker at once (``pipeline.clean.clean_ahead``) when
+        spaCy is not needed here (a re-run with a few new answers then never loads it), or when they are enough to
+        be shared with the worker anyway (10,000 answers on cold caches: 67.4 s against 68.4 s, two runs each,
+        the worker cleaning while the Prefect server starts). Not for a small batch whose themes are named here:
         a second spaCy, in the worker, slowed the sample's first run by 3 s (bench/sample_speed.py)."""
         from pipeline.clean import MIN_ANSWERS_FOR_WORKERS, clean_ahead
         from pipeline.placement import MAX_CHANGED_SHARE
@@ -154,8 +156,9 @@ class _Needs:
         # the task runner's setting, not its object: Prefect's import (1 s) would delay the cleaning ahead
         in_process = settings.current().task_runner.strip() == "threads"
         themes = (api is not None and api.started) or recluster or len(new) > MAX_CHANGED_SHARE * answers
-        needs = cls(themes, in_process and (themes or len(new) >= MIN_ANSWERS_FOR_WORKERS), in_process and bool(new))
-        if needs.embed and not needs.spacy:
+        shared = len(new) >= MIN_ANSWERS_FOR_WORKERS  # a batch this large is shared with the worker anyway
+        needs = cls(themes, in_process and (themes or shared), in_process and bool(new))
+        if needs.embed and (shared or not needs.spacy):
             clean_ahead(new)
         return needs
 
