@@ -94,7 +94,12 @@ def analyze(
     new, answers = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
     needs = _Needs.judge(api, recluster, new, answers)
     given = (input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster)
-    summary = _run_analysis(api, needs, *given)
+    try:
+        summary = _run_analysis(api, needs, *given)
+    finally:  # failed before its cleaning, the flow left shares queued, which the exit would wait for
+        from pipeline.clean import take_back_ahead
+
+        take_back_ahead(wait=False)
     if reason := summary.nothing_left():
         fail(reason)
     print_summary(summary)

@@ -230,11 +230,15 @@ spacy_here = c._load_spacy.cache_info().currsize
 c.clean_ahead(texts[120:])
 shares = list(c._AHEAD)
 second = c.analyse_texts(texts[120:])  # at once: the shares not started come back here
+c.clean_ahead(texts)
+dropped = list(c._AHEAD)
+c.take_back_ahead(wait=False)  # a command that failed before its cleaning: nothing queued is left to wait for
 c.stop_workers()
 print(json.dumps({
     "spacy_here": spacy_here,
     "same": json.dumps(first + second) == json.dumps(c._analyse_here(texts)),  # the cache keeps JSON
     "shares": len(shares), "cancelled": sum(f.cancelled() for f in shares),
+    "dropped": len(dropped), "dropped_cancelled": sum(f.cancelled() for f in dropped),
     "left": len(c._AHEAD), "users": c._POOL_USERS, "uncleaned": len(c.uncleaned(texts)),
 }))
 """
@@ -251,4 +255,5 @@ def test_answers_cleaned_ahead_in_the_worker_spare_this_process_spacy(tmp_path):
     assert seen["same"]  # results as this process would give them, in input order
     # taken back at once: only the shares already handed to the worker (one running, one queued) were not cancelled
     assert seen["cancelled"] >= seen["shares"] - 2 > 0
+    assert seen["dropped_cancelled"] >= seen["dropped"] - 2 > 0
     assert (seen["left"], seen["users"], seen["uncleaned"]) == (0, 0, 0)
