@@ -96,10 +96,8 @@ def analyze(
     given = (input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster)
     try:
         summary = _run_analysis(api, needs, *given)
-    finally:  # failed before its cleaning, the flow left shares queued, which the exit would wait for
-        from pipeline.clean import take_back_ahead
-
-        take_back_ahead(wait=False)
+    finally:
+        needs.drop_ahead()
     if reason := summary.nothing_left():
         fail(reason)
     print_summary(summary)
@@ -166,6 +164,13 @@ class _Needs:
         if needs.embed and (shared or not needs.spacy):
             clean_ahead(new)
         return needs
+
+    @staticmethod
+    def drop_ahead() -> None:
+        """After the flow: had it failed before its cleaning, the shares queued ahead would hold up the exit."""
+        from pipeline.clean import take_back_ahead
+
+        take_back_ahead(wait=False)
 
     def load(self, embedder: str) -> None:
         """In a thread: the flow's first stages (cleaning and embedding) wait for it only if they get there first."""
