@@ -366,7 +366,7 @@ def stop_workers(unless_in_use: bool = False) -> None:
     between the runs of a long-lived process (serve-flows, the web page's jobs)."""
     global _POOL
     with _POOL_LOCK:
-        if unless_in_use and _POOL_USERS:
+        if unless_in_use and (_POOL_USERS or _AHEAD):  # shares cleaned ahead use it too, until taken back
             return
         pool, _POOL = _POOL, None
     if pool is not None:
@@ -455,13 +455,13 @@ def clean_ahead(texts: list[str]) -> None:
     the others, whose results it then finds in the cache. A re-run with a few new answers so never loads spaCy here
     (5.5 s: torch through thinc, the French tokenizer's exceptions, the model), and a large batch starts sooner.
     """
-    global _POOL_USERS
     if not texts or not CLEAN_WORKERS or multiprocessing.parent_process() is not None:
         return
-    with _POOL_LOCK:
-        _POOL_USERS += 1  # until the flow takes the shares back: stop_workers(unless_in_use=True) waits
     pool, cache = _workers(), cache_dir()
-    _AHEAD.extend(pool.submit(_clean_into, cache, texts[i : i + SHARE_ANSWERS]) for i in range(0, len(texts), SHARE_ANSWERS))
+    with _AHEAD_LOCK:
+        _AHEAD.extend(
+            pool.submit(_clean_into, cache, texts[i : i + SHARE_ANSWERS]) for i in range(0, len(texts), SHARE_ANSWERS)
+        )
 
 
 def _clean_into(cache: Path, texts: list[str]) -> None:
@@ -475,10 +475,7 @@ def take_back_ahead(wait: bool = True) -> None:
     ``wait`` is False. A command that fails before its flow cleans calls it so: at exit, a process waits for every
     share still queued in its pool (10,000 new answers and a Prefect server that did not answer: the command ended
     after 60 s instead of 24 s, on a machine busy with other work)."""
-    global _POOL_USERS
     with _AHEAD_LOCK:
-        if not _AHEAD:
-            return
         started = [future for future in _AHEAD if not future.cancel()]  # all cancelled first: a wait lets more start
         for future in started if wait else ():
             try:
@@ -486,8 +483,6 @@ def take_back_ahead(wait: bool = True) -> None:
             except Exception as exc:  # the caller cleans these answers itself
                 log.warning("cleaning ahead failed (%s); the flow cleans those answers", exc)
         _AHEAD.clear()
-        with _POOL_LOCK:
-            _POOL_USERS -= 1
 
 
 def analyse_texts(texts: list[str]) -> list[dict]:
