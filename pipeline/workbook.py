@@ -95,8 +95,8 @@ def french_sheet(table: pd.DataFrame) -> pd.DataFrame:
 
 def _write_cells(sheet: Worksheet, table: pd.DataFrame) -> None:
     """The header and every cell by its type, a column at a time, as ``DataFrame.to_excel`` writes them (missing
-    values left empty), without the cell object and style lookup it makes per value: 2.3 s of a 10,000-answer
-    run's workbook, 0.6 s this way (18,708 rows on the ideas' sheet)."""
+    values left empty), without the cell object and style lookup it makes per value: a 10,000-answer run's workbook
+    (18,708 rows on the ideas' sheet) took 2.3 s, 1.35 s this way."""
     sheet.write_row(0, 0, [str(c) for c in table.columns])
     for col, (_, values) in enumerate(table.items()):
         for row, value in enumerate(values.tolist(), start=1):
