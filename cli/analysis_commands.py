@@ -156,8 +156,7 @@ class _Needs:
         from pipeline.clean import MIN_ANSWERS_FOR_WORKERS, clean_ahead
         from pipeline.placement import MAX_CHANGED_SHARE
 
-        # the task runner's setting, not its object: Prefect's import (1 s) would delay the cleaning ahead
-        in_process = settings.current().task_runner.strip() == "threads"
+        in_process = settings.on_threads()  # not the runner's object: Prefect's import (1 s) would delay the cleaning
         themes = (api is not None and api.started) or recluster or len(new) > MAX_CHANGED_SHARE * answers
         shared = len(new) >= MIN_ANSWERS_FOR_WORKERS  # a batch this large is shared with the worker anyway
         needs = cls(themes, in_process and (themes or shared), in_process and bool(new))

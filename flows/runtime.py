@@ -31,7 +31,7 @@ THREADS = 2
 def task_runner(setting: str | None = None):
     """The runner for ``setting``, else ``VERBATIMS_TASK_RUNNER``, else threads."""
     setting = (setting or settings.current().task_runner).strip()
-    if setting == "threads":
+    if settings.on_threads(setting):
         return ThreadPoolTaskRunner(max_workers=THREADS)
     if setting == "dask" or setting.startswith("dask:"):
         workers = _worker_count(setting)

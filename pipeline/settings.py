@@ -79,6 +79,12 @@ def current() -> Settings:
     return _current
 
 
+def on_threads(runner: str | None = None) -> bool:
+    """Whether the task runner (``runner``, else the setting) is threads in this process: known without Prefect's
+    import, so that the command line can decide what to make ready before it."""
+    return (runner or current().task_runner).strip() == "threads"
+
+
 def configure(**flags: object) -> Settings:
     """Apply the command line's flags to the process's settings."""
     global _current
