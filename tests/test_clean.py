@@ -215,7 +215,7 @@ def test_idle_workers_stop_but_not_under_a_batch_sharing_them():
 
 
 _CLEANED_AHEAD = """
-import json, sys
+import json, sys, time
 from pathlib import Path
 from concurrent.futures import wait
 import pipeline.clean as c
@@ -227,9 +227,13 @@ c.clean_ahead(texts[:120])
 wait(c._AHEAD)  # every share done in the worker: this process needs no spaCy
 first = c.analyse_texts(texts[:120])
 spacy_here = c._load_spacy.cache_info().currsize
+# The worker held busy, so that none of the shares below can finish before they are taken back (without this, a
+# share parsed during the take-back made the count timing-dependent, and it failed once in CI)
+c._POOL.submit(time.sleep, 3)
 c.clean_ahead(texts[120:])
 shares = list(c._AHEAD)
 second = c.analyse_texts(texts[120:])  # at once: the shares not started come back here
+c._POOL.submit(time.sleep, 3)
 c.clean_ahead([f"{text} Merci." for text in texts])  # new texts: each share takes a parse, not a cache read
 dropped = list(c._AHEAD)
 c.take_back_ahead(wait=False)  # a command that failed before its cleaning: nothing queued is left to wait for
@@ -253,7 +257,7 @@ def test_answers_cleaned_ahead_in_the_worker_spare_this_process_spacy(tmp_path):
     seen = json.loads(done.stdout.splitlines()[-1])
     assert seen["spacy_here"] == 0  # the worker cleaned them all
     assert seen["same"]  # results as this process would give them, in input order
-    # taken back at once: only the shares already handed to the worker (one running, one queued) were not cancelled
+    # taken back while the worker sleeps: only the shares already moved to its call queue (two) were not cancelled
     assert seen["cancelled"] >= seen["shares"] - 2 > 0
     assert seen["dropped_cancelled"] >= seen["dropped"] - 2 > 0
     assert (seen["left"], seen["users"], seen["uncleaned"]) == (0, 0, 0)
