@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from cli.prefect_database import seed_database
 from pipeline import settings
 from pipeline.errors import InputError
 from pipeline.messages import say
@@ -99,6 +100,7 @@ class LocalApi:
         import prefect
         from prefect.settings import get_current_settings
 
+        seed_database()  # a new home's database copied, not migrated: the server answers about 5 s sooner
         with socket.socket() as probe:  # a free port, as Prefect picks one
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]

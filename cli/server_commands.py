@@ -10,6 +10,7 @@ import typer
 
 from cli.common import open_store
 from cli.options import Db
+from cli.prefect_database import seed_database
 from cli.prefect_server import wait_for_api
 from pipeline import settings
 from pipeline.messages import say
@@ -68,6 +69,7 @@ def serve_flows(
     try:
         if not env.get("PREFECT_API_URL"):
             env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+            seed_database()
             prefect = str(Path(sys.executable).with_name("prefect"))
             command = [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
             processes.append(subprocess.Popen(command, env=env))
