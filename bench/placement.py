@@ -30,8 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.quality import DEFAULT_DATA, EXCLUDED, coding_measures, prediction, score  # noqa: E402
 from bench.results_file import publish  # noqa: E402
 from pipeline.analysis import Analysed, Analysis  # noqa: E402
-from pipeline.clusterers import KMeansClusterer  # noqa: E402
-from pipeline.coherence import ThemeRefiner  # noqa: E402
 from pipeline.placement import MAX_CHANGED_SHARE, THEME_PATH, ThemePlacer  # noqa: E402
 from pipeline.records import Dataset, Response  # noqa: E402
 
@@ -49,25 +47,6 @@ FIGURES = {
     "bags": False,
     "agreement": True,
 }
-
-
-class ReseededKMeans(KMeansClusterer):
-    """The default k-means under another seed: ``find_themes`` builds its ``ThemeModel`` with the fixed
-    random_state 0, so a cold run that differs only by its seed needs a backend that brings its own."""
-
-    def __init__(self, seed: int = 0, n_init: int = 4, single_run_from: int = 5000) -> None:
-        super().__init__(n_init, single_run_from)
-        self.seed = seed
-
-    def fit(
-        self, features: np.ndarray, k: int, seed_centres: np.ndarray | None, random_state: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        return super().fit(features, k, seed_centres, self.seed)
-
-
-def analysis_seeded(seed: int) -> Analysis:
-    """The default analysis, or the same with every k-means (clustering, the refiner's splits) under ``seed``."""
-    return Analysis() if seed == 0 else Analysis(refiner=ThemeRefiner(random_state=seed), clusterer=ReseededKMeans(seed))
 
 
 def dataset_of(frame: pd.DataFrame) -> Dataset:
@@ -100,7 +79,7 @@ def agreement(a: Outcome, b: Outcome) -> float:
 
 def cold(frame: pd.DataFrame, seed: int) -> Outcome:
     start = time.perf_counter()
-    analysed = analysis_seeded(seed).run(dataset_of(frame))
+    analysed = Analysis(random_state=seed).run(dataset_of(frame))
     return scored(frame, f"cold all (k-means seed {seed})", analysed, time.perf_counter() - start)
 
 

@@ -89,6 +89,8 @@ class Analysis:
         named_nets: theme id -> net label, beside the codebook's ``net:`` entries (a wave classified with a model
             keeps the nets its training run's codebook named).
         clean_batch, embed_batch: answers per cleaning batch and texts per embedding batch.
+        random_state: seeds every k-means of the analysis, the theme model's and the refiner's splits; None leaves
+            each its own seed (0 unless the refiner was given another).
         **theme_options: anything else ``pipeline.themes.find_themes`` takes (e.g. ``clusterer``).
     """
 
@@ -103,6 +105,7 @@ class Analysis:
         named_nets: dict[str, str] | None = None,
         clean_batch: int = CLEAN_BATCH,
         embed_batch: int = EMBED_BATCH,
+        random_state: int | None = None,
         **theme_options: object,
     ) -> None:
         self.embedder = embedder
@@ -114,6 +117,7 @@ class Analysis:
         self.named_nets = named_nets
         self.clean_batch = clean_batch
         self.embed_batch = embed_batch
+        self.random_state = random_state
         self.theme_options = theme_options
 
     def __repr__(self) -> str:
@@ -122,7 +126,8 @@ class Analysis:
         return (
             f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
             f"stop_words={self.stop_words!r}, refiner={self.refiner!r}, net_distance={self.net_distance!r}, "
-            f"named_nets={self.named_nets!r}, clean_batch={self.clean_batch}, embed_batch={self.embed_batch}{options})"
+            f"named_nets={self.named_nets!r}, clean_batch={self.clean_batch}, embed_batch={self.embed_batch}, "
+            f"random_state={self.random_state!r}{options})"
         )
 
     # -- stages ---------------------------------------------------------------------------------------
@@ -163,14 +168,18 @@ class Analysis:
         return codebook_seeds(self.codebook, load_embedder(self.embedder)) if self.codebook else None
 
     def find_themes(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
+        seeded = {} if self.random_state is None else {"random_state": self.random_state}
         found = find_themes(
-            units, vectors, self.codebook, self.seeds(), self.n_themes, stop_words=self.stop_words, **self.theme_options
-        )
+            units, vectors, self.codebook, self.seeds(), self.n_themes, stop_words=self.stop_words,
+            **seeded, **self.theme_options,
+        )  # fmt: skip
         if self.refiner is None:
             return found
         # a copy learns this run's state (its vectors' coherence space among it), so the default refiner every
         # Analysis shares keeps no run's data and two runs in one process never overwrite each other's
-        return copy.copy(self.refiner).refine(found, units, vectors)
+        refiner = copy.copy(self.refiner)
+        refiner.random_state = self.random_state if self.random_state is not None else refiner.random_state
+        return refiner.refine(found, units, vectors)
 
     def rank(self, clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
         return rank_themes(

@@ -274,14 +274,16 @@ def find_themes(
     n_themes: int | None = None,
     clusterer: str | ClusteringBackend = DEFAULT_CLUSTERER,
     stop_words: Iterable[str] = (),
+    random_state: int = 0,
 ) -> ClusterResult:
     """Cluster the units and name each theme by its codebook entry, else by its most characteristic phrase.
 
     ``clusterer``: a registered backend name (``pipeline.clusterers.CLUSTERERS``) or a backend object.
-    ``stop_words``: the question's own vocabulary, kept out of keywords beside the codebook's ``stop_words``."""
+    ``stop_words``: the question's own vocabulary, kept out of keywords beside the codebook's ``stop_words``.
+    ``random_state``: the seed of the theme model's k-means (and of its sample of a large input)."""
     domain_words = sorted({*(codebook.stop_words if codebook else ()), *stop_words})
     lemmas = [u.lemmas for u in units]
-    model = ThemeModel(n_themes=n_themes, clusterer=clusterer).fit(embeddings, lemmas, seeds)
+    model = ThemeModel(n_themes, random_state, clusterer).fit(embeddings, lemmas, seeds)
     similarity = model.similarities(embeddings, lemmas)
     labels, scores = model.assign(similarity)
     # clusters matched to one codebook theme become one theme, named after its first cluster

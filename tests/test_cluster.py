@@ -140,3 +140,19 @@ def test_a_questions_own_words_stay_out_of_keywords_and_only_there(tmp_path, sam
     assert len(told.themes) == len(plain.themes)
     with pytest.raises(NotFoundError, match="fichier de mots vides introuvable"):
         load_stop_words(tmp_path / "missing.txt")
+
+
+def test_an_analysis_seed_reaches_the_theme_model_and_the_refiners_splits(sample_clean, sample_vectors, monkeypatch):
+    from pipeline.analysis import Analysis
+    from pipeline.coherence import ThemeRefiner
+
+    units, vectors = sample_clean.units[:100], sample_vectors[:100]
+    refined_with, refine = [], ThemeRefiner.refine
+    monkeypatch.setattr(ThemeRefiner, "refine", lambda self, *a: refined_with.append(self.random_state) or refine(self, *a))
+    backend = FirstRowsAsCentres()
+    Analysis(random_state=7, clusterer=backend).find_themes(units, vectors)
+    assert (backend.calls[-1][3], refined_with) == (7, [7])
+    given = ThemeRefiner(random_state=5)
+    Analysis(clusterer=backend, refiner=given).find_themes(units, vectors)  # no seed given: each keeps its own
+    assert (backend.calls[-1][3], refined_with, given.random_state) == (0, [7, 5], 5)
+    assert "random_state=7" in repr(Analysis(random_state=7))  # a stage cached under one seed is not read under another
