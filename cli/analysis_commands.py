@@ -88,8 +88,12 @@ def analyze(
 
     Exemple : verbatims analyze reponses.csv --codebook codebook.yaml --out outputs/vague-2025
     """
-    # First, so that a server this command has to start is up by the time the input is checked: a mistake in the
-    # input then leaves it idle for the command run again, which finds it answering.
+    from pipeline.input_files import check_input_file
+
+    # A mistyped path is refused before anything starts (the check reads no file and imports no table library).
+    check_input_file(input_file)
+    # Then the server, so that one this command has to start is up by the time the content is checked: a mistake in
+    # the file's content then leaves it idle for the command run again, which finds it answering.
     api = local_api()
     new, answers = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
     needs = _Needs.judge(api, recluster, new, answers)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from pipeline.ingest import SUFFIXES, unsupported_type
+from pipeline.input_files import SUFFIXES, unsupported_type
 from pipeline.messages import say
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.errors import InputError, NotFoundError
+from pipeline.errors import InputError
+from pipeline.input_files import SUFFIXES, check_input_file
 from pipeline.messages import plural, plural_word, say
 from pipeline.records import Dataset, Response
 
@@ -145,11 +146,8 @@ READERS: dict[str, Callable[[bytes], pd.DataFrame]] = {
     ".ndjson": _read_json_lines,
     ".parquet": _read_parquet,
 }
-SUFFIXES = tuple(READERS)
-
-
-def unsupported_type(suffix: str) -> str:
-    return say("input.unsupported", suffix=suffix, suffixes=", ".join(SUFFIXES))
+if tuple(READERS) != SUFFIXES:  # a reader without its suffix listed, or the reverse, would refuse files it reads
+    raise ImportError("pipeline.ingest.READERS and pipeline.input_files.SUFFIXES differ")
 
 
 def file_sha256(path: Path) -> str:
@@ -164,13 +162,7 @@ def file_sha256(path: Path) -> str:
 def read_table(path: Path) -> tuple[pd.DataFrame, str]:
     """Every column as text, so ids such as 007 and answers such as "1" keep their form; and the file's
     SHA-256, from the same bytes (a run used to read its input five times, hashing it apart)."""
-    if not path.exists():
-        raise NotFoundError(say("input.not_found", path=path))
-    if path.is_dir():
-        raise InputError(say("input.folder", path=path))
-    suffix = path.suffix.lower()
-    if suffix not in READERS:
-        raise InputError(unsupported_type(suffix))
+    suffix = check_input_file(path)
     raw = path.read_bytes()
     try:
         frame = READERS[suffix](raw)

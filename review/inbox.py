@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from pipeline.ingest import SUFFIXES, file_sha256, unsupported_type
+from pipeline.ingest import file_sha256
+from pipeline.input_files import SUFFIXES, unsupported_type
 from pipeline.messages import say
 from review.store import InboxFile, Store, as_utc, now
 

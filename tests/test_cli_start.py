@@ -27,3 +27,9 @@ def test_help_imports_nothing_heavy():
 
 def test_an_argument_error_imports_nothing_heavy():
     assert heavy_imports(["analyze"], ["runs", "--limit", "trois"], ["nope"]) == ""
+
+
+def test_a_mistyped_input_path_starts_no_prefect_server():
+    """Not even Prefect imported: no server is started to wait idle for the retry (a file that exists is read
+    while the server starts)."""
+    assert heavy_imports(["analyze", "/nulle/part/reponses.csv"], ["analyze", "README.md"], ["analyze", "tests"]) == ""

@@ -14,7 +14,8 @@ from fastapi import UploadFile
 
 from pipeline import settings
 from pipeline.errors import InputError, TooLargeError
-from pipeline.ingest import SUFFIXES, ingest, unsupported_type
+from pipeline.ingest import ingest
+from pipeline.input_files import SUFFIXES, unsupported_type
 from pipeline.messages import say
 
 UPLOADS = Path("outputs/uploads")
