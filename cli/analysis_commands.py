@@ -13,6 +13,7 @@ from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, DedupeIds, Recluster, Runner
 from cli.prefect_server import LocalApi, local_api, using
 from pipeline import settings
+from pipeline.input_files import check_input_file
 from pipeline.messages import decimal, plural, plural_word, say
 from pipeline.settings import DEFAULT_EMBEDDER
 
@@ -88,13 +89,8 @@ def analyze(
 
     Exemple : verbatims analyze reponses.csv --codebook codebook.yaml --out outputs/vague-2025
     """
-    from pipeline.input_files import check_input_file
-
-    # A mistyped path is refused before anything starts (the check reads no file and imports no table library).
-    check_input_file(input_file)
-    # Then the server, so that one this command has to start is up by the time the content is checked: a mistake in
-    # the file's content then leaves it idle for the command run again, which finds it answering.
-    api = local_api()
+    check_input_file(input_file)  # a mistyped path, before anything starts; then the server, up while the file is
+    api = local_api()  # read: a mistake in its content leaves it idle for the command run again, which finds it up
     new, answers = _check_analysis_input(input_file, text_col, id_col, codebook, embedder, stop_words, dedupe_ids)
     needs = _Needs.judge(api, recluster, new, answers)
     given = (input_file, text_col, id_col, codebook, embedder, out, stop_words, question, dedupe_ids, recluster)
