@@ -20,9 +20,7 @@ import numpy as np
 
 from pipeline.cache import BlobCache, cache_dir
 from pipeline.messages import plural, plural_word, say
-from pipeline.nets import group_centres
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
-from pipeline.themes import outlier_cutoff
 
 # Units new (or changed) or gone since the last clustering, as a share of the file's units, beyond which the
 # themes are found again. Measured with bench/placement.py on FI8, FI7 and DC13 of elf_dev.csv (4 seeded held-out
@@ -64,6 +62,11 @@ class ThemePlacer:
         return self
 
     def _fit_centres(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> None:
+        # here, not with the module: the command line reads MAX_CHANGED_SHARE before it starts cleaning ahead, and
+        # these two bring scikit-learn (0.8 s), which held the cleaning worker's start back by as much
+        from pipeline.nets import group_centres
+        from pipeline.themes import outlier_cutoff
+
         row = {u.unit_id: i for i, u in enumerate(units)}
         members: dict[str, list[int]] = {}
         for a in result.assignments:
