@@ -16,7 +16,7 @@ import os
 import sqlite3
 import sys
 import tempfile
-from contextlib import suppress
+from contextlib import closing, suppress
 from pathlib import Path
 
 SQLITE_PREFIX = "sqlite+aiosqlite:///"
@@ -71,7 +71,7 @@ def build_template() -> Path:
         built = template.with_suffix(".new")
         with suppress(FileNotFoundError):
             built.unlink()
-        with sqlite3.connect(database) as connection:  # one file, write-ahead log folded in
+        with closing(sqlite3.connect(database)) as connection:  # one file, write-ahead log folded in
             connection.execute("VACUUM INTO ?", (str(built),))
         built.replace(template)
     return template

@@ -178,7 +178,8 @@ class Analysis:
         # a copy learns this run's state (its vectors' coherence space among it), so the default refiner every
         # Analysis shares keeps no run's data and two runs in one process never overwrite each other's
         refiner = copy.copy(self.refiner)
-        refiner.random_state = self.random_state if self.random_state is not None else refiner.random_state
+        if self.random_state is not None:
+            refiner.random_state = self.random_state
         return refiner.refine(found, units, vectors)
 
     def rank(self, clustered: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, dataset: Dataset) -> list[Theme]:
