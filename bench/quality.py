@@ -66,11 +66,14 @@ class Prediction:
 
 def prediction(analysed: Analysed) -> Prediction:
     """Codes and nets of one of our runs, keyed by respondent id."""
-    unit_theme = {a.unit_id: a.theme_id for a in analysed.clustered.assignments}
-    pairs: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    unit_themes: dict[str, list[str]] = defaultdict(list)  # a unit's own code first, then its label codes
+    for a in analysed.clustered.assignments:
+        unit_themes[a.unit_id].append(a.theme_id)
+    pairs: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for unit in analysed.cleaned.units:
-        pairs[unit.respondent_id].append((-len(unit.lemmas.split()), unit_theme[unit.unit_id]))
-    themes = {rid: [theme for _, theme in sorted(p)] for rid, p in pairs.items()}
+        for n, theme in enumerate(unit_themes[unit.unit_id]):
+            pairs[unit.respondent_id].append((n, -len(unit.lemmas.split()), theme))
+    themes = {rid: list(dict.fromkeys(theme for *_, theme in sorted(p))) for rid, p in pairs.items()}
     codes = [t for t in analysed.themes if t.theme_id != OTHER_ID]
     size = Counter(t.net_id for t in codes if t.net_id)
     in_nets = [t for t in codes if size[t.net_id] > 1]  # a code alone is its own net: nothing to add

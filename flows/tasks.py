@@ -32,7 +32,7 @@ from pipeline.manifest import Manifest
 from pipeline.messages import decimal, header, plural, plural_word, say
 from pipeline.placement import THEME_PATH, ThemePlacer, load_placer, save_placer
 from pipeline.records import CleanResult, ClusterResult, Dataset, Theme
-from review.carryover import carry_themes, drop_off_topic, reviewed_labels
+from review.carryover import carry_themes, drop_off_topic, reviewed_labels, set_by_reviewers
 from review.classify import classify_units
 from review.runs import RunRecord, record_run
 from review.store import Store
@@ -149,7 +149,7 @@ def recall_reviews_task(db: str | None, cleaned: CleanResult, vectors: np.ndarra
 
 @task(name="cluster", **RESUMABLE)
 def cluster_task(key: str, analysis: Analysis, cleaned: CleanResult, vectors: np.ndarray, carried: dict) -> ClusterResult:
-    result = analysis.find_themes(cleaned.units, vectors)
+    result = analysis.cluster(cleaned.units, vectors)
     if carried:
         result, stats = carry_themes(result, cleaned.units, carried)
         result.parameters["carried_over"] = stats
@@ -158,6 +158,7 @@ def cluster_task(key: str, analysis: Analysis, cleaned: CleanResult, vectors: np
             stats["themes_matched"],
             stats["units_set_by_reviewer"],
         )
+    result = analysis.code_labels(result, cleaned.units, vectors, set_by_reviewers(cleaned.units, carried))
     get_run_logger().info("found %d themes", len(result.themes))
     return result
 

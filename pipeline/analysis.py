@@ -8,7 +8,7 @@ flows (``flows/``) call the same stage methods from their tasks, batch by batch,
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from pipeline.codebook import Codebook, Seeds, codebook_seeds
 from pipeline.coherence import ThemeRefiner
 from pipeline.embed import embed, embedder_id, load_embedder
 from pipeline.ingest import ingest
+from pipeline.label_codes import LabelCoder
 from pipeline.manifest import Manifest, count, input_info, versions
 from pipeline.nets import NET_DISTANCE, add_nets, count_nets
 from pipeline.rank import rank_themes
@@ -30,6 +31,7 @@ from pipeline.themes import find_themes
 CLEAN_BATCH = 2000  # answers per cleaning batch: about 20 s of spaCy on one core
 EMBED_BATCH = 4096  # texts per embedding batch
 DEFAULT_REFINER = ThemeRefiner()
+DEFAULT_LABEL_CODER = LabelCoder()
 
 
 @dataclass
@@ -85,6 +87,8 @@ class Analysis:
         stop_words: the question's own vocabulary, kept out of keywords (beside the codebook's ``stop_words``).
         refiner: what runs after clustering: coherence scores, bags split or dissolved, near-duplicate codes
             merged (``pipeline.coherence.ThemeRefiner``); None keeps the clusters as found.
+        label_coder: what runs last: a unit holding a code label's words also carries that code
+            (``pipeline.label_codes.LabelCoder``); None keeps one code per unit.
         net_distance: codes closer than this (cosine, average linkage of their centres) share a net.
         named_nets: theme id -> net label, beside the codebook's ``net:`` entries (a wave classified with a model
             keeps the nets its training run's codebook named).
@@ -101,6 +105,7 @@ class Analysis:
         n_themes: int | None = None,
         stop_words: tuple[str, ...] = (),
         refiner: ThemeRefiner | None = DEFAULT_REFINER,
+        label_coder: LabelCoder | None = DEFAULT_LABEL_CODER,
         net_distance: float = NET_DISTANCE,
         named_nets: dict[str, str] | None = None,
         clean_batch: int = CLEAN_BATCH,
@@ -113,6 +118,7 @@ class Analysis:
         self.n_themes = n_themes
         self.stop_words = stop_words
         self.refiner = refiner
+        self.label_coder = label_coder
         self.net_distance = net_distance
         self.named_nets = named_nets
         self.clean_batch = clean_batch
@@ -125,7 +131,8 @@ class Analysis:
         options = "".join(f", {name}={value!r}" for name, value in sorted(self.theme_options.items()))
         return (
             f"Analysis(embedder={self.embedder!r}, codebook={self.codebook!r}, n_themes={self.n_themes!r}, "
-            f"stop_words={self.stop_words!r}, refiner={self.refiner!r}, net_distance={self.net_distance!r}, "
+            f"stop_words={self.stop_words!r}, refiner={self.refiner!r}, label_coder={self.label_coder!r}, "
+            f"net_distance={self.net_distance!r}, "
             f"named_nets={self.named_nets!r}, clean_batch={self.clean_batch}, embed_batch={self.embed_batch}, "
             f"random_state={self.random_state!r}{options})"
         )
@@ -168,13 +175,29 @@ class Analysis:
         return codebook_seeds(self.codebook, load_embedder(self.embedder)) if self.codebook else None
 
     def find_themes(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
+        """Clustered, refined and coded by label words: the themes of a run with no reviews to carry over."""
+        return self.code_labels(self.cluster(units, vectors), units, vectors)
+
+    def cluster(self, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
+        """One code per unit: clustered, then refined."""
         seeded = {} if self.random_state is None else {"random_state": self.random_state}
         found = find_themes(
             units, vectors, self.codebook, self.seeds(), self.n_themes, stop_words=self.stop_words,
             **seeded, **self.theme_options,
         )  # fmt: skip
-        if self.refiner is None:
-            return found
+        return found if self.refiner is None else self._refine(found, units, vectors)
+
+    def code_labels(
+        self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, fixed: Collection[str] = ()
+    ) -> ClusterResult:
+        """``result`` with the label coder's further codes; units of ``fixed`` (ids: those a reviewer set) keep
+        their themes as they are."""
+        if self.label_coder is None:
+            return result
+        rows = [i for i, u in enumerate(units) if u.unit_id not in fixed] if fixed else range(len(units))
+        return copy.copy(self.label_coder).code(result, units, vectors, rows)
+
+    def _refine(self, found: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> ClusterResult:
         # a copy learns this run's state (its vectors' coherence space among it), so the default refiner every
         # Analysis shares keeps no run's data and two runs in one process never overwrite each other's
         refiner = copy.copy(self.refiner)

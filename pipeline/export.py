@@ -115,7 +115,8 @@ def _number(value: float | None, digits: int | None = None) -> float:
 def assignments_frame(
     assignments: list[Assignment], units: list[IdeaUnit], themes: list[Theme], responses: list[Response]
 ) -> pd.DataFrame:
-    """One row per idea unit; ``unit_no`` is the unit's number within its answer (segments are respondent
+    """One row per idea unit and theme it carries (its nearest, then those whose label words it holds:
+    ``pipeline.label_codes``); ``unit_no`` is the unit's number within its answer (segments are respondent
     columns)."""
     unit_of = {u.unit_id: u for u in units}
     label_of = {t.theme_id: t.label for t in themes}
@@ -167,7 +168,8 @@ def markdown_report(
         f"({plural(counts.units, 'distinct_idea')} ; {plural(counts.excluded, 'answer')} "
         f"{plural_word(counts.excluded, 'set_aside')}). "
         "La part d'un thème est celle des répondants analysés qui l'évoquent ; une réponse peut en évoquer plusieurs. "
-        "Un thème regroupe des sous-thèmes proches et compte une seule fois le répondant qui en évoque plusieurs.",
+        "Un thème regroupe des sous-thèmes proches et compte une seule fois le répondant qui en évoque plusieurs. "
+        "Une idée qui reprend tous les mots du nom d'un sous-thème compte aussi dans celui-ci.",
         "",
     ]
     codes = {t.theme_id: t for t in themes}

@@ -19,6 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.cache import BlobCache, cache_dir
+from pipeline.label_codes import LABEL_LEMMAS, LabelRule, label_code
 from pipeline.messages import plural, plural_word, say
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 
@@ -112,6 +113,7 @@ class ThemePlacer:
         assignments: list[Assignment] = []
         for i, unit in enumerate(units):
             assignments.extend([placed[i]] if i in placed else by_unit.get(unit.unit_id, []))
+        assignments = label_code(assignments, units, vectors, self._label_rule(), new)
         themes = {t.theme_id: t for t in self.result_.themes}
         if any(a.theme_id == OTHER_ID for a in assignments) and OTHER_ID not in themes:
             themes[OTHER_ID] = Theme(OTHER_ID, OTHER_LABEL, [])
@@ -132,6 +134,12 @@ class ThemePlacer:
         self.keys_ = {k: u.unit_id for u, k in zip(units, keys, strict=True)}
         self.placed_units_ += len(new)
         return result
+
+    def _label_rule(self) -> LabelRule:
+        """The clustering's keyword rule (``pipeline.label_codes``), scored against the placer's centres."""
+        lemmas = {t: frozenset(words) for t, words in self.result_.parameters.get(LABEL_LEMMAS, {}).items()}
+        centres = dict(zip(self.theme_ids_, self.centres_, strict=True))
+        return LabelRule(lemmas, {t: centres[t] for t in lemmas if t in centres})
 
     def _nearest(self, units: list[IdeaUnit], vectors: np.ndarray, rows: list[int]) -> dict[int, Assignment]:
         if not rows:

@@ -75,17 +75,20 @@ def rank_themes(
     respondents = {u.respondent_id for u in units}
     base = _segment_base(respondents, segments_of, segment_columns)
     by_theme: dict[str, list[int]] = defaultdict(list)
-    scores = np.zeros(len(units))
+    # a unit carrying several themes has a score in each: quotes are picked on the theme's own
+    scores_in: dict[str, dict[int, float]] = defaultdict(dict)
     for a in assignments:
         i = unit_index[a.unit_id]
         by_theme[a.theme_id].append(i)
-        scores[i] = a.score
+        scores_in[a.theme_id][i] = a.score
+    scores = np.zeros(len(units))
     for theme in themes:
         members = np.array(by_theme.get(theme.theme_id, []), dtype=int)
         who = {units[i].respondent_id for i in members}
         theme.n_units = len(members)
         theme.n_respondents = len(who)
         theme.share = len(who) / len(respondents) if respondents else 0.0
+        scores[members] = [scores_in[theme.theme_id][i] for i in members]
         theme.quotes = pick_quotes(members, scores, vectors, texts) if len(members) else []
         theme.segments = _segment_shares(who, segments_of, segment_columns, base)
         theme.segment_bases = {column: dict(sorted(counts.items())) for column, counts in base.items()}

@@ -119,6 +119,11 @@ def carry_themes(result: ClusterResult, units: list[IdeaUnit], carried: dict[str
     return ClusterResult(kept, assignments, parameters), stats
 
 
+def set_by_reviewers(units: list[IdeaUnit], carried: dict[str, Carried]) -> set[str]:
+    """Ids of the units whose themes a reviewer set: ``carry_themes`` gives them those, and nothing adds to them."""
+    return {u.unit_id for u in units if (c := carried.get(text_key(u.text))) and c.themes and c.set_by_reviewer}
+
+
 def carry_nets(themes: list[Theme], carried: Iterable[Carried]) -> dict[str, str]:
     """Give each theme that took a reviewed theme's id the net reviewers put that theme in; returns theme id
     -> net label, the named nets ``add_nets`` keeps (``CARRIED_NETS``)."""

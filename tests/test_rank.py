@@ -54,12 +54,13 @@ def analysed(sample_dataset, codebook):
 
 
 def test_the_composition_chains_the_stages(analysed, sample_clean, sample_vectors, sample_dataset, codebook, seeds):
-    from pipeline.analysis import DEFAULT_REFINER
+    from pipeline.analysis import DEFAULT_LABEL_CODER, DEFAULT_REFINER
     from pipeline.themes import find_themes
 
     assert analysed.cleaned == sample_clean and np.array_equal(analysed.vectors, sample_vectors)
     found = find_themes(sample_clean.units, sample_vectors, codebook, seeds)
-    result = DEFAULT_REFINER.refine(found, sample_clean.units, sample_vectors)
+    refined = DEFAULT_REFINER.refine(found, sample_clean.units, sample_vectors)
+    result = DEFAULT_LABEL_CODER.code(refined, sample_clean.units, sample_vectors, range(len(sample_clean.units)))
     assert analysed.clustered.assignments == result.assignments  # (ranking filled in its themes' figures)
     assert analysed.clustered.parameters == result.parameters
     ranked = rank_themes(

@@ -34,16 +34,19 @@ def store(tmp_path):
 
 
 def review_like_the_gold(store, run, gold, n_items):
-    """A reviewer working down the queue: confirms right themes, moves wrong ones to the coded theme."""
+    """A reviewer working down the queue: confirms right themes, moves each wrong one (a unit may carry its
+    nearest code and those whose label words it holds) to the coded theme."""
     state = load_state(store, run)
     _, items = review_queue(store, run, limit=n_items)
     done = 0
     for item in items:
         coded = gold.get(item.unit_id.split("#")[0], set())
-        if item.theme_id in coded:
+        wrong = [t for t in state.labels[item.unit_id] if t not in coded]
+        if not wrong:
             correct(store, run, "gold", "confirm", unit=item.unit_id)
         elif len(coded) == 1 and (target := next(iter(coded))) in state.themes:
-            correct(store, run, "gold", "move", unit=item.unit_id, to=target)
+            for theme in wrong:
+                correct(store, run, "gold", "move", unit=item.unit_id, to=target, **{"from": theme})
         else:
             continue
         done += 1
