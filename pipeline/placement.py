@@ -70,8 +70,14 @@ class ThemePlacer:
 
         row = {u.unit_id: i for i, u in enumerate(units)}
         members: dict[str, list[int]] = {}
+        seen: set[str] = set()
         for a in result.assignments:
-            if a.theme_id != OTHER_ID and a.unit_id in row:
+            # a unit's first theme is its nearest: centres as the clustering had them, not pulled by the units a
+            # label's words gave the theme (pipeline.label_codes)
+            if a.unit_id in seen or a.unit_id not in row:
+                continue
+            seen.add(a.unit_id)
+            if a.theme_id != OTHER_ID:
                 members.setdefault(a.theme_id, []).append(row[a.unit_id])
         self.theme_ids_ = sorted(members)
         vectors = np.asarray(vectors, dtype=np.float32)

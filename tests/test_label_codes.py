@@ -121,3 +121,15 @@ def test_a_unit_in_two_themes_is_quoted_on_its_score_in_each():
     themes = [Theme("t-a", "Thème A", []), Theme("t-b", "Thème B", [])]
     ranked = rank_themes(themes, assignments, units, np.eye(2), [Response("r0", ""), Response("r1", "")], [])
     assert next(t for t in ranked if t.theme_id == "t-a").quotes[0] == "Idée centrale"
+
+
+def test_the_warm_path_places_new_units_by_the_clustering_s_own_centres(sample_clean, sample_vectors, codebook):
+    units, analysis = sample_clean.units, Analysis(codebook=codebook)
+    clustered = analysis.cluster(units, sample_vectors)
+    coded = analysis.code_labels(clustered, units, sample_vectors)
+    firsts = [a for n, a in enumerate(coded.assignments) if a.unit_id not in {b.unit_id for b in coded.assignments[:n]}]
+    assert len(coded.assignments) > len(firsts) == len(units)
+    nearest = ClusterResult(coded.themes, firsts, coded.parameters)  # a unit leaving "Autres" keeps its new code
+    plain, placer = (ThemePlacer().fit(r, units, sample_vectors) for r in (nearest, coded))
+    assert placer.theme_ids_ == plain.theme_ids_
+    assert np.allclose(placer.centres_, plain.centres_, atol=1e-6) and np.allclose(placer.cutoffs_, plain.cutoffs_)
