@@ -33,6 +33,12 @@ QUANTITIES = {"plus", "moins", "davantage", "pas"}
 EVERYONE = {"tous", "toutes", "chacun"}  # "impôt pour tous": FI8's most frequent human code
 # Verbs that say nothing without what follows the noun: "rendre l'impôt [plus juste]", "mettre en place".
 LIGHT_VERBS = {"rendre", "faire", "mettre", "avoir", "être", "donner", "prendre", "aller", "pouvoir", "devoir"}
+# Nouns of a locution that need what follows them: "taxer de façon [juste]", "à hauteur de", "par rapport à". A
+# phrase may hold them ("niveau de vie", "rapport annuel") but not end on them (FI8 had a code "Taxer de façon").
+LOCUTION_NOUNS = {"façon", "manière", "hauteur", "fonction", "rapport", "niveau", "sorte", "égard"}
+# Words the tagger takes for nouns at the start of an answer that head no phrase a coder would write: FI8 had codes
+# "Meme symbolique" ("[même] symbolique", accent missing) and "Merci contre la fraude" ("Merci [de lutter] contre").
+NEVER_NOUNS = {"même", "meme", "merci"}
 _CORE = r"[Aa]?NN?A{0,2}"  # a noun with its adjectives or an apposed noun: "bilan annuel", "site internet"
 _NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}(?:PT)?"  # "bilan annuel des dépenses", "cour des comptes"
 _VERB_PHRASE = rf"V[DP]?(?:{_CORE}|A)(?:PD?{_CORE})?"  # "supprimer les niches fiscales", "taxer les riches"
@@ -44,6 +50,8 @@ def _letter(token) -> str:
     lower = token.lower_
     if not token.is_alpha or len(token) < 2:
         return "P" if lower in PREPOSITIONS else "D" if lower in ARTICLES else "x"
+    if lower in NEVER_NOUNS:
+        return "x"
     if token.pos_ in ("NOUN", "PROPN"):
         return "N"
     if token.pos_ == "ADJ":
@@ -103,7 +111,7 @@ def phrases(doc, max_words: int = MAX_WORDS) -> Iterator[tuple[tuple[str, ...], 
         if letters[start] not in "ANVQ":
             continue
         for end in range(start + 2, min(len(doc), start + longest) + 1):
-            if PHRASE_SHAPE.fullmatch(letters, start, end):
+            if PHRASE_SHAPE.fullmatch(letters, start, end) and doc[end - 1].lower_ not in LOCUTION_NOUNS:
                 span = doc[start:end]
                 # the quantity stays in the key: "plus d'impôt" and "impôt pour tous" are different codes
                 key = tuple(dict.fromkeys(t.lemma_.lower() for t in span if _is_content(t) or t.lower_ in QUANTITIES))

@@ -73,3 +73,16 @@ def test_two_themes_saying_the_same_get_distinct_labels():
     labels = PhraseLabeller().label(units, clusters, np.ones(len(units)), [0, 1])
     assert labels[0].lower() != labels[1].lower()
     assert not any(label_problems(label) for label in labels.values())
+
+
+def test_no_phrase_ends_on_a_locution_s_noun_or_starts_with_a_word_the_tagger_mistakes_for_one():
+    """FI8's codes were named "Taxer de façon", "Meme symbolique" and "Merci contre la fraude"."""
+    from pipeline.clean import load_spacy
+    from pipeline.naming import phrases
+
+    texts = ["Taxer de façon équitable", "Meme symbolique", "Merci contre la fraude fiscale", "Un niveau de vie"]
+    found = [{surface for _, surface in phrases(doc)} for doc in load_spacy().pipe(texts)]
+    assert "taxer de façon" not in found[0] and "taxer de façon équitable" in found[0]
+    assert not any(s.startswith(("meme", "merci")) for s in found[1] | found[2])
+    assert "fraude fiscale" in found[2]
+    assert "niveau de vie" in found[3]  # inside a phrase, the locution's noun stays
