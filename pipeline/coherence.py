@@ -20,6 +20,7 @@ from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from pipeline.labels import same_code_key
 from pipeline.naming import PhraseLabeller
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 from pipeline.themes import (
@@ -124,9 +125,10 @@ class ThemeRefiner:
             a bag at the end.
         min_word_ratio: a theme whose TF-IDF coherence ratio is under this many times its embedding ratio is a bag.
         split_parts, min_part_share: most parts a bag is cut in, and the share of it a part needs to be kept.
-        merge_similarity: two themes whose embedding centres have at least this cosine, or whose labels are the
-            same, become one: the larger keeps its id, label and keywords (a codebook theme keeps its own over a
-            found one; two codebook themes are never merged, the codebook says they differ).
+        merge_similarity: two themes whose embedding centres have at least this cosine, or whose labels say the
+            same (``pipeline.labels.same_code_key``: "Appliquer la loi", "Application de la loi"), become one: the
+            larger keeps its id, label and keywords (a codebook theme keeps its own over a found one; two codebook
+            themes are never merged, the codebook says they differ).
         outlier_std: a loose unit joins its nearest theme unless its cosine to the centre is this many standard
             deviations below the theme's mean (``ThemeModel``'s outlier rule, the same default).
         keep_apart: pairs of theme ids, ``frozenset({id_a, id_b})``, a reviewer said are different: never merged.
@@ -263,7 +265,8 @@ class ThemeRefiner:
             return labels
         sizes = {t: int(np.sum(labels == t)) for t in ids}
         similarity = self.space_.centre_similarity([np.flatnonzero(labels == t) for t in ids])
-        same_label = {(a, b) for a in ids for b in ids if a != b and themes[a].label.lower() == themes[b].label.lower()}
+        keys = {t: same_code_key(themes[t].label) for t in ids}
+        same_label = {(a, b) for a in ids for b in ids if a != b and keys[a] and keys[a] == keys[b]}
         pairs = [
             (float(similarity[i, j]), ids[i], ids[j])
             for i in range(len(ids))

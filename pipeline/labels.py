@@ -43,6 +43,9 @@ from pipeline.clean import load_spacy
 from pipeline.records import OTHER_LABEL
 
 LIST_SEPARATOR = " · "
+# "plus de transparence", "moins de clientélisme", "pas de prêche": how coders write a wish for more or less. Stop
+# words, yet part of the code: "plus d'impôt" and "moins d'impôt" are two.
+QUANTITIES = {"plus", "moins", "davantage", "pas"}
 MIN_WORDS, MAX_WORDS = 2, 6
 _LETTERS = re.compile(r"[^\W\d_]+")
 _APOSTROPHES = "'’"
@@ -131,6 +134,22 @@ def repeated_words(words: list[str]) -> list[str]:
     forms = [f.lower() for w in words for f in _LETTERS.findall(w)]
     counts = {f: forms.count(f) for f in forms if f not in stop_words and len(f) > 1}
     return sorted(f for f, n in counts.items() if n > 1)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("french")
+
+
+def same_code_key(label: str) -> frozenset[str]:
+    """What a coder reads in a label, so that "Appliquer la loi" and "Application de la loi" name one code (DC13
+    had both, apart): its words but stop words (quantities kept: "plus" and "moins" of a thing are two codes),
+    each cut to its Snowball stem."""
+    stop_words = load_spacy().Defaults.stop_words
+    words = [f.lower() for f in _LETTERS.findall(label)]
+    return frozenset(_stemmer().stemWords([w for w in words if w in QUANTITIES or (w not in stop_words and len(w) > 1)]))
 
 
 def written_words(texts: Iterable[str]) -> set[str]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from pipeline.labels import MAX_WORDS, is_word_form, label_problems
+from pipeline.labels import MAX_WORDS, QUANTITIES, is_word_form, label_problems
 from pipeline.records import IdeaUnit
 
 # One letter per token, so that phrase shapes are regular expressions over the letters. Adjectives that are
@@ -26,8 +26,6 @@ ARTICLES = {"le", "la", "l'", "les", "un", "une"}
 # "de" + article in one word: the tagger calls them ADP or DET from one answer to the next.
 CONTRACTIONS = {"des", "du", "au", "aux"}
 MAX_ACRONYM = 5  # letters: GAFAM, CICE, ISF; longer words in capitals in elf_dev are shouted words
-# "plus de transparence", "moins de clientélisme", "pas de prêche": how coders write a wish for more or less.
-QUANTITIES = {"plus", "moins", "davantage", "pas"}
 # "pas" opens a wish ("Pas de voile") only at the start of an idea: "[ne paient] pas d'impôts" says the opposite
 # of its theme (FI8's "Impôt pour tous" theme was named "Pas d'impôts" before this rule).
 EVERYONE = {"tous", "toutes", "chacun"}  # "impôt pour tous": FI8's most frequent human code

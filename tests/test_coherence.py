@@ -122,3 +122,25 @@ def test_a_theme_sharing_sense_but_no_words_is_a_bag():
     refiner = ThemeRefiner(min_size=20, min_coherence=0.5, min_word_ratio=0.5)
     refiner.refine(result, own_words, vectors)
     assert refiner.dissolved_ == ["impots"]
+
+
+def test_codes_whose_labels_say_the_same_in_other_words_are_merged():
+    """DC13 had "Appliquer la loi" and "Application de la loi" apart, and "Respecter la loi", "Respect de la loi"."""
+    from dataclasses import replace
+
+    units, vectors, result = corpus([*TIGHT, ("health", [3] * 8), ("transport", [4] * 6)])
+    named = {"health": "Appliquer la loi", "transport": "Application de la loi", "police": "Moins de police"}
+    themes = [replace(t, label=named.get(t.theme_id, t.label)) for t in result.themes]
+    refined = ThemeRefiner(min_word_ratio=0.0).refine(replace(result, themes=themes), units, vectors)
+    assert "transport" not in themes_of(refined) and refined.parameters["merged"] == 1
+    assert themes_of(refined)["health"].label == "Appliquer la loi"
+    assert sum(a.theme_id == "health" for a in refined.assignments) == 14
+
+
+def test_a_label_s_code_key_keeps_quantities_and_reads_through_derivation():
+    from pipeline.labels import same_code_key
+
+    assert same_code_key("Appliquer la loi") == same_code_key("Application de la loi")
+    assert same_code_key("Respect de la loi") == same_code_key("Respecter la loi")
+    assert same_code_key("Plus de transparence") != same_code_key("Moins de transparence")
+    assert same_code_key("Transport public") != same_code_key("Transparence publique")
