@@ -59,7 +59,7 @@ def _unaccented(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _vocabulary() -> tuple[object, frozenset[str], dict[int, int], dict[str, int], object]:
+def _vocabulary() -> tuple[object, frozenset[str], dict[int, int], dict[str, tuple[int, str]], object]:
     """The lemmatizer's lookup table, the other known forms, the frequent words' ranks by hash, the best rank of
     an accented word by its unaccented spelling, the string store."""
     nlp = load_spacy()
@@ -73,11 +73,11 @@ def _vocabulary() -> tuple[object, frozenset[str], dict[int, int], dict[str, int
             known.update(lemmas)
     # the vector keys are stored in frequency order (those of rank under 20,000 kept their own row)
     rank = {key: i for i, key in enumerate(itertools.islice(nlp.vocab.vectors.key2row, FREQUENT_WORDS))}
-    accented: dict[str, int] = {}
+    accented: dict[str, tuple[int, str]] = {}  # unaccented spelling -> the rank and form of its best accented word
     for key, i in rank.items():
         form = nlp.vocab.strings[key] if key in nlp.vocab.strings else ""  # noqa: SIM401 (StringStore has no get)
         if _unaccented(form) != form:
-            accented.setdefault(_unaccented(form), i)
+            accented.setdefault(_unaccented(form), (i, form))
     return lookups.get_table("lemma_lookup"), frozenset(known), rank, accented, nlp.vocab.strings
 
 
@@ -89,7 +89,19 @@ def _known(form: str) -> bool:
     # short frequent tokens are mostly abbreviations ("nb", "bcp", "ds"), and the tables hold the short words
     if len(form) < MIN_FREQUENT_LENGTH:
         return False
-    return rank.get(strings.add(form), FREQUENT_WORDS) < accented.get(form, FREQUENT_WORDS)
+    return rank.get(strings.add(form), FREQUENT_WORDS) < accented.get(form, (FREQUENT_WORDS, ""))[0]
+
+
+def with_accents(word: str) -> str:
+    """``word`` as French writes it when its writer left out an accent ("laicité", "impot": "laïcité", "impôt"),
+    its capital kept; any other word as it is."""
+    if is_word_form(word):
+        return word
+    _, _, _, accented, _ = _vocabulary()
+    form = accented.get(_unaccented(word.lower()), (0, ""))[1].lower()
+    if not form:
+        return word
+    return form[:1].upper() + form[1:] if word[:1].isupper() else form
 
 
 def is_word_form(token: str) -> bool:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.labels import is_word_form, label_problems, readable_keyword, written_words
+from pipeline.labels import is_word_form, label_problems, readable_keyword, with_accents, written_words
 from pipeline.records import OTHER_LABEL
 
 CODEBOOKS = sorted((Path(__file__).resolve().parent.parent / "data" / "verbatims").glob("*.codebook.yaml"))
@@ -69,3 +69,18 @@ def test_keywords_keep_words_the_answers_write_and_drop_stems_and_repeats():
     assert not readable_keyword("manqu", written)  # a lemmatiser's stem, written nowhere
     assert not readable_keyword("temps temps", written)
     assert not readable_keyword("manqu moyen", written)
+
+
+def test_accents_a_writer_left_out_are_put_back_and_nothing_else_changes():
+    restored = [with_accents(w) for w in ("laicité", "Laicite", "impot", "interets")]
+    assert restored == ["laïcité", "Laïcité", "impôt", "intérêts"]
+    kept = ("payer", "ou", "GAFAM", "Etat", "manqu")  # known forms, an acronym, a capital without accent, a stem
+    assert [with_accents(w) for w in kept] == list(kept)
+
+
+def test_a_theme_with_no_shared_phrase_is_named_after_a_central_answer_with_its_accents():
+    from pipeline.clean import load_spacy
+    from pipeline.naming import PhraseLabeller
+
+    docs = list(load_spacy().pipe(["Application stricte de la laicité partout", "Laicité !"]))
+    assert PhraseLabeller._fallback(docs, set()) == "Application stricte de la laïcité partout"
