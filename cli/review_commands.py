@@ -172,6 +172,8 @@ def _queue_item(item) -> str:
         f"  « {item.text[:200]} »",
         say("cli.queue_theme", theme_id=item.theme_id, label=item.theme_label, chance=chance),
     ]
+    if item.also:
+        lines.append(say("cli.queue_also", themes=" ; ".join(f"{t} {label}" for t, label in item.also)))
     if item.runner_up_id:
         lines.append(say("cli.queue_runner_up", theme_id=item.runner_up_id, label=item.runner_up_label))
     if item.reasons:

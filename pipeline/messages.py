@@ -317,6 +317,7 @@ FRENCH: dict[str, str] = {
     "cli.queue_item": "{unit_id}  certitude {certainty}",
     "cli.queue_theme": "  thème : {theme_id} {label}{chance}",
     "cli.queue_chance": " (probabilité {probability})",
+    "cli.queue_also": "  aussi dans : {themes} (confirm les garde ; move ne remplace que le thème ci-dessus)",
     "cli.queue_runner_up": "  ou : {theme_id} {label}",
     "cli.queue_words": "  mots : {words}",
     "cli.queue_neighbour": "  revue proche ({similarity}) : « {text} » → {labels}",

@@ -69,6 +69,9 @@ class QueueItem:
     neighbours: tuple[Neighbour, ...]  # the nearest units reviewers settled, nearest first
     reasons: tuple[str, ...]  # the terms that weighed most toward ``theme_id``
     theme_choices: tuple[tuple[str, str, float], ...]  # every theme (id, label, probability or similarity), likeliest first
+    # the unit's other themes (id, label), those whose label words it holds (pipeline.label_codes): a confirmation
+    # keeps them too, so the reviewer sees them; a move replaces ``theme_id`` only
+    also: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,7 @@ def _item(run: QueueRun, reviews: _Reviews, model: QueueModel | None, centres, p
         neighbours(run, row, reviews.settled, state),
         reasons,
         ranked(chances, state),
+        tuple((t, state.themes[t].label) for t in state.labels.get(pick.unit_id, []) if t != pick.theme_id),
     )
 
 

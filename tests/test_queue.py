@@ -233,3 +233,30 @@ def test_vectors_are_kept_per_run_content(recorded_run, keeper, tmp_path):
     assert queue_run.queue_run(store, run) is loaded  # in memory for the next request
     saved = list((tmp_path / "cache" / "queue").glob("*/vectors.npy"))
     assert len(saved) == 1 and np.array_equal(np.load(saved[0]), loaded.vectors)
+
+
+def test_an_item_shows_the_other_themes_a_confirmation_keeps(
+    store, sample_dataset, sample_clean, sample_vectors, codebook, keeper, tmp_path
+):
+    """A unit holding a code's label words carries that code too (pipeline.label_codes): the reviewer sees it."""
+    from cli.review_commands import _queue_item
+    from pipeline.analysis import Analysis
+    from pipeline.manifest import InputInfo, Manifest, count
+    from review.runs import RunRecord, record_run
+
+    coded = Analysis(codebook=codebook).find_themes(sample_clean.units, sample_vectors)
+    info = InputInfo(file="sample.csv", sha256=sample_dataset.input_sha256, segment_columns=sample_dataset.segment_columns)
+    counts = count(len(sample_dataset.responses), sample_clean.units, sample_clean.excluded, len(coded.themes))
+    manifest = Manifest(run_id="run-coded", question=codebook.question, input=info, parameters={}, counts=counts)
+    record_run(store, RunRecord(manifest, sample_dataset, sample_clean, coded, "use-multilingual", tmp_path))
+    state = load_state(store, "run-coded")
+    _, items = review_queue(store, "run-coded", limit=1000)
+    twice = [i for i in items if len(state.labels[i.unit_id]) > 1]
+    assert twice, "the sample has units carrying a further code"
+    for item in items:
+        assert [item.theme_id, *(t for t, _ in item.also)] == state.labels[item.unit_id]
+        assert all(label == state.themes[t].label for t, label in item.also)
+    shown = _queue_item(twice[0])
+    assert f"aussi dans : {twice[0].also[0][0]} {twice[0].also[0][1]}" in shown
+    correct(store, "run-coded", "alice", "confirm", unit=twice[0].unit_id)  # keeps every theme shown
+    assert load_state(store, "run-coded").labels[twice[0].unit_id] == [twice[0].theme_id, *(t for t, _ in twice[0].also)]
