@@ -266,12 +266,12 @@ class ThemeRefiner:
         sizes = {t: int(np.sum(labels == t)) for t in ids}
         similarity = self.space_.centre_similarity([np.flatnonzero(labels == t) for t in ids])
         keys = {t: same_code_key(themes[t].label) for t in ids}
-        same_label = {(a, b) for a in ids for b in ids if a != b and keys[a] and keys[a] == keys[b]}
+        same_words = {(a, b) for a in ids for b in ids if a != b and keys[a] and keys[a] == keys[b]}
         pairs = [
             (float(similarity[i, j]), ids[i], ids[j])
             for i in range(len(ids))
             for j in range(i + 1, len(ids))
-            if similarity[i, j] >= self.merge_similarity or (ids[i], ids[j]) in same_label
+            if similarity[i, j] >= self.merge_similarity or (ids[i], ids[j]) in same_words
         ]
         group = {t: {t} for t in ids}  # survivor id -> the original ids it holds
         survivor = {t: t for t in ids}

@@ -140,12 +140,16 @@ def _words(label: str) -> list[str]:
     return [w for w in label.split() if re.search(r"\w", w)]
 
 
+def _content_forms(text: str, kept: Iterable[str] = ()) -> list[str]:
+    """The runs of letters of ``text``, lower-cased, but stop words (other than those ``kept``) and single letters."""
+    stop_words = load_spacy().Defaults.stop_words.difference(kept)
+    return [f for f in (m.lower() for m in _LETTERS.findall(text)) if f not in stop_words and len(f) > 1]
+
+
 def repeated_words(words: list[str]) -> list[str]:
     """Content words written more than once, case-insensitively; stop words may repeat."""
-    stop_words = load_spacy().Defaults.stop_words
-    forms = [f.lower() for w in words for f in _LETTERS.findall(w)]
-    counts = {f: forms.count(f) for f in forms if f not in stop_words and len(f) > 1}
-    return sorted(f for f, n in counts.items() if n > 1)
+    forms = _content_forms(" ".join(words))
+    return sorted({f for f in forms if forms.count(f) > 1})
 
 
 @lru_cache(maxsize=1)
@@ -159,9 +163,7 @@ def same_code_key(label: str) -> frozenset[str]:
     """What a coder reads in a label, so that "Appliquer la loi" and "Application de la loi" name one code (DC13
     had both, apart): its words but stop words (quantities kept: "plus" and "moins" of a thing are two codes),
     each cut to its Snowball stem."""
-    stop_words = load_spacy().Defaults.stop_words
-    words = [f.lower() for f in _LETTERS.findall(label)]
-    return frozenset(_stemmer().stemWords([w for w in words if w in QUANTITIES or (w not in stop_words and len(w) > 1)]))
+    return frozenset(_stemmer().stemWords(_content_forms(label, QUANTITIES)))
 
 
 def written_words(texts: Iterable[str]) -> set[str]:

@@ -76,11 +76,10 @@ def rank_themes(
     base = _segment_base(respondents, segments_of, segment_columns)
     by_theme: dict[str, list[int]] = defaultdict(list)
     # a unit carrying several themes has a score in each: quotes are picked on the theme's own
-    scores_in: dict[str, dict[int, float]] = defaultdict(dict)
+    scores_of: dict[str, list[float]] = defaultdict(list)
     for a in assignments:
-        i = unit_index[a.unit_id]
-        by_theme[a.theme_id].append(i)
-        scores_in[a.theme_id][i] = a.score
+        by_theme[a.theme_id].append(unit_index[a.unit_id])
+        scores_of[a.theme_id].append(a.score)
     scores = np.zeros(len(units))
     for theme in themes:
         members = np.array(by_theme.get(theme.theme_id, []), dtype=int)
@@ -88,7 +87,7 @@ def rank_themes(
         theme.n_units = len(members)
         theme.n_respondents = len(who)
         theme.share = len(who) / len(respondents) if respondents else 0.0
-        scores[members] = [scores_in[theme.theme_id][i] for i in members]
+        scores[members] = scores_of.get(theme.theme_id, [])
         theme.quotes = pick_quotes(members, scores, vectors, texts) if len(members) else []
         theme.segments = _segment_shares(who, segments_of, segment_columns, base)
         theme.segment_bases = {column: dict(sorted(counts.items())) for column, counts in base.items()}
