@@ -1,16 +1,22 @@
-"""A coder's keyword rule: an idea unit that holds every content word of a code's label also carries that code.
+"""A coder's keyword rules: an idea unit that holds every content word of a code's label, or one of the code's
+marker words, also carries that code.
 
 Clustering gives each idea unit one code, the nearest; a human coder gives an answer every code it mentions
 (2.8 to 3.9 per answer on elf_dev.csv's FI8, FI7 and DC13). When a code is named "Bilan annuel des dépenses",
 a unit saying "un bilan annuel des dépenses de l'État" that k-means put under "Transparence" carries both.
-The rule reads lemmas, not vectors, so it reaches units a sentence embedding places by their other half.
+A code's markers are the words its units use more than any other code's do ("internet" for "Site internet",
+"télé" and "presse" for "Réseaux sociaux"): a unit using one carries the code, as a coder's keyword list
+would give it. The rules read lemmas, not vectors, so they reach units a sentence embedding places by their
+other half.
 
-``LabelCoder`` is fitted on a clustering's result (its codes' labels, lemmatised as the units are) and adds
-the assignments; ``label_code`` applies the same rule with what was learned, for the warm path's new units.
+``LabelCoder`` is fitted on a clustering's result (its codes' labels, lemmatised as the units are, and the
+words of its units) and adds the assignments; ``label_code`` applies the same rules with what was learned, for
+the warm path's new units.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -22,20 +28,34 @@ from pipeline.records import OTHER_ID, Assignment, ClusterResult, IdeaUnit
 # that uses the word in passing.
 MIN_LABEL_LEMMAS = 2
 SCORE_STEP = 0.0001  # scores are rounded to 4 decimals
-# The run parameter holding each code's label lemmas: the warm path applies the rule to its new units with them.
+# A marker word: used by at least MARKER_MIN_UNITS units and by at most MARKER_MAX_SHARE of all units, of which
+# at least MARKER_SHARE sit in the code. Measured on FI8, FI7 and DC13, mean over seeds 0 to 5 of every k-means
+# (one-off script, figures in bench/RESULTS.md): without markers, recovery F1 0.482 / 0.346 / 0.385 and rank rho
+# 0.36 / 0.62 / 0.58; with these, 0.507 / 0.388 / 0.402 and 0.45 / 0.68 / 0.55. Shares of 0.25 or 0.35, 6 units,
+# a cap of 8% of the units (FI8's rho 0.28), or a word specific to its code beyond its size (3 or 5 times the
+# code's share) did no better on all three; with no cap, words as common as the question's own ("laïcité" in DC13)
+# hand a code to most answers.
+MARKER_SHARE = 0.3
+MARKER_MIN_UNITS = 8
+MARKER_MAX_SHARE = 0.05
+# The run parameters holding each code's label lemmas and marker words: the warm path applies the rules to its new
+# units with them.
 LABEL_LEMMAS = "label_lemmas"
+MARKERS = "marker_lemmas"
 
 
 @dataclass
 class LabelRule:
-    """Each code's label lemmas, and the centre its units' vectors have (the added assignment's score)."""
+    """Each code's label lemmas (a unit needs them all) and marker words (one is enough), and the centre its units'
+    vectors have (the added assignment's score)."""
 
     lemmas: dict[str, frozenset[str]]
     centres: dict[str, np.ndarray] = field(default_factory=dict)
+    markers: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def holders(self, units: list[IdeaUnit], rows: list[int]) -> dict[int, list[str]]:
-        """Row -> the codes whose label lemmas the unit holds, for the units of ``rows``; an inverted index, as a
-        subset test per unit and code would take 15 s on 100,000 units and 300 codes."""
+        """Row -> the codes whose label lemmas or a marker word the unit holds, for the units of ``rows``; an
+        inverted index, as a subset test per unit and code would take 15 s on 100,000 units and 300 codes."""
         from pipeline.naming import LemmaIndex  # here: its French word list (40 ms) would delay the warm path's start
 
         index = LemmaIndex([units[i].lemmas for i in rows])
@@ -43,6 +63,11 @@ class LabelRule:
         for theme_id, needed in self.lemmas.items():
             for n in index.holding(needed).tolist():
                 found.setdefault(rows[n], []).append(theme_id)
+        for theme_id, words in self.markers.items():
+            for n in sorted({n for word in words for n in index.holding([word]).tolist()}):
+                codes = found.setdefault(rows[n], [])
+                if theme_id not in codes:
+                    codes.append(theme_id)
         return found
 
 
@@ -85,16 +110,30 @@ def _score(vector: np.ndarray, centre: np.ndarray | None) -> float:
 
 
 class LabelCoder:
-    """fit: a clustering's codes' label lemmas and centres; ``code``: the result with the rule's assignments.
+    """fit: a clustering's codes' label lemmas, marker words and centres; ``code``: the result with the rules'
+    assignments.
 
-    ``min_lemmas``: see MIN_LABEL_LEMMAS. Codebook themes are codes like the others: their label is the
-    codebook's."""
+    ``min_lemmas``: see MIN_LABEL_LEMMAS; ``marker_share``, ``marker_min_units``, ``marker_max_share``: see
+    MARKER_SHARE and the two below it; a ``marker_share`` of None gives no code markers. Codebook themes are codes
+    like the others: their label is the codebook's."""
 
-    def __init__(self, min_lemmas: int = MIN_LABEL_LEMMAS) -> None:
+    def __init__(
+        self,
+        min_lemmas: int = MIN_LABEL_LEMMAS,
+        marker_share: float | None = MARKER_SHARE,
+        marker_min_units: int = MARKER_MIN_UNITS,
+        marker_max_share: float = MARKER_MAX_SHARE,
+    ) -> None:
         self.min_lemmas = min_lemmas
+        self.marker_share = marker_share
+        self.marker_min_units = marker_min_units
+        self.marker_max_share = marker_max_share
 
     def __repr__(self) -> str:
-        return f"LabelCoder(min_lemmas={self.min_lemmas})"
+        return (
+            f"LabelCoder(min_lemmas={self.min_lemmas}, marker_share={self.marker_share}, "
+            f"marker_min_units={self.marker_min_units}, marker_max_share={self.marker_max_share})"
+        )
 
     def fit(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> LabelCoder:
         from pipeline.clean import lemmatize
@@ -103,13 +142,39 @@ class LabelCoder:
         codes = [t for t in result.themes if t.theme_id != OTHER_ID]
         words = [frozenset(w.split()) for w in lemmatize([t.label for t in codes])]
         lemmas = {t.theme_id: w for t, w in zip(codes, words, strict=True) if len(w) >= self.min_lemmas}
-        centres = theme_centres(list(lemmas), result.assignments, units, vectors)
-        self.rule_ = LabelRule(lemmas, dict(zip(lemmas, centres, strict=True)))
+        markers = self._markers(result, units)
+        ruled = sorted(set(lemmas) | set(markers))
+        centres = theme_centres(ruled, result.assignments, units, vectors)
+        self.rule_ = LabelRule(lemmas, dict(zip(ruled, centres, strict=True)), markers)
         return self
+
+    def _markers(self, result: ClusterResult, units: list[IdeaUnit]) -> dict[str, frozenset[str]]:
+        """Code -> the words most of whose users (MARKER_SHARE of them at least) the code holds, as its nearest."""
+        if self.marker_share is None:
+            return {}
+        from pipeline.nets import nearest_assignments
+
+        own = {a.unit_id: a.theme_id for a in nearest_assignments(result.assignments)}
+        users: dict[str, Counter[str]] = defaultdict(Counter)
+        for unit in units:
+            for word in set(unit.lemmas.split()):
+                users[word][own.get(unit.unit_id, OTHER_ID)] += 1
+        most = self.marker_max_share * len(units)
+        markers: dict[str, set[str]] = defaultdict(set)
+        for word, codes in users.items():
+            n = codes.total()
+            code, held = codes.most_common(1)[0]
+            if self.marker_min_units <= n <= most and code != OTHER_ID and held >= self.marker_share * n:
+                markers[code].add(word)
+        return {code: frozenset(words) for code, words in markers.items()}
 
     def code(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, rows: Iterable[int]) -> ClusterResult:
         """``result`` with the rule's further codes for the units of ``rows``."""
         self.fit(result, units, vectors)
         assignments = label_code(result.assignments, units, vectors, self.rule_, rows)
-        parameters = {**result.parameters, LABEL_LEMMAS: {k: sorted(v) for k, v in self.rule_.lemmas.items()}}
+        parameters = {
+            **result.parameters,
+            LABEL_LEMMAS: {k: sorted(v) for k, v in self.rule_.lemmas.items()},
+            MARKERS: {k: sorted(v) for k, v in self.rule_.markers.items()},
+        }
         return ClusterResult(result.themes, assignments, parameters)

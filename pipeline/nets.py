@@ -111,6 +111,15 @@ def theme_centres(
     return group_centres(list(rows.values()), vectors)
 
 
+def nearest_assignments(assignments: list[Assignment]) -> list[Assignment]:
+    """Each unit's first assignment: its nearest code, as the clustering gave it, before the codes its words added
+    (``pipeline.label_codes``)."""
+    first: dict[str, Assignment] = {}
+    for a in assignments:
+        first.setdefault(a.unit_id, a)
+    return list(first.values())
+
+
 def group_centres(groups: list[list[int]], vectors: np.ndarray) -> np.ndarray:
     """The unit-length mean of each group of rows of ``vectors`` (zeros for an empty group)."""
     sums = np.zeros((len(groups), vectors.shape[1] if vectors.ndim == 2 else 0), dtype=np.float64)
@@ -143,7 +152,8 @@ def add_nets(
     ``codebook_nets``: theme id -> net label, from the codebook's ``net:`` entries."""
     named = codebook_nets or {}
     codes = [t for t in themes if t.theme_id != OTHER_ID and not t.mixed]
-    centres = theme_centres([t.theme_id for t in codes], assignments, units, vectors)
+    # the codes as clustered: the units a code's words added to it would pull its centre towards their own codes
+    centres = theme_centres([t.theme_id for t in codes], nearest_assignments(assignments), units, vectors)
     grouping = NetGrouping(distance_threshold, join_distance).fit(centres, [named.get(t.theme_id) for t in codes])
     members: dict[int, list[Theme]] = defaultdict(list)
     for theme, group in zip(codes, grouping.labels_.tolist(), strict=True):

@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.cache import BlobCache, cache_dir
-from pipeline.label_codes import LABEL_LEMMAS, LabelRule, label_code
+from pipeline.label_codes import LABEL_LEMMAS, MARKERS, LabelRule, label_code
 from pipeline.messages import plural, plural_word, say
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
 
@@ -65,19 +65,13 @@ class ThemePlacer:
     def _fit_centres(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> None:
         # here, not with the module: the command line reads MAX_CHANGED_SHARE before it starts cleaning ahead, and
         # these two bring scikit-learn (0.8 s), which held the cleaning worker's start back by as much
-        from pipeline.nets import group_centres
+        from pipeline.nets import group_centres, nearest_assignments
         from pipeline.themes import outlier_cutoff
 
         row = {u.unit_id: i for i, u in enumerate(units)}
         members: dict[str, list[int]] = {}
-        seen: set[str] = set()
-        for a in result.assignments:
-            # a unit's first theme is its nearest: centres as the clustering had them, not pulled by the units a
-            # label's words gave the theme (pipeline.label_codes)
-            if a.unit_id in seen or a.unit_id not in row:
-                continue
-            seen.add(a.unit_id)
-            if a.theme_id != OTHER_ID:
+        for a in nearest_assignments(result.assignments):  # centres as the clustering had them
+            if a.theme_id != OTHER_ID and a.unit_id in row:
                 members.setdefault(a.theme_id, []).append(row[a.unit_id])
         self.theme_ids_ = sorted(members)
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -142,10 +136,13 @@ class ThemePlacer:
         return result
 
     def _label_rule(self) -> LabelRule:
-        """The clustering's keyword rule (``pipeline.label_codes``), scored against the placer's centres."""
-        lemmas = {t: frozenset(words) for t, words in self.result_.parameters.get(LABEL_LEMMAS, {}).items()}
+        """The clustering's keyword rules (``pipeline.label_codes``), scored against the placer's centres."""
+        lemmas, markers = (
+            {t: frozenset(words) for t, words in self.result_.parameters.get(key, {}).items()}
+            for key in (LABEL_LEMMAS, MARKERS)
+        )
         centres = dict(zip(self.theme_ids_, self.centres_, strict=True))
-        return LabelRule(lemmas, {t: centres[t] for t in lemmas if t in centres})
+        return LabelRule(lemmas, {t: centres[t] for t in {*lemmas, *markers} if t in centres}, markers)
 
     def _nearest(self, units: list[IdeaUnit], vectors: np.ndarray, rows: list[int]) -> dict[int, Assignment]:
         if not rows:

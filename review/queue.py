@@ -69,8 +69,8 @@ class QueueItem:
     neighbours: tuple[Neighbour, ...]  # the nearest units reviewers settled, nearest first
     reasons: tuple[str, ...]  # the terms that weighed most toward ``theme_id``
     theme_choices: tuple[tuple[str, str, float], ...]  # every theme (id, label, probability or similarity), likeliest first
-    # the unit's other themes (id, label), those whose label words it holds (pipeline.label_codes): a confirmation
-    # keeps them too, so the reviewer sees them; a move replaces ``theme_id`` only
+    # the unit's other themes (id, label), those whose label or marker words it holds (pipeline.label_codes): a
+    # confirmation keeps them too, so the reviewer sees them; a move replaces ``theme_id`` only
     also: tuple[tuple[str, str], ...] = ()
 
 

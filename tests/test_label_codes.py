@@ -1,4 +1,5 @@
-"""A coder's keyword rule (pipeline.label_codes): a unit holding every content word of a code's label carries it."""
+"""A coder's keyword rules (pipeline.label_codes): a unit holding every content word of a code's label, or one of its
+marker words, carries it."""
 
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -6,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.analysis import Analysis
-from pipeline.label_codes import LABEL_LEMMAS, LabelCoder, LabelRule, label_code
+from pipeline.label_codes import LABEL_LEMMAS, MARKERS, LabelCoder, LabelRule, label_code
 from pipeline.placement import ThemePlacer
 from pipeline.rank import rank_themes
 from pipeline.records import OTHER_ID, Assignment, ClusterResult, IdeaUnit, Response, Theme
@@ -64,6 +65,31 @@ def test_codes_are_fitted_on_labels_of_two_content_words_or_more(sample_clean, s
     assert set(rule.centres) == {"t-a"}
 
 
+def test_a_code_s_markers_are_the_words_most_of_whose_users_it_holds():
+    # 200 units: 5% of them is 10 users at most; 8 at least
+    texts = (
+        ["internet site"] * 6  # "internet": 9 users, 6 in t-site (0.67); "site": 6 users only
+        + ["internet"] * 3
+        + ["télé"] * 9  # "télé": 9 users, 3 in t-site (a third): a marker of t-site, which holds the most of them
+        + ["impôt"] * 12  # "impôt": 12 users, over 5% of the units: the question's own word, no marker
+        + ["bilan"] * 9  # "bilan": all in Autres, no code to mark
+        + ["autre"] * 161
+    )
+    codes = ["t-site"] * 6 + ["t-a", "t-b", "t-c"] + ["t-site"] * 3 + ["t-a"] * 2 + ["t-b", "t-c", "t-d", "t-e"]
+    codes += ["t-site"] * 12 + [OTHER_ID] * 9 + ["t-a"] * 161
+    units = [_unit(n, text) for n, text in enumerate(texts)]
+    assignments = [Assignment(u.unit_id, code, 0.5) for u, code in zip(units, codes, strict=True)]
+    result = ClusterResult([Theme(c, "Thème", []) for c in sorted(set(codes))], assignments, {})
+    vectors = np.ones((len(units), 2), dtype=np.float32)
+    rule = LabelCoder().fit(result, units, vectors).rule_
+    assert rule.markers == {"t-site": frozenset({"internet", "télé"})}
+    assert LabelCoder(marker_share=0.4).fit(result, units, vectors).rule_.markers == {"t-site": frozenset({"internet"})}
+    assert LabelCoder(marker_share=None).fit(result, units, vectors).rule_.markers == {}
+    coded = _themes_of(label_code(assignments, units, vectors, rule, range(len(units))))
+    assert coded["u6"] == ["t-a", "t-site"] and coded["u14"] == ["t-b", "t-site"]  # "internet" and "télé" alone
+    assert coded["u24"] == ["t-site"] and coded["u30"] == [OTHER_ID]  # no code from "impôt" nor "bilan"
+
+
 def test_the_sample_s_units_carry_the_codes_whose_label_they_hold(sample_clean, sample_vectors, codebook):
     units = sample_clean.units
     plain = Analysis(codebook=codebook, label_coder=None).find_themes(units, sample_vectors)
@@ -72,13 +98,16 @@ def test_the_sample_s_units_carry_the_codes_whose_label_they_hold(sample_clean, 
     pairs = [(a.unit_id, a.theme_id) for a in coded.assignments]
     assert len(pairs) == len(set(pairs))
     lemmas = {t: set(words) for t, words in coded.parameters[LABEL_LEMMAS].items()}
+    markers = {t: set(words) for t, words in coded.parameters[MARKERS].items()}
     assert lemmas["moyens"] == {"moyen", "ressource"}  # "Moyens et ressources", the codebook's label
+    assert markers, "the sample's codes have words of their own"
     own = _themes_of(plain.assignments)
     carried = _themes_of(coded.assignments)
     further = {(u, t) for u, t in pairs if t not in own[u]}
     assert further, "some of the sample's ideas name a code they were not clustered in"
     for unit in units:
-        named = {t for t, words in lemmas.items() if words <= set(unit.lemmas.split())}
+        held = set(unit.lemmas.split())
+        named = {t for t, words in lemmas.items() if words <= held} | {t for t, words in markers.items() if words & held}
         assert {t for u, t in further if u == unit.unit_id} == named - set(own[unit.unit_id]), unit.text
         # the clustering is unchanged: a unit keeps its own code first, unless it leaves "Autres" for a named one
         kept = own[unit.unit_id] if not named or own[unit.unit_id] != [OTHER_ID] else []
@@ -109,6 +138,10 @@ def test_a_new_unit_placed_on_the_warm_path_gets_the_codes_its_words_name(sample
     placed = placer.place([*units, new], np.vstack([sample_vectors, sample_vectors[row]]))
     assert code in _themes_of(placed.assignments)["new-1"]
     assert [a for a in placed.assignments if a.unit_id != "new-1"] == coded.assignments
+    code, words = next((t, w) for t, w in coded.parameters[MARKERS].items() if t != code)
+    new = replace(new, unit_id="new-2", respondent_id="new-2", lemmas=words[0])  # one marker word is enough
+    placed = placer.place([*units, new], np.vstack([sample_vectors, sample_vectors[row]]))
+    assert code in _themes_of(placed.assignments)["new-2"]
 
 
 def test_a_unit_in_two_themes_is_quoted_on_its_score_in_each():

@@ -49,6 +49,19 @@ def test_a_net_counts_a_respondent_once_whatever_codes_they_carry():
     assert [t.theme_id for t in themes] == ["budget", "moyens", "temps"] and [t.rank for t in themes] == [1, 2, 3]
 
 
+def test_nets_group_codes_as_clustered_not_by_the_codes_their_words_added():
+    budget, moyens, temps = unit_vector(1, 0, 0), unit_vector(0.7, 0.7, 0), unit_vector(0, 0, 1)
+    units, assignments, vectors, responses = case(
+        {"budget": [("r1", budget)], "moyens": [("r2", moyens)], "temps": [("r3", temps)] * 3}
+    )
+    themes = [Theme("budget", "Budget", []), Theme("moyens", "Moyens humains", []), Theme("temps", "Temps", [])]
+    alone = {t.theme_id: t.net_id for t in ranked(themes, units, assignments, vectors, responses)}
+    assert len(set(alone.values())) == 2  # budget and moyens together, temps apart
+    # the "temps" units also carry "moyens", after their nearest (pipeline.label_codes): its centre stays its own
+    added = [*assignments, *(Assignment(a.unit_id, "moyens", 0.1) for a in assignments if a.theme_id == "temps")]
+    assert {t.theme_id: t.net_id for t in ranked(themes, units, added, vectors, responses)} == alone
+
+
 def test_a_codebook_net_groups_the_named_codes_however_far_apart():
     x, y, z = unit_vector(1, 0, 0), unit_vector(0, 1, 0), unit_vector(0, 0, 1)
     units, assignments, vectors, responses = case({"sponsor": [("r1", x)], "dirigeants": [("r2", y)], "temps": [("r3", z)]})
