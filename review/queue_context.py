@@ -60,14 +60,15 @@ def model_choices(model: QueueModel, row: int, state: RunState) -> dict[str, flo
 
 
 def theme_centres(run: QueueRun, state: RunState) -> tuple[list[str], np.ndarray]:
-    """The active themes and the unit-normalised mean vector of their units now (as the run page ranks them)."""
+    """The active themes and the unit-normalised mean vector of the units they hold as their main theme now (a
+    unit's further themes, its words' or a reviewer's, would pull a centre towards the unit's own theme, as
+    ``pipeline.nets.nearest_assignments`` says)."""
     rows: dict[str, list[int]] = {t: [] for t in state.themes}
     for unit_id, labels in state.labels.items():
-        if unit_id in state.off_topic or unit_id not in run.position:
+        if unit_id in state.off_topic or unit_id not in run.position or not labels:
             continue
-        for theme_id in labels:
-            if theme_id in rows:
-                rows[theme_id].append(run.position[unit_id])
+        if labels[0] in rows:
+            rows[labels[0]].append(run.position[unit_id])
     return list(rows), group_centres(list(rows.values()), run.vectors).astype(np.float32)
 
 

@@ -242,6 +242,7 @@ def test_an_item_shows_the_other_themes_a_confirmation_keeps(
     from cli.review_commands import _queue_item
     from pipeline.analysis import Analysis
     from pipeline.manifest import InputInfo, Manifest, count
+    from pipeline.nets import group_centres
     from review.runs import RunRecord, record_run
 
     coded = Analysis(codebook=codebook).find_themes(sample_clean.units, sample_vectors)
@@ -258,5 +259,13 @@ def test_an_item_shows_the_other_themes_a_confirmation_keeps(
         assert all(label == state.themes[t].label for t, label in item.also)
     shown = _queue_item(twice[0])
     assert f"aussi dans : {twice[0].also[0][0]} {twice[0].also[0][1]}" in shown
+    # before the queue learns, a theme's similarity is to the units holding it as their main theme: those its words
+    # added keep their own centre's pull out of it
+    row = {u.unit_id: i for i, u in enumerate(sample_clean.units)}
+    further = twice[0].also[0][0]
+    main = [row[u] for u, labels in state.labels.items() if labels[:1] == [further] and u not in state.off_topic]
+    centre = group_centres([main], sample_vectors)[0]
+    similarity = dict((t, p) for t, _, p in twice[0].theme_choices)[further]
+    assert similarity == pytest.approx(float(centre @ sample_vectors[row[twice[0].unit_id]]), abs=2e-4)
     correct(store, "run-coded", "alice", "confirm", unit=twice[0].unit_id)  # keeps every theme shown
     assert load_state(store, "run-coded").labels[twice[0].unit_id] == [twice[0].theme_id, *(t for t, _ in twice[0].also)]
