@@ -4,7 +4,7 @@ marker words, also carries that code.
 Clustering gives each idea unit one code, the nearest; a human coder gives an answer every code it mentions
 (2.8 to 3.9 per answer on elf_dev.csv's FI8, FI7 and DC13). When a code is named "Bilan annuel des dépenses",
 a unit saying "un bilan annuel des dépenses de l'État" that k-means put under "Transparence" carries both.
-A code's markers are the words its units use more than any other code's do ("internet" for "Site internet",
+A code's markers are the words whose users it holds more than any other code does ("internet" for "Site internet",
 "télé" and "presse" for "Réseaux sociaux"): a unit using one carries the code, as a coder's keyword list
 would give it. The rules read lemmas, not vectors, so they reach units a sentence embedding places by their
 other half.
@@ -149,7 +149,8 @@ class LabelCoder:
         return self
 
     def _markers(self, result: ClusterResult, units: list[IdeaUnit]) -> dict[str, frozenset[str]]:
-        """Code -> the words most of whose users (MARKER_SHARE of them at least) the code holds, as its nearest."""
+        """Code -> the words whose users the code holds, as their nearest, more than any other code does, and
+        MARKER_SHARE of them at least."""
         if self.marker_share is None:
             return {}
         from pipeline.nets import nearest_assignments
