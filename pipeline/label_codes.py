@@ -76,7 +76,7 @@ def label_code(
 ) -> list[Assignment]:
     """``assignments`` with, for each unit of ``rows``, the codes whose label it holds and does not carry yet.
 
-    A unit in "Autres" leaves it for the first of them: "Autres" is what no code says."""
+    A unit in "Autres" leaves it for the nearest of them: "Autres" is what no code says."""
     found = rule.holders(units, sorted(set(rows)))
     if not found:
         return assignments
@@ -90,15 +90,15 @@ def label_code(
         if i is None:
             out.append(a)
             continue
-        vector = vectors[i]
-        others = [code for code in found[i] if code not in carried[a.unit_id]]
+        scored = [(_score(vectors[i], rule.centres.get(code)), code) for code in found[i] if code not in carried[a.unit_id]]
+        further = sorted(scored, key=lambda pair: (-pair[0], pair[1]))  # nearest first, whatever order the rules came
         if a.theme_id == OTHER_ID:
-            out.extend([Assignment(a.unit_id, code, _score(vector, rule.centres.get(code))) for code in others] or [a])
+            out.extend([Assignment(a.unit_id, code, score) for score, code in further] or [a])
             continue
         # under the unit's own score: the review store orders a unit's themes by score, the first is its main one
         ceiling = round(a.score - SCORE_STEP, 4)
         out.append(a)
-        out.extend(Assignment(a.unit_id, code, min(_score(vector, rule.centres.get(code)), ceiling)) for code in others)
+        out.extend(Assignment(a.unit_id, code, min(score, ceiling)) for score, code in further)
     return out
 
 
@@ -153,21 +153,20 @@ class LabelCoder:
         MARKER_SHARE of them at least."""
         if self.marker_share is None:
             return {}
+        from pipeline.naming import LemmaIndex
         from pipeline.nets import nearest_assignments
 
         own = {a.unit_id: a.theme_id for a in nearest_assignments(result.assignments)}
-        users: dict[str, Counter[str]] = defaultdict(Counter)
-        for unit in units:
-            for word in set(unit.lemmas.split()):
-                users[word][own.get(unit.unit_id, OTHER_ID)] += 1
+        codes = [own.get(u.unit_id, OTHER_ID) for u in units]
         most = self.marker_max_share * len(units)
         markers: dict[str, set[str]] = defaultdict(set)
-        for word, codes in users.items():
-            n = codes.total()
-            code, held = codes.most_common(1)[0]
-            if self.marker_min_units <= n <= most and code != OTHER_ID and held >= self.marker_share * n:
+        for word, rows in LemmaIndex([u.lemmas for u in units]).postings.items():
+            if not self.marker_min_units <= len(rows) <= most:
+                continue
+            code, held = Counter(codes[i] for i in rows.tolist()).most_common(1)[0]
+            if code != OTHER_ID and held >= self.marker_share * len(rows):
                 markers[code].add(word)
-        return {code: frozenset(words) for code, words in markers.items()}
+        return {code: frozenset(markers[code]) for code in sorted(markers)}  # not in set order: it varies by process
 
     def code(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray, rows: Iterable[int]) -> ClusterResult:
         """``result`` with the rule's further codes for the units of ``rows``."""

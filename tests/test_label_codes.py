@@ -56,6 +56,16 @@ def test_a_unit_holding_every_word_of_a_label_also_carries_its_code():
     assert label_code(assignments, units, vectors, rule, [1, 3]) == assignments
 
 
+def test_a_unit_in_autres_leaves_it_for_the_nearest_code_its_words_name():
+    units = [_unit(0, "bilan annuel"), _unit(1, "bilan annuel")]
+    vectors = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    assignments = [Assignment("u0", OTHER_ID, 0.1), Assignment("u1", OTHER_ID, 0.1)]
+    centres = {"t-bilan": np.array([1.0, 0.0]), "t-zeta": np.array([0.0, 1.0])}  # "t-zeta": by id, last
+    rule = LabelRule({"t-bilan": frozenset({"bilan", "annuel"})}, centres, {"t-zeta": frozenset({"annuel"})})
+    coded = _themes_of(label_code(assignments, units, vectors, rule, range(2)))
+    assert coded == {"u0": ["t-zeta", "t-bilan"], "u1": ["t-bilan", "t-zeta"]}
+
+
 def test_codes_are_fitted_on_labels_of_two_content_words_or_more(sample_clean, sample_vectors):
     units = sample_clean.units[:4]
     themes = [Theme("t-a", "Bilan annuel des dépenses", []), Theme("t-b", "Transparence", []), Theme(OTHER_ID, "Autres", [])]
