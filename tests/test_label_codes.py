@@ -75,7 +75,7 @@ def test_codes_are_fitted_on_labels_of_two_content_words_or_more(sample_clean, s
     assert set(rule.centres) == {"t-a"}
 
 
-def test_a_code_s_markers_are_the_words_most_of_whose_users_it_holds():
+def test_a_code_s_markers_are_the_words_whose_users_it_holds_more_than_any_other_code():
     # 200 units: 5% of them is 10 users at most; 8 at least
     texts = (
         ["internet site"] * 6  # "internet": 9 users, 6 in t-site (0.67); "site": 6 users only
