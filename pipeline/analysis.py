@@ -22,7 +22,7 @@ from pipeline.embed import embed, embedder_id, load_embedder
 from pipeline.ingest import ingest
 from pipeline.label_codes import LabelCoder
 from pipeline.manifest import Manifest, count, input_info, versions
-from pipeline.nets import NET_DISTANCE, add_nets, count_nets
+from pipeline.nets import NET_DISTANCE, NET_DISTANCE_KEY, add_nets, count_nets
 from pipeline.rank import rank_themes
 from pipeline.records import CleanResult, ClusterResult, Dataset, IdeaUnit, Theme
 from pipeline.settings import DEFAULT_EMBEDDER
@@ -89,7 +89,8 @@ class Analysis:
             merged (``pipeline.coherence.ThemeRefiner``); None keeps the clusters as found.
         label_coder: what runs last: a unit holding a code label's words also carries that code
             (``pipeline.label_codes.LabelCoder``); None keeps one code per unit.
-        net_distance: codes closer than this (cosine, average linkage of their centres) share a net.
+        net_distance: codes closer than this (cosine between their centres seen from the mean of all units,
+            average linkage) share a net.
         named_nets: theme id -> net label, beside the codebook's ``net:`` entries (a wave classified with a model
             keeps the nets its training run's codebook named).
         clean_batch, embed_batch: answers per cleaning batch and texts per embedding batch.
@@ -252,7 +253,7 @@ class Analysis:
                 "embedder": embedder_id(self.embedder),
                 "codebook": str(codebook_path) if codebook_path else None,
                 **clustered.parameters,
-                "net_distance": self.net_distance,
+                NET_DISTANCE_KEY: self.net_distance,
                 **({"codebook_nets": self.codebook_nets()} if self.codebook_nets() else {}),  # for the reviewed export
             },
             versions=versions(),

@@ -13,7 +13,7 @@ from pipeline.bundle import Bundle
 from pipeline.embed import embed, load_embedder
 from pipeline.exporters import write_outputs
 from pipeline.manifest import InputInfo, Manifest, ReviewInfo, count
-from pipeline.nets import NET_DISTANCE, Net, add_nets, count_nets, rank_by_nets, summarise_nets
+from pipeline.nets import NET_DISTANCE, NET_DISTANCE_KEY, Net, add_nets, count_nets, rank_by_nets, summarise_nets
 from pipeline.rank import rank_themes
 from pipeline.records import (
     OTHER_ID,
@@ -254,7 +254,7 @@ def reviewed_run(store: Store, run_id: str) -> ReviewedRun:
     else:  # nobody re-netted: recomputed, so that they follow merges and moves
         parameters = stored.run.parameters
         named = {**parameters.get("codebook_nets", {}), **parameters.get(CARRIED_NETS, {})}
-        themes = add_nets(themes, result.assignments, units, vectors, named, parameters.get("net_distance", NET_DISTANCE))
+        themes = add_nets(themes, result.assignments, units, vectors, named, parameters.get(NET_DISTANCE_KEY, NET_DISTANCE))
     if stored.run.previous_run_id:  # a classified wave: changes against the wave before
         before = stored.run.previous_run_id
         n_after = len({u.respondent_id for u in units})

@@ -81,9 +81,9 @@ def test_two_named_nets_never_merge_and_others_may_join_one():
 
 
 def test_autres_is_never_grouped_and_comes_last():
-    v = unit_vector(1, 0, 0)
+    v, elsewhere = unit_vector(1, 0, 0), unit_vector(0, 1, 0)
     units, assignments, vectors, responses = case(
-        {OTHER_ID: [("r1", v), ("r2", v), ("r3", v)], "temps": [("r4", v)], "delais": [("r5", v)]}
+        {OTHER_ID: [("r1", v), ("r2", v), ("r3", elsewhere)], "temps": [("r4", v)], "delais": [("r5", v)]}
     )
     themes = [Theme(OTHER_ID, "Autres", []), Theme("temps", "Temps", []), Theme("delais", "Délais", [])]
     themes = ranked(themes, units, assignments, vectors, responses)
@@ -123,3 +123,45 @@ def test_on_the_sample_leadership_codes_share_the_sponsorship_net_ranked_first_o
     nets = summarise_nets(themes, sample_clustered.assignments, sample_clean.units)
     assert next(n.rank for n in nets if n.net_id == sponsor.net_id) <= 2
     assert next(n for n in nets if n.net_id == sponsor.net_id).n_respondents < sum(t.n_respondents for t in leadership)
+
+
+def test_nets_are_cut_on_what_tells_codes_apart_not_on_the_subject_every_answer_shares():
+    # every unit is mostly the question's subject (first axis); from the origin all four codes are within 0.09
+    # of each other and made one net; from the mean of the units only "bilan" and "rapport" are near
+    bilan, rapport = unit_vector(1, 0.3, 0, 0), unit_vector(1, 0.3, 0.03, 0)
+    ecole, presse = unit_vector(1, 0, 0.3, 0), unit_vector(1, 0, 0, 0.3)
+    units, assignments, vectors, responses = case(
+        {
+            "bilan": [("r1", bilan), ("r2", bilan)],
+            "rapport": [("r3", rapport)],
+            "ecole": [("r4", ecole), ("r5", ecole)],
+            "presse": [("r6", presse), ("r7", presse)],
+        }
+    )
+    assert 1 - unit_vector(1, 0.3, 0, 0) @ unit_vector(1, 0, 0, 0.3) < 0.1
+    themes = [Theme(c, c.capitalize(), []) for c in ("bilan", "rapport", "ecole", "presse")]
+    nets = {t.theme_id: t.net_id for t in ranked(themes, units, assignments, vectors, responses)}
+    assert nets["bilan"] == nets["rapport"] and len({nets["bilan"], nets["ecole"], nets["presse"]}) == 3
+
+
+def test_codebook_themes_share_a_net_only_when_the_codebook_says_so():
+    same, near = unit_vector(1, 0, 0), unit_vector(1, 0.05, 0)
+    units, assignments, vectors, responses = case(
+        {
+            "mesure": [("r1", same)],
+            "reconnaissance": [("r2", same)],
+            "indicateurs": [("r3", near)],
+            "temps": [("r4", unit_vector(0, 1, 0)), ("r5", unit_vector(0, 0, 1))],
+        }
+    )
+    themes = [
+        Theme("mesure", "Mesure", [], from_codebook=True),
+        Theme("reconnaissance", "Reconnaissance", [], from_codebook=True),
+        Theme("indicateurs", "Indicateurs", []),
+        Theme("temps", "Temps", []),
+    ]
+    by_id = {t.theme_id: t for t in ranked(themes, units, assignments, vectors, responses)}
+    assert by_id["mesure"].net_id != by_id["reconnaissance"].net_id
+    # a code found joins the analyst's code nearest to it, under that code's name
+    assert by_id["indicateurs"].net_label in {"Mesure", "Reconnaissance"}
+    assert by_id["indicateurs"].net_id in {by_id["mesure"].net_id, by_id["reconnaissance"].net_id}
