@@ -37,6 +37,8 @@ LOCUTION_NOUNS = {"façon", "manière", "hauteur", "fonction", "rapport", "nivea
 # Words the tagger takes for nouns at the start of an answer that head no phrase a coder would write: FI8 had codes
 # "Meme symbolique" ("[même] symbolique", accent missing) and "Merci contre la fraude" ("Merci [de lutter] contre").
 NEVER_NOUNS = {"même", "meme", "merci"}
+# Parts of speech a label cannot end on: they need what follows them ("est la", "pour le", "qui").
+DANGLING = {"DET", "ADP", "PRON", "CCONJ", "SCONJ", "AUX"}
 _CORE = r"[Aa]?NN?A{0,2}"  # a noun with its adjectives or an apposed noun: "bilan annuel", "site internet"
 _NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}(?:PT)?"  # "bilan annuel des dépenses", "cour des comptes"
 _VERB_PHRASE = rf"V[DP]?(?:{_CORE}|A)(?:PD?{_CORE})?"  # "supprimer les niches fiscales", "taxer les riches"
@@ -209,9 +211,22 @@ class PhraseLabeller:
         """The most central unit short enough to be a label (a theme too scattered to share a phrase), with the
         accents its writer left out put back: DC13's answers on "laicité" had no other name than "Thème sans nom
         commun". Phrases keep their spelling: "impot" put back as "impôt" in them named FI8's "symbolic tax"
-        answers "Payer l'impôt", like a larger code, which absorbed them (rank rho 0.43 -> 0.27)."""
+        answers "Payer l'impôt", like a larger code, which absorbed them (rank rho 0.43 -> 0.27). A unit ending on
+        a word that needs what follows is no label: DC13's "La laïcité est la" (the writer's "là")."""
         for doc in docs:
-            text = "".join(with_accents(t.text) + t.whitespace_ for t in doc).strip(" .!?…,;:\"'-")
+            words = [t for t in doc if not t.is_punct and not t.is_space]
+            if not words or words[-1].pos_ in DANGLING:
+                continue
+            text = "".join(_written(t) + t.whitespace_ for t in doc).strip(" .!?…,;:\"'-")
             if not label_problems(text) and text.lower() not in taken:
                 return text
         return "Thème sans nom commun"
+
+
+def _written(token) -> str:
+    """``token`` with the accent its writer left out: "ou" before a conjugated verb is "où" ("Expliquer ou va
+    l'argent"; "payer ou réduire" keeps its "ou"), other words as ``with_accents`` gives them."""
+    following = token.nbor() if token.i + 1 < len(token.doc) else None
+    if token.lower_ == "ou" and following is not None and "Fin" in following.morph.get("VerbForm"):
+        return token.text[0] + "ù"
+    return with_accents(token.text)

@@ -6,11 +6,12 @@ import pytest
 from pipeline.codebook import load_stop_words
 from pipeline.errors import NotFoundError
 from pipeline.records import OTHER_ID
-from pipeline.themes import ThemeModel, find_themes, theme_count
+from pipeline.themes import CODEBOOK_CODES_PER_ROOT, ThemeModel, find_themes, theme_count
 
 
 def test_theme_count_follows_corpus_size():
-    assert [theme_count(n) for n in (3, 100, 300, 1_000, 10_000, 1_000_000)] == [1, 6, 10, 19, 60, 60]
+    assert [theme_count(n) for n in (3, 100, 300, 1_000, 10_000, 1_000_000)] == [1, 10, 17, 32, 60, 60]
+    assert [theme_count(n, CODEBOOK_CODES_PER_ROOT) for n in (100, 1_000, 10_000)] == [6, 19, 60]
 
 
 def purity(result, units, gold):
@@ -64,7 +65,10 @@ def test_transform_places_new_units_in_the_learnt_themes(sample_clean, sample_ve
     labels, scores = model.transform(sample_vectors, lemmas)
     again, _ = model.transform(sample_vectors[:10], lemmas[:10])
     assert np.array_equal(labels[:10], again)
-    assert ((labels == -1) == (scores < model.cutoffs_[labels])).all()
+    # a unit is set aside exactly when its similarity to its nearest theme is under that theme's cutoff
+    nearest = np.argmax(model.features_.transform(sample_vectors, lemmas) @ model.centres_.T, axis=1)
+    assert ((labels == -1) == (scores < model.cutoffs_[nearest])).all()
+    assert (labels[labels != -1] == nearest[labels != -1]).all()
     assert 0 < (labels == -1).mean() < 0.1
 
 

@@ -84,3 +84,14 @@ def test_a_theme_with_no_shared_phrase_is_named_after_a_central_answer_with_its_
 
     docs = list(load_spacy().pipe(["Application stricte de la laicité partout", "Laicité !"]))
     assert PhraseLabeller._fallback(docs, set()) == "Application stricte de la laïcité partout"
+
+
+def test_a_central_answer_ending_on_a_word_that_needs_more_is_no_name_and_où_gets_its_accent():
+    from pipeline.clean import load_spacy
+    from pipeline.naming import PhraseLabeller
+
+    nlp = load_spacy()
+    docs = list(nlp.pipe(["La laicité est la !", "Expliquer simplement ou va l'argent"]))
+    assert PhraseLabeller._fallback(docs, set()) == "Expliquer simplement où va l'argent"
+    # "ou" between two infinitives is the conjunction
+    assert PhraseLabeller._fallback(list(nlp.pipe(["Payer ou réduire les impôts"])), set()) == "Payer ou réduire les impôts"
