@@ -79,12 +79,14 @@ class Question:
 
 
 def record_machine_run(analysis: Analysis, units: list[IdeaUnit], vectors: np.ndarray, store: Store, name: str):
-    """The machine's themes of one unit per answer, recorded in the store as ``verbatims analyze`` records them."""
+    """The machine's themes of one unit per answer, ranked and netted, recorded in the store as ``verbatims
+    analyze`` records them."""
     result = analysis.find_themes(units, vectors)
     dataset = Dataset([Response(u.respondent_id, u.text) for u in units], "text", "id", [], [], "bench")
     analysed = Analysed(dataset, CleanResult(units, []), result)
+    themes = analysis.nets(analysis.rank(result, units, vectors, dataset), result, units, vectors)
     manifest = analysis.manifest(name, Path("elf_dev.csv"), analysed, None, {})
-    record_run(store, RunRecord(manifest, dataset, analysed.cleaned, result, analysis.embedder, Path(".")))
+    record_run(store, RunRecord(manifest, dataset, analysed.cleaned, result, analysis.embedder, Path("."), themes=themes))
     return len(result.themes)
 
 

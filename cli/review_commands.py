@@ -125,10 +125,10 @@ def queue(
 ) -> None:
     """Les idées à revoir en premier, avec la réponse entière, le thème de la machine et pourquoi, et l'avancement.
 
-    Avant 40 idées revues : une idée par thème à chaque tour, la plus proche du centre du thème, les thèmes qui ont
-    le plus d'idées à revoir d'abord. Ensuite : les idées dont un modèle entraîné sur les revues déjà faites est le
-    moins sûr ; après de nouvelles revues, la liste vient aussitôt du dernier modèle pendant qu'un processus en
-    arrière-plan ajuste le suivant (--wait l'attend)."""
+    Avant 40 idées revues : une idée par regroupement à chaque tour, ses thèmes chacun à son tour, la plus proche
+    du centre du thème, les regroupements qui ont le plus d'idées à revoir d'abord. Ensuite : les idées dont un
+    modèle entraîné sur les revues déjà faites est le moins sûr ; après de nouvelles revues, la liste vient aussitôt
+    du dernier modèle pendant qu'un processus en arrière-plan ajuste le suivant (--wait l'attend)."""
     from review.queue import queue_view, refit_detached
 
     store, run_id = _open_run(run)

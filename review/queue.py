@@ -1,17 +1,19 @@
 """The review queue: which units a reviewer should look at first so that a few minutes fix the most.
 
-Before enough reviews, the queue goes round the machine's themes: in each round, one open unit per theme, the
-one nearest the theme's centre (its most typical unit), the themes with the most open units first. A reviewer
-who asks for one item per theme thus settles every theme's core before its edges, and the theme model trained
-on those reviews sees each theme early. Once reviewers have settled enough units, a theme model learns from
-them (``review.queue_model``: fitted once per set of reviews and kept), and the queue leads with the units it
-is least sure of (1 - its highest probability).
+Before enough reviews, the queue goes round the machine's nets: in each round, one open unit per net, its codes
+taking turns, each code's unit the one nearest the code's centre (its most typical unit), the nets with the most
+open units first. A reviewer who asks for one item per theme thus settles every net's core before its edges, and
+the theme model trained on those reviews sees each net early. Once reviewers have settled enough units, a theme
+model learns from them (``review.queue_model``: fitted once per set of reviews and kept), and the queue leads with
+the units it is least sure of (1 - its highest probability).
 
 Measured on ../shared/data/elf_dev.csv (bench/review_loop.py, one item per machine theme per session; weighted-F1
 of the retrained theme model on the answers nobody reviewed after 50 / 100 reviewed answers, corrections in
-brackets; random picks: mean of 3 seeds): FI7 0.504 (193) / 0.524 (315), DC13 0.504 (159) / 0.564 (291), against
-random's FI7 0.486 (210) / 0.523 (391), DC13 0.481 (159) / 0.524 (306): ahead, if only by 0.001 on FI7 at 100,
-and in fewer corrections. The previous order (the units that say the most first, then doubt times log(1 + content
+brackets; random picks: mean of 3 seeds), with about sqrt(n) codes rolled into nets: going round the nets, FI7
+0.507 (196) / 0.539 (349), DC13 0.496 (164) / 0.534 (293); going round the codes as before, FI7 0.515 (200) /
+0.538 (333), DC13 0.478 (143) / 0.541 (254): behind random's DC13 0.481 at 50, where a round of one unit per code
+spread the first answers over codes of a few units each. Random: FI7 0.486 (210) / 0.523 (391), DC13 0.481 (159) /
+0.524 (306). The previous order (the units that say the most first, then doubt times log(1 + content
 words)) was behind random: FI7 0.451 (313) / 0.505 (511), DC13 0.474 (293) / 0.518 (503); its long answers cost
 more corrections each. Figures in bench/RESULTS.md (review loop); the queue's speed in queue_speed.
 
@@ -252,10 +254,12 @@ def _least_confident(run: QueueRun, reviews: _Reviews, model: QueueModel) -> _Or
 
 
 def _round_robin(run: QueueRun, reviews: _Reviews, centres: tuple[list[str], np.ndarray]) -> _Order:
-    """Before the queue learns: round r holds each theme's r-th open unit by nearness to the theme's centre.
-    Within a round the themes with the most open units come first (``worth``: the theme's share of them): a
-    page shorter than the number of themes then covers the themes that carry the most units, which weigh the
-    most in weighted-F1."""
+    """Before the queue learns: round r holds each net's r-th open unit, its codes taking turns (the largest
+    first), each code's units by nearness to the code's centre. Within a round the nets with the most open units
+    come first (``worth``: the net's share of them): a page shorter than the number of nets then covers those
+    that carry the most units, which weigh the most in weighted-F1. Nets rather than codes: with about sqrt(n)
+    codes a round of one unit per code spread the first 50 answers over codes of a few units each (DC13: 0.478
+    against random's 0.481 after 50 answers; bench/RESULTS.md)."""
     state, order = reviews.state, _Order([], [], [], [], [], [])
     members: dict[str, list[str]] = {}
     for unit_id in reviews.open:
@@ -263,21 +267,27 @@ def _round_robin(run: QueueRun, reviews: _Reviews, centres: tuple[list[str], np.
             members.setdefault(state.labels[unit_id][0], []).append(unit_id)
     centre_of = dict(zip(*centres, strict=True))
     total = sum(len(units) for units in members.values())
-    for theme, units in members.items():
-        nearness = run.vectors[[run.position[u] for u in units]] @ centre_of[theme]
-        share = round(len(units) / total, 4)
-        for rank, n in enumerate(np.argsort(-nearness, kind="stable")):
-            machine = run.machine[units[n]]
-            runner_up = state.resolve(machine.runner_up_id)
-            runner_up = runner_up if runner_up in state.themes and runner_up != theme else None
-            other = machine.runner_up_score
-            margin = machine.score - other if runner_up and other is not None else machine.score
-            order.unit_ids.append(units[n])
-            order.themes.append(theme)
-            order.runner_ups.append(runner_up)
-            order.certainty.append(round(margin, 4))
-            order.worth.append(share)
-            order.rounds.append(rank)
+    nets: dict[str, list[str]] = {}
+    for theme in sorted(members, key=lambda t: (-len(members[t]), t)):
+        known = state.themes.get(theme)
+        nets.setdefault(known.net_id if known and known.net_id else theme, []).append(theme)
+    for codes in nets.values():
+        share = round(sum(len(members[t]) for t in codes) / total, 4)
+        for turn, theme in enumerate(codes):
+            units = members[theme]
+            nearness = run.vectors[[run.position[u] for u in units]] @ centre_of[theme]
+            for rank, n in enumerate(np.argsort(-nearness, kind="stable")):
+                machine = run.machine[units[n]]
+                runner_up = state.resolve(machine.runner_up_id)
+                runner_up = runner_up if runner_up in state.themes and runner_up != theme else None
+                other = machine.runner_up_score
+                margin = machine.score - other if runner_up and other is not None else machine.score
+                order.unit_ids.append(units[n])
+                order.themes.append(theme)
+                order.runner_ups.append(runner_up)
+                order.certainty.append(round(margin, 4))
+                order.worth.append(share)
+                order.rounds.append(rank * len(codes) + turn)
     return order
 
 

@@ -279,6 +279,37 @@ def test_queue_goes_round_the_themes_nearest_their_centres_first(recorded_run, s
     assert items[0].unit_id not in {i.unit_id for i in again}  # reviewed units leave the queue
 
 
+def test_queue_goes_round_the_nets_first_their_codes_taking_turns(
+    store, sample_dataset, sample_clean, sample_clustered, sample_vectors, codebook, tmp_path
+):
+    from pipeline.manifest import InputInfo, Manifest, count
+    from pipeline.nets import add_nets
+    from pipeline.rank import rank_themes
+    from review.runs import RunRecord, record_run
+
+    units, assignments = sample_clean.units, sample_clustered.assignments
+    ranked = rank_themes(sample_clustered.themes, assignments, units, sample_vectors, sample_dataset.responses, [])
+    themes = add_nets(ranked, assignments, units, sample_vectors, codebook.nets)
+    info = InputInfo(file="sample.csv", sha256=sample_dataset.input_sha256, segment_columns=[])
+    counts = count(len(sample_dataset.responses), units, sample_clean.excluded, len(themes))
+    manifest = Manifest(run_id="run-nets", question=codebook.question, input=info, parameters={}, counts=counts)
+    record_run(
+        store,
+        RunRecord(manifest, sample_dataset, sample_clean, sample_clustered, "use-multilingual", tmp_path, themes=themes),
+    )
+    _, items = review_queue(store, "run-nets", limit=10_000)  # every open unit: worth is a share of them all
+    net_of = {t.theme_id: t.net_id for t in themes}
+    nets = list(dict.fromkeys(net_of[i.theme_id] for i in items))
+    assert len(nets) < len({i.theme_id for i in items})  # the leadership net holds several codes
+    assert {net_of[i.theme_id] for i in items[: len(nets)]} == set(nets)  # one unit per net a round
+    leadership = net_of["sponsorship"]
+    codes = {t for t, n in net_of.items() if n == leadership}
+    theirs = [i.theme_id for i in items if net_of[i.theme_id] == leadership]
+    assert len(codes) >= 2 and set(theirs[: len(codes)]) == codes  # its codes take turns, one each before any twice
+    share = sum(1 for i in items if net_of[i.theme_id] == leadership) / len(items)
+    assert next(i.worth for i in items if net_of[i.theme_id] == leadership) == pytest.approx(share, abs=1e-3)
+
+
 def test_queue_learns_from_reviews_once_enough_units_are_settled(recorded_run):
     store, run = recorded_run
     _, first = review_queue(store, run, limit=54)

@@ -49,12 +49,24 @@ SECRET = "Zorglub-7731"
 ANSWER = f"{SECRET} veut un meilleur portail client pour suivre ses commandes et ses factures"
 
 
+# Two other respondents on the same subject: the three make a small theme whose quotes hold every answer, so that
+# the report quotes the distinctive one whatever the number of themes (among the 14 answers of a larger theme it
+# was not quoted once themes grew finer).
+NEIGHBOURS = {
+    "RZ97": "Un portail client en ligne pour suivre les commandes et les factures",
+    "RZ98": "Il faudrait un meilleur portail client pour suivre ses factures et ses commandes",
+}
+
+
 def _wave(rows: int, with_secret: bool) -> str:
-    """The sample's first answers, and the distinctive respondent's answer when asked, as CSV text."""
+    """The sample's first answers, and the distinctive respondent's answer with its neighbours' when asked, as
+    CSV text."""
     frame = pd.read_csv(SAMPLE, sep=";").head(rows)
     if with_secret:
-        extra = {"id_repondant": "RZ99", "maturite": "en progrès", "secteur": "Banque", "reponse": ANSWER}
-        frame = pd.concat([frame, pd.DataFrame([extra])], ignore_index=True)
+        answers = {**NEIGHBOURS, "RZ99": ANSWER}
+        segments = {"maturite": "en progrès", "secteur": "Banque"}
+        extra = [{"id_repondant": r, **segments, "reponse": a} for r, a in answers.items()]
+        frame = pd.concat([frame, pd.DataFrame(extra)], ignore_index=True)
     return frame.to_csv(sep=";", index=False)
 
 
