@@ -235,20 +235,24 @@ def store(request, tmp_path):
     store.engine.dispose()
 
 
-@pytest.fixture
-def recorded_run(store, sample_dataset, sample_clean, sample_clustered, codebook, tmp_path):
-    """The sample analysed and recorded: (store, run id)."""
+def record_sample(store, run_id, dataset, cleaned, clustered, question, out_dir, themes=()) -> None:
+    """Record the sample's analysis as ``run_id``; ``themes``: ranked and netted, as ``analyze`` records them (else
+    the clustered themes, without nets)."""
     from pipeline.manifest import InputInfo, Manifest, count
     from review.runs import RunRecord, record_run
 
     manifest = Manifest(
-        run_id="run-sample",
-        question=codebook.question,
-        input=InputInfo(
-            file="sample.csv", sha256=sample_dataset.input_sha256, segment_columns=sample_dataset.segment_columns
-        ),
+        run_id=run_id,
+        question=question,
+        input=InputInfo(file="sample.csv", sha256=dataset.input_sha256, segment_columns=dataset.segment_columns),
         parameters={},
-        counts=count(len(sample_dataset.responses), sample_clean.units, sample_clean.excluded, len(sample_clustered.themes)),
+        counts=count(len(dataset.responses), cleaned.units, cleaned.excluded, len(clustered.themes)),
     )
-    record_run(store, RunRecord(manifest, sample_dataset, sample_clean, sample_clustered, "use-multilingual", tmp_path))
+    record_run(store, RunRecord(manifest, dataset, cleaned, clustered, "use-multilingual", out_dir, themes=list(themes)))
+
+
+@pytest.fixture
+def recorded_run(store, sample_dataset, sample_clean, sample_clustered, codebook, tmp_path):
+    """The sample analysed and recorded: (store, run id)."""
+    record_sample(store, "run-sample", sample_dataset, sample_clean, sample_clustered, codebook.question, tmp_path)
     return store, "run-sample"

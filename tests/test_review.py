@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import record_sample
 
 from pipeline.nets import summarise_nets
 from review.actions import ACTIONS, Payload
@@ -282,21 +283,13 @@ def test_queue_goes_round_the_themes_nearest_their_centres_first(recorded_run, s
 def test_queue_goes_round_the_nets_first_their_codes_taking_turns(
     store, sample_dataset, sample_clean, sample_clustered, sample_vectors, codebook, tmp_path
 ):
-    from pipeline.manifest import InputInfo, Manifest, count
     from pipeline.nets import add_nets
     from pipeline.rank import rank_themes
-    from review.runs import RunRecord, record_run
 
     units, assignments = sample_clean.units, sample_clustered.assignments
     ranked = rank_themes(sample_clustered.themes, assignments, units, sample_vectors, sample_dataset.responses, [])
     themes = add_nets(ranked, assignments, units, sample_vectors, codebook.nets)
-    info = InputInfo(file="sample.csv", sha256=sample_dataset.input_sha256, segment_columns=[])
-    counts = count(len(sample_dataset.responses), units, sample_clean.excluded, len(themes))
-    manifest = Manifest(run_id="run-nets", question=codebook.question, input=info, parameters={}, counts=counts)
-    record_run(
-        store,
-        RunRecord(manifest, sample_dataset, sample_clean, sample_clustered, "use-multilingual", tmp_path, themes=themes),
-    )
+    record_sample(store, "run-nets", sample_dataset, sample_clean, sample_clustered, codebook.question, tmp_path, themes)
     _, items = review_queue(store, "run-nets", limit=10_000)  # every open unit: worth is a share of them all
     net_of = {t.theme_id: t.net_id for t in themes}
     nets = list(dict.fromkeys(net_of[i.theme_id] for i in items))
