@@ -26,7 +26,9 @@ from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, IdeaUnit, Theme
 # 0.389/0.70, 0.407/0.52; at 0.85: 0.504/0.48, 0.390/0.73, 0.407/0.52. The figures barely move; the nets do: FI8's
 # largest held 13 codes and 78% of the answers, fraud and tax rates together, and now fraud, evasion and
 # loopholes are one net and income tax another. Rho over 15 to 21 human themes swings by 0.3 for one net more or
-# less, and between seeds by as much (FI8: 0.36 to 0.68).
+# less, and between seeds by as much (FI8: 0.36 to 0.68). Again with about sqrt(n) codes (pipeline.themes
+# CODES_PER_ROOT): at 0.75: 0.526/0.58, 0.394/0.70, 0.419/0.65; at 0.80: 0.525/0.58, 0.397/0.73, 0.419/0.65; at
+# 0.85: 0.516/0.50, 0.399/0.72, 0.420/0.67: 0.80 stays.
 NET_DISTANCE = 0.80
 # The run parameter holding the cut. Runs recorded before 2026-11-30 kept "net_distance", a cut from the origin
 # (0.30): read as a cut from the mean it would leave every code alone, so they are netted at today's default.
