@@ -154,8 +154,11 @@ def _add_rows(session, run_id: str, record: RunRecord) -> None:
 
 
 def _bulk(session, table, rows: list[dict], batch: int = 5000) -> None:
+    """Core inserts, one executemany per batch. The ORM's bulk insert groups only consecutive rows whose values
+    are all set or all None alike, so a run's assignments (runner-up or none) went out about one INSERT per row:
+    20,000 assignment rows took 0.49 s that way against 0.07 s (SQLite in memory, one-off script)."""
     for start in range(0, len(rows), batch):
-        session.execute(insert(table), rows[start : start + batch])
+        session.execute(insert(table.__table__), rows[start : start + batch])
 
 
 @dataclass
