@@ -19,10 +19,14 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.records import OTHER_ID, Assignment, ClusterResult, IdeaUnit
+
+if TYPE_CHECKING:
+    from pipeline.naming import LemmaIndex
 
 # Content lemmas a label needs for the rule: a one-word label ("Transparence") would hand its code to every unit
 # that uses the word in passing.
@@ -38,6 +42,14 @@ SCORE_STEP = 0.0001  # scores are rounded to 4 decimals
 MARKER_SHARE = 0.3
 MARKER_MIN_UNITS = 8
 MARKER_MAX_SHARE = 0.05
+# A label rule is dropped when more than this share of the units hold its words: such a label is the question's
+# own subject with one common word, and its rule would code a fifth of the respondents (2.9 units each on FI8).
+# FI8's "Impôt sur le revenu" and "Payer l'impôt" held 9.4% and 9.6% of the units, 23% of the respondents each,
+# and were the best match of small human themes ("Taux IR égal pour tous", 10.5%; "IR proportionnel", 5.4%). Mean
+# over seeds 0 to 5 of every k-means (one-off script, bench/RESULTS.md), rank rho on FI8 0.58 -> 0.66 at 0.06 and at
+# 0.08, recovery F1 0.525 both; FI7 and DC13 unchanged (no rule of theirs holds 5%). At 0.05 "Moins de niches
+# fiscales" (5.4%, the best match of "Revoir niches") went too: rho 0.57, F1 0.517.
+RULE_MAX_SHARE = 0.07
 # The run parameters holding each code's label lemmas and marker words: the warm path applies the rules to its new
 # units with them.
 LABEL_LEMMAS = "label_lemmas"
@@ -113,9 +125,9 @@ class LabelCoder:
     """fit: a clustering's codes' label lemmas, marker words and centres; ``code``: the result with the rules'
     assignments.
 
-    ``min_lemmas``: see MIN_LABEL_LEMMAS; ``marker_share``, ``marker_min_units``, ``marker_max_share``: see
-    MARKER_SHARE and the two below it; a ``marker_share`` of None gives no code markers. Codebook themes are codes
-    like the others: their label is the codebook's."""
+    ``min_lemmas``: see MIN_LABEL_LEMMAS; ``rule_max_share``: see RULE_MAX_SHARE; ``marker_share``,
+    ``marker_min_units``, ``marker_max_share``: see MARKER_SHARE and the two below it; a ``marker_share`` of None
+    gives no code markers. Codebook themes are codes like the others: their label is the codebook's."""
 
     def __init__(
         self,
@@ -123,44 +135,53 @@ class LabelCoder:
         marker_share: float | None = MARKER_SHARE,
         marker_min_units: int = MARKER_MIN_UNITS,
         marker_max_share: float = MARKER_MAX_SHARE,
+        rule_max_share: float = RULE_MAX_SHARE,
     ) -> None:
         self.min_lemmas = min_lemmas
         self.marker_share = marker_share
         self.marker_min_units = marker_min_units
         self.marker_max_share = marker_max_share
+        self.rule_max_share = rule_max_share
 
     def __repr__(self) -> str:
         return (
             f"LabelCoder(min_lemmas={self.min_lemmas}, marker_share={self.marker_share}, "
-            f"marker_min_units={self.marker_min_units}, marker_max_share={self.marker_max_share})"
+            f"marker_min_units={self.marker_min_units}, marker_max_share={self.marker_max_share}, "
+            f"rule_max_share={self.rule_max_share})"
         )
 
     def fit(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> LabelCoder:
         from pipeline.clean import lemmatize
+        from pipeline.naming import LemmaIndex  # here: its French word list (40 ms) would delay the warm path's start
         from pipeline.nets import theme_centres
 
+        index = LemmaIndex([u.lemmas for u in units])
         codes = [t for t in result.themes if t.theme_id != OTHER_ID]
         words = [frozenset(w.split()) for w in lemmatize([t.label for t in codes])]
-        lemmas = {t.theme_id: w for t, w in zip(codes, words, strict=True) if len(w) >= self.min_lemmas}
-        markers = self._markers(result, units)
+        most = self.rule_max_share * len(units)
+        lemmas = {
+            t.theme_id: w
+            for t, w in zip(codes, words, strict=True)
+            if len(w) >= self.min_lemmas and len(index.holding(w)) <= most
+        }
+        markers = self._markers(result, units, index)
         ruled = sorted(set(lemmas) | set(markers))
         centres = theme_centres(ruled, result.assignments, units, vectors)
         self.rule_ = LabelRule(lemmas, dict(zip(ruled, centres, strict=True)), markers)
         return self
 
-    def _markers(self, result: ClusterResult, units: list[IdeaUnit]) -> dict[str, frozenset[str]]:
+    def _markers(self, result: ClusterResult, units: list[IdeaUnit], index: LemmaIndex) -> dict[str, frozenset[str]]:
         """Code -> the words whose users the code holds, as their nearest, more than any other code does, and
-        MARKER_SHARE of them at least."""
+        MARKER_SHARE of them at least (``index``: the units' ``LemmaIndex``)."""
         if self.marker_share is None:
             return {}
-        from pipeline.naming import LemmaIndex
         from pipeline.nets import nearest_assignments
 
         own = {a.unit_id: a.theme_id for a in nearest_assignments(result.assignments)}
         codes = [own.get(u.unit_id, OTHER_ID) for u in units]
         most = self.marker_max_share * len(units)
         markers: dict[str, set[str]] = defaultdict(set)
-        for word, rows in LemmaIndex([u.lemmas for u in units]).postings.items():
+        for word, rows in index.postings.items():
             if not self.marker_min_units <= len(rows) <= most:
                 continue
             code, held = Counter(codes[i] for i in rows.tolist()).most_common(1)[0]

@@ -75,6 +75,21 @@ def test_codes_are_fitted_on_labels_of_two_content_words_or_more(sample_clean, s
     assert set(rule.centres) == {"t-a"}
 
 
+def test_a_label_whose_words_too_many_units_hold_gives_no_rule():
+    # 100 units: more than 7 holding a label's words make it the question's own subject, not a code's rule
+    texts = ["impôt revenu"] * 8 + ["bilan annuel"] * 7 + ["autre"] * 85
+    units = [_unit(n, text) for n, text in enumerate(texts)]
+    themes = [Theme("t-ir", "Impôt sur le revenu", []), Theme("t-bilan", "Bilan annuel", [])]
+    codes = ["t-ir"] * 8 + ["t-bilan"] * 7 + ["t-ir"] * 85
+    result = ClusterResult(themes, [Assignment(u.unit_id, c, 0.5) for u, c in zip(units, codes, strict=True)], {})
+    vectors = np.ones((len(units), 2), dtype=np.float32)
+    assert LabelCoder(marker_share=None).fit(result, units, vectors).rule_.lemmas == {
+        "t-bilan": frozenset({"bilan", "annuel"})
+    }
+    wider = LabelCoder(marker_share=None, rule_max_share=0.08).fit(result, units, vectors).rule_.lemmas
+    assert wider["t-ir"] == frozenset({"impôt", "revenu"})
+
+
 def test_a_code_s_markers_are_the_words_whose_users_it_holds_more_than_any_other_code():
     # 200 units: 5% of them is 10 users at most; 8 at least
     texts = (
