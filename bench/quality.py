@@ -118,7 +118,7 @@ def score(frame: pd.DataFrame, predicted: dict[str, list[str]]) -> dict[str, flo
     votes: dict[str, Counter] = defaultdict(Counter)
     for rid, themes in predicted.items():
         for theme in set(themes):
-            votes[theme].update(gold[rid])
+            votes[theme].update(sorted(gold[rid]))  # sorted: a tie goes the same way in every process
     mapped = {theme: counts.most_common(1)[0][0] for theme, counts in votes.items()}
     tp, fp, fn = Counter(), Counter(), Counter()
     for rid in frame.id:
