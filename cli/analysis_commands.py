@@ -186,7 +186,9 @@ class _Needs:
 
             warm_up(embedder)
         if self.themes:
-            import bertopic  # noqa: F401
+            from pipeline import learn
+
+            learn.load("bertopic")  # under the lock the flow's own imports of scikit-learn take
 
 
 def _run_analysis(
@@ -204,8 +206,6 @@ def _run_analysis(
     recluster: bool,
 ) -> AnalysisSummary:
     """The analysis flow on the shared Prefect server, with the models it will need loading meanwhile."""
-    # Imported before the models' thread imports BERTopic: two threads importing scikit-learn at once can
-    # see it half-initialised ("cannot import name 'clone' from partially initialized module").
     from flows.analyze import analyze_verbatims
     from flows.runtime import task_runner
     from review.store import parameter_url

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.cluster import KMeans
 
+from pipeline import learn
 from pipeline.registry import Registry
 
 
@@ -40,7 +39,7 @@ def make_clusterer(clusterer: str | ClusteringBackend) -> ClusteringBackend:
 
 
 @register_clusterer("kmeans")
-class KMeansClusterer(BaseEstimator):
+class KMeansClusterer(learn.Estimator):
     """scikit-learn's KMeans; with codebook themes, a single run started from them (``seeded_centres``)."""
 
     def __init__(self, n_init: int = 4, single_run_from: int = 5000) -> None:
@@ -53,10 +52,10 @@ class KMeansClusterer(BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         if seed_centres is not None:
             init = seeded_centres(features, seed_centres, k, np.random.default_rng(random_state))
-            kmeans = KMeans(k, init=init, n_init=1, random_state=random_state).fit(features)
+            kmeans = learn.KMeans(k, init=init, n_init=1, random_state=random_state).fit(features)
         else:
             n_init = self.n_init if len(features) < self.single_run_from else 1
-            kmeans = KMeans(k, n_init=n_init, random_state=random_state).fit(features)
+            kmeans = learn.KMeans(k, n_init=n_init, random_state=random_state).fit(features)
         return kmeans.cluster_centers_, kmeans.labels_
 
 

@@ -15,11 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy import sparse
-from sklearn.cluster import KMeans
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
+from pipeline import learn
 from pipeline.labels import same_code_key
 from pipeline.naming import PhraseLabeller
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, ClusterResult, IdeaUnit, Theme
@@ -58,13 +55,13 @@ SPLIT_PARTS = 4
 MIN_PART_SHARE = 0.2
 
 
-def mean_pair_cosine(rows: np.ndarray | sparse.csr_matrix) -> float:
+def mean_pair_cosine(rows: np.ndarray | learn.sparse.csr_matrix) -> float:
     """Mean cosine over the distinct pairs of unit-norm (or empty) rows, in O(n): |sum|^2 less the self pairs."""
     n = rows.shape[0]
     if n < 2:
         return 1.0
     total = np.asarray(rows.sum(axis=0)).ravel()
-    self_pairs = float(rows.multiply(rows).sum()) if sparse.issparse(rows) else float(np.einsum("ij,ij->", rows, rows))
+    self_pairs = float(rows.multiply(rows).sum()) if learn.sparse.issparse(rows) else float(np.einsum("ij,ij->", rows, rows))
     return (float(total @ total) - self_pairs) / (n * (n - 1))
 
 
@@ -72,10 +69,10 @@ class CoherenceSpace:
     """Units as unit-norm sentence embeddings and as lemma TF-IDF rows without the question's own words."""
 
     def fit(self, vectors: np.ndarray, lemmas: list[str], stop_words: set[str]) -> CoherenceSpace:
-        self.dense_ = normalize(np.asarray(vectors, dtype=np.float32))
+        self.dense_ = learn.normalize(np.asarray(vectors, dtype=np.float32))
         kept = [" ".join(w for w in text.split() if w not in stop_words) for text in lemmas]
         try:
-            vectorizer = TfidfVectorizer(min_df=2 if len(kept) >= 50 else 1, sublinear_tf=True)
+            vectorizer = learn.TfidfVectorizer(min_df=2 if len(kept) >= 50 else 1, sublinear_tf=True)
             self.sparse_ = vectorizer.fit_transform(kept).tocsr()
         except ValueError:  # no content word shared at all: embeddings alone
             self.sparse_ = None
@@ -101,7 +98,7 @@ class CoherenceSpace:
 
     def centre(self, rows: np.ndarray) -> np.ndarray:
         """Unit-norm mean embedding of ``rows``."""
-        return normalize(self.dense_[rows].mean(axis=0, keepdims=True))[0]
+        return learn.normalize(self.dense_[rows].mean(axis=0, keepdims=True))[0]
 
     def centre_similarity(self, groups: list[np.ndarray]) -> np.ndarray:
         """Cosine between the groups' centres, averaged over the two spaces: two codes that say the same thing are
@@ -111,7 +108,7 @@ class CoherenceSpace:
 
     @staticmethod
     def _centres(x, groups: list[np.ndarray]) -> np.ndarray:
-        return normalize(np.vstack([np.asarray(x[rows].mean(axis=0)) for rows in groups]))
+        return learn.normalize(np.vstack([np.asarray(x[rows].mean(axis=0)) for rows in groups]))
 
 
 class ThemeRefiner:
@@ -233,7 +230,7 @@ class ThemeRefiner:
         for k in range(2, self.split_parts + 1):
             if len(rows) < k * min_size:
                 break
-            model = KMeans(k, n_init=4, random_state=self.random_state).fit(self.space_.dense_[rows])
+            model = learn.KMeans(k, n_init=4, random_state=self.random_state).fit(self.space_.dense_[rows])
             parts = [rows[model.labels_ == side] for side in range(k)]
             kept = [p for p in parts if len(p) >= min_size and self._coherent(p)]
             if sum(map(len, kept)) > sum(map(len, best)):

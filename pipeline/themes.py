@@ -16,12 +16,8 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn.base import BaseEstimator
-from sklearn.decomposition import TruncatedSVD
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
+from pipeline import learn
 from pipeline.clusterers import DEFAULT_CLUSTERER, ClusteringBackend, make_clusterer
 from pipeline.codebook import Codebook, Seeds
 from pipeline.labels import readable_keyword, written_words
@@ -109,30 +105,30 @@ class ThemeFeatures:
 
     def fit(self, lemmas: list[str]) -> ThemeFeatures:
         n = len(lemmas)
-        self.tfidf_ = TfidfVectorizer(min_df=2 if n >= 50 else 1, ngram_range=(1, 2), sublinear_tf=True)
+        self.tfidf_ = learn.TfidfVectorizer(min_df=2 if n >= 50 else 1, ngram_range=(1, 2), sublinear_tf=True)
         try:
             counts = self.tfidf_.fit_transform(lemmas)
         except ValueError:  # no shared vocabulary at all: sentence embeddings alone
             self.tfidf_ = None
             return self
         dims = min(SVD_DIMENSIONS, counts.shape[1] - 1, n - 1)
-        self.svd_ = TruncatedSVD(dims, random_state=0).fit(counts) if dims >= 2 else None
+        self.svd_ = learn.TruncatedSVD(dims, random_state=0).fit(counts) if dims >= 2 else None
         return self
 
     def transform(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
         """float32 filled in place: half the memory KMeans streams through, and no float64 copy of the
         whole matrix (at 200,000 units each copy is 1 GB); cosines need no more precision."""
-        semantic = normalize(np.asarray(embeddings, dtype=np.float32))
+        semantic = learn.normalize(np.asarray(embeddings, dtype=np.float32))
         if self.tfidf_ is None or self.svd_ is None:
             return semantic
         features = np.empty((len(lemmas), semantic.shape[1] + self.svd_.n_components), dtype=np.float32)
         features[:, : semantic.shape[1]] = semantic
         del semantic
-        features[:, -self.svd_.n_components :] = normalize(self.svd_.transform(self.tfidf_.transform(lemmas)))
-        return normalize(features, copy=False)
+        features[:, -self.svd_.n_components :] = learn.normalize(self.svd_.transform(self.tfidf_.transform(lemmas)))
+        return learn.normalize(features, copy=False)
 
 
-class ThemeModel(BaseEstimator):
+class ThemeModel(learn.Estimator):
     """fit: learn themes from units; transform: place new units in them (next wave, review).
 
     ``clusterer`` is a registered backend name (``CLUSTERERS``) or an object with the ``ClusteringBackend``
@@ -160,7 +156,7 @@ class ThemeModel(BaseEstimator):
         seed_x = self.features_.transform(seeds.embeddings, seeds.lemmas) if seeds else None
         self.clusterer_ = make_clusterer(self.clusterer)
         centres, labels = self.clusterer_.fit(x, k, seed_x, self.random_state)
-        centres, labels = normalize(centres), np.array(labels)  # a copy: the backend may keep its own
+        centres, labels = learn.normalize(centres), np.array(labels)  # a copy: the backend may keep its own
         centres, labels = self._drop_small(x, centres, labels, min_theme_size(n))
         self.centres_ = centres
         scores = np.einsum("ij,ij->i", x, centres[labels])
@@ -185,7 +181,7 @@ class ThemeModel(BaseEstimator):
         theme it is clearly nearest to, since k-means often splits a large expected theme in two.
         """
         similarity = seed_x @ centres.T
-        rows, cols = linear_sum_assignment(-similarity)
+        rows, cols = learn.linear_sum_assignment(-similarity)
         match = {int(c): int(r) for r, c in zip(rows, cols, strict=True) if similarity[r, c] >= MIN_CODEBOOK_SIMILARITY}
         if len(seed_x) < 2:
             return match
@@ -223,12 +219,13 @@ def keywords_by_cluster(
 ) -> dict[int, list[str]]:
     """BERTopic's class-based TF-IDF on the lemmas of the clusters we give it (outliers are -1), keeping the
     ``top_n`` best keywords a reader recognises (``pipeline.labels.readable_keyword``)."""
+    learn.load("bertopic")  # its import brings scikit-learn's
     from bertopic import BERTopic
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
     from bertopic.vectorizers import ClassTfidfTransformer
 
-    vectorizer = CountVectorizer(stop_words=sorted(stop_words), ngram_range=(1, 2), token_pattern=r"(?u)\b\w[\w'-]+\b")
+    vectorizer = learn.CountVectorizer(stop_words=sorted(stop_words), ngram_range=(1, 2), token_pattern=r"(?u)\b\w[\w'-]+\b")
     model = BERTopic(
         umap_model=BaseDimensionalityReduction(),
         hdbscan_model=BaseCluster(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Hashable, Sequence
 
-from sklearn.metrics import cohen_kappa_score
+from pipeline import learn
 
 Value = Hashable
 
@@ -46,7 +46,7 @@ def cohen_kappa(first: Sequence[Value], second: Sequence[Value]) -> float | None
         raise ValueError("kappa compares two coders on the same units: the sequences differ in length")
     if len({*first, *second}) < 2:
         return None
-    return float(cohen_kappa_score(list(first), list(second)))
+    return float(learn.cohen_kappa_score(list(first), list(second)))
 
 
 def observed_agreement(first: Sequence[Value], second: Sequence[Value]) -> float | None:

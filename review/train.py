@@ -23,12 +23,8 @@ import hashlib
 import json
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
-from sklearn.model_selection import KFold
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.preprocessing import MultiLabelBinarizer, normalize
 
+from pipeline import learn
 from pipeline.errors import InputError
 from pipeline.messages import say
 from pipeline.themes import ThemeFeatures
@@ -77,13 +73,13 @@ class ThemeClassifier:
         label_sets: list[list[str]],
         corpus_lemmas: list[str] | None = None,
     ) -> ThemeClassifier:
-        self.binarizer_ = MultiLabelBinarizer().fit(label_sets)
+        self.binarizer_ = learn.MultiLabelBinarizer().fit(label_sets)
         if len(self.binarizer_.classes_) < 2:
             raise InputError(say("train.two_themes"))
         self.features_ = ThemeFeatures().fit(corpus_lemmas or lemmas)
         y = self.binarizer_.transform(label_sets)
-        logistic = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, random_state=self.random_state)
-        self.model_ = OneVsRestClassifier(logistic).fit(self._features(embeddings, lemmas), y)
+        logistic = learn.LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, random_state=self.random_state)
+        self.model_ = learn.OneVsRestClassifier(logistic).fit(self._features(embeddings, lemmas), y)
         return self
 
     def _features(self, embeddings: np.ndarray, lemmas: list[str]) -> np.ndarray:
@@ -91,7 +87,7 @@ class ThemeClassifier:
         if self.tfidf_weight == 1.0 or x.shape[1] == embeddings.shape[1]:  # as clustering has them, or no TF-IDF
             return x
         x[:, embeddings.shape[1] :] *= self.tfidf_weight
-        return normalize(x, copy=False)
+        return learn.normalize(x, copy=False)
 
     @property
     def classes_(self) -> list[str]:
@@ -117,10 +113,10 @@ def label_sets_from(
 
 def macro_f1(gold: list[list[str]], predicted: list[list[str]]) -> float:
     """Macro-F1 over the themes reviewers used; a theme the model does not know scores 0."""
-    binarizer = MultiLabelBinarizer().fit(gold)
+    binarizer = learn.MultiLabelBinarizer().fit(gold)
     known = set(binarizer.classes_)
     return float(
-        f1_score(
+        learn.f1_score(
             binarizer.transform(gold),
             binarizer.transform([[t for t in p if t in known] for p in predicted]),
             average="macro",
@@ -145,7 +141,7 @@ def cross_validated_predictions(
     if n < 4:
         raise InputError(say("train.cv_items", n=n))
     predicted: list[list[str]] = [[] for _ in range(n)]
-    for train, test in KFold(min(folds, n), shuffle=True, random_state=0).split(np.arange(n)):
+    for train, test in learn.KFold(min(folds, n), shuffle=True, random_state=0).split(np.arange(n)):
         x, words, labels = embeddings[train], [lemmas[i] for i in train], [label_sets[i] for i in train]
         if extra is not None:
             x, words, labels = np.vstack([x, extra[0]]), words + extra[1], labels + extra[2]

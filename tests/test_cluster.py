@@ -122,6 +122,20 @@ def test_kmeans_by_name_or_as_an_object_is_the_default(sample_clean, sample_vect
     assert find_themes(units, vectors, clusterer=KMeansClusterer()).assignments == find_themes(units, vectors).assignments
 
 
+def test_estimators_keep_scikit_learns_conventions_without_it():
+    """Hyperparameters read and written by name; the repr, which the flows key cached results on, shows those
+    that differ from their defaults, as scikit-learn's does."""
+    from pipeline.clusterers import KMeansClusterer
+    from pipeline.nets import NetGrouping
+
+    model = ThemeModel(n_themes=5).set_params(random_state=3)
+    assert model.get_params() == {"n_themes": 5, "random_state": 3, "clusterer": "kmeans"}
+    assert repr(model) == "ThemeModel(n_themes=5, random_state=3)"
+    assert repr(KMeansClusterer()) == "KMeansClusterer()" and repr(NetGrouping(0.7)) == "NetGrouping(distance_threshold=0.7)"
+    with pytest.raises(ValueError, match="n_topics"):
+        ThemeModel().set_params(n_topics=5)
+
+
 def test_an_unknown_clusterer_name_lists_the_known_ones(sample_clean, sample_vectors):
     from pipeline.errors import InputError
 

@@ -1,0 +1,81 @@
+"""scikit-learn, SciPy and BERTopic, imported when a stage first computes with them, not with the library.
+
+A run whose stages are all cached computes nothing with them, and importing scikit-learn alone took 0.8 s of the
+sample's 4.6 s second run (issue 19; `-X importtime`, 2026-11-30). ``learn.KMeans`` and the other names of
+``_WHERE`` import their module at first use, and ``load`` any other; both under one lock, because two threads
+importing scikit-learn at once can see it half-initialised ("cannot import name 'clone' from partially
+initialized module"), as a flow's task and the command's model-loading thread, or two web requests, would.
+
+``Estimator`` keeps scikit-learn's conventions for our own estimators without importing it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import threading
+from types import ModuleType
+from typing import Any, Self
+
+# name -> the module it is read from; None: the name is that module itself
+_WHERE: dict[str, tuple[str, str | None]] = {
+    "KMeans": ("sklearn.cluster", "KMeans"),
+    "TruncatedSVD": ("sklearn.decomposition", "TruncatedSVD"),
+    "CountVectorizer": ("sklearn.feature_extraction.text", "CountVectorizer"),
+    "TfidfVectorizer": ("sklearn.feature_extraction.text", "TfidfVectorizer"),
+    "LogisticRegression": ("sklearn.linear_model", "LogisticRegression"),
+    "f1_score": ("sklearn.metrics", "f1_score"),
+    "cohen_kappa_score": ("sklearn.metrics", "cohen_kappa_score"),
+    "KFold": ("sklearn.model_selection", "KFold"),
+    "OneVsRestClassifier": ("sklearn.multiclass", "OneVsRestClassifier"),
+    "MultiLabelBinarizer": ("sklearn.preprocessing", "MultiLabelBinarizer"),
+    "normalize": ("sklearn.preprocessing", "normalize"),
+    "linear_sum_assignment": ("scipy.optimize", "linear_sum_assignment"),
+    "sparse": ("scipy.sparse", None),
+}
+_LOCK = threading.RLock()  # re-entrant: a module imported under it may import another through ``load``
+
+
+def load(module: str) -> ModuleType:
+    """``module``, imported under the lock every import of these libraries here takes."""
+    with _LOCK:
+        return importlib.import_module(module)
+
+
+def __getattr__(name: str) -> Any:
+    """A name of ``_WHERE``, imported at its first use and kept (PEP 562)."""
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _WHERE[name]
+    value = load(module) if attribute is None else getattr(load(module), attribute)
+    globals()[name] = value
+    return value
+
+
+class Estimator:
+    """scikit-learn's estimator conventions, without its import: hyperparameters are ``__init__``'s arguments,
+    kept under their own names; ``get_params`` and ``set_params`` read and write them; the repr shows those that
+    differ from their defaults, as scikit-learn's does (the flows key cached results on reprs)."""
+
+    @classmethod
+    def _parameter_names(cls) -> list[str]:
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyperparameter -> value (``deep`` is accepted for scikit-learn's signature: none holds an estimator)."""
+        return {name: getattr(self, name) for name in self._parameter_names()}
+
+    def set_params(self, **params: Any) -> Self:
+        unknown = sorted(set(params) - set(self._parameter_names()))
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no hyperparameter {', '.join(unknown)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        defaults = inspect.signature(type(self).__init__).parameters
+        changed = [
+            f"{name}={value!r}" for name, value in self.get_params().items() if repr(value) != repr(defaults[name].default)
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
