@@ -2,17 +2,38 @@
 
 import pytest
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from pipeline.errors import InputError, UnavailableError
-from review.store import AssignmentRow, Base, RespondentRow, Store, UnitRow, database_url, text_key
+from review.store import (
+    MIGRATIONS,
+    SCHEMA_HEAD,
+    AssignmentRow,
+    Base,
+    RespondentRow,
+    Store,
+    UnitRow,
+    database_url,
+    text_key,
+)
 
 
 def test_migrations_build_exactly_the_models_schema(store):
     with store.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_the_head_a_store_is_checked_against_is_the_migrations_head(store):
+    """A store at ``SCHEMA_HEAD`` is opened without Alembic: a migration added without moving it would never run."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    with store.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == SCHEMA_HEAD
 
 
 def test_opening_twice_keeps_the_data(store, recorded_run):
