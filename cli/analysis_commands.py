@@ -188,7 +188,8 @@ class _Needs:
         if self.themes:
             from pipeline import learn
 
-            learn.load("bertopic")  # under the lock the flow's own imports of scikit-learn take
+            learn.preload()  # what the flow's stages import, under their lock; BERTopic's own import then outside it
+            import bertopic  # noqa: F401
 
 
 def _run_analysis(

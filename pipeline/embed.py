@@ -18,7 +18,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from pipeline import settings
+from pipeline import learn, settings
 from pipeline.cache import BlobCache, cache_dir, content_key
 from pipeline.errors import InputError
 from pipeline.messages import say
@@ -94,7 +94,8 @@ def _minilm_path() -> str:
 
 
 def _sentence_transformer(name_or_path: str) -> Embedder:
-    from sentence_transformers import SentenceTransformer
+    with learn.importing():  # sentence-transformers imports scikit-learn and SciPy
+        from sentence_transformers import SentenceTransformer
 
     try:
         model = SentenceTransformer(name_or_path, device="cpu")

@@ -4,7 +4,9 @@ A run whose stages are all cached computes nothing with them, and importing scik
 sample's 4.6 s second run (issue 19; `-X importtime`, 2026-11-30). ``learn.KMeans`` and the other names of
 ``_WHERE`` import their module at first use, and ``load`` any other; both under one lock, because two threads
 importing scikit-learn at once can see it half-initialised ("cannot import name 'clone' from partially
-initialized module"), as a flow's task and the command's model-loading thread, or two web requests, would.
+initialized module"), as a flow's task and the command's model-loading thread, or two web requests, would. Code
+that imports them by itself (unpickling a fitted model, loading a sentence-transformers model) runs in
+``importing()``, under the same lock.
 
 ``Estimator`` keeps scikit-learn's conventions for our own estimators without importing it.
 """
@@ -14,6 +16,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, Self
 
@@ -36,10 +40,26 @@ _WHERE: dict[str, tuple[str, str | None]] = {
 _LOCK = threading.RLock()  # re-entrant: a module imported under it may import another through ``load``
 
 
-def load(module: str) -> ModuleType:
-    """``module``, imported under the lock every import of these libraries here takes."""
+@contextmanager
+def importing() -> Iterator[None]:
+    """The lock every import of these libraries here takes, for code that imports them by itself."""
     with _LOCK:
+        yield
+
+
+def load(module: str) -> ModuleType:
+    """``module``, imported under that lock."""
+    with importing():
         return importlib.import_module(module)
+
+
+def preload() -> None:
+    """Every module of ``_WHERE``, under the lock. A thread may then import a library that brings scikit-learn
+    (BERTopic, 5 s) without holding the lock the whole time: the modules the stages reach through here are loaded,
+    and a stage that needs one does not wait for that import to end."""
+    with importing():
+        for module, _ in _WHERE.values():
+            importlib.import_module(module)
 
 
 def __getattr__(name: str) -> Any:
@@ -62,7 +82,8 @@ class Estimator:
         return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyperparameter -> value (``deep`` is accepted for scikit-learn's signature: none holds an estimator)."""
+        """Hyperparameter -> value (``deep`` is accepted for scikit-learn's signature; the hyperparameters of an
+        estimator held as one, as ``ThemeModel.clusterer`` may be, are not listed)."""
         return {name: getattr(self, name) for name in self._parameter_names()}
 
     def set_params(self, **params: Any) -> Self:

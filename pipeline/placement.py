@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from pipeline import learn
 from pipeline.cache import BlobCache, cache_dir
 from pipeline.label_codes import LABEL_LEMMAS, MARKERS, LabelRule, label_code
 from pipeline.messages import plural, plural_word, say
@@ -183,7 +184,10 @@ def load_placer(key: str) -> ThemePlacer | None:
         found = cache.get_many([key]).get(key)
     finally:
         cache.close()
-    return pickle.loads(found) if found is not None else None
+    if found is None:
+        return None
+    with learn.importing():  # the theme model's vectorizers import scikit-learn
+        return pickle.loads(found)
 
 
 def save_placer(key: str, placer: ThemePlacer) -> None:

@@ -13,7 +13,7 @@ import joblib
 from joblib.numpy_pickle import NumpyUnpickler
 from sqlalchemy import func, select
 
-from pipeline import settings
+from pipeline import learn, settings
 from pipeline.errors import InputError, NotFoundError
 from pipeline.messages import say
 from review.store import ModelRow, PromotionRow, Store
@@ -137,7 +137,7 @@ def load_model(store: Store, version: str | None = None) -> tuple[ModelRow, Save
     row = model_row(store, version)
     if not Path(row.path).exists():
         raise InputError(say("model.file_missing", version=row.version, path=row.path))
-    with open(row.path, "rb") as handle:
+    with open(row.path, "rb") as handle, learn.importing():  # the classifier imports scikit-learn
         return row, _ModelUnpickler(row.path, handle, ensure_native_byte_order="auto").load()
 
 
