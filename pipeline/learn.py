@@ -78,16 +78,18 @@ class Estimator:
     differ from their defaults, as scikit-learn's does (the flows key cached results on reprs)."""
 
     @classmethod
-    def _parameter_names(cls) -> list[str]:
-        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+    def _defaults(cls) -> dict[str, Any]:
+        """Hyperparameter -> its default, in ``__init__``'s order."""
+        parameters = inspect.signature(cls.__init__).parameters
+        return {name: p.default for name, p in parameters.items() if name != "self"}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Hyperparameter -> value (``deep`` is accepted for scikit-learn's signature; the hyperparameters of an
         estimator held as one, as ``ThemeModel.clusterer`` may be, are not listed)."""
-        return {name: getattr(self, name) for name in self._parameter_names()}
+        return {name: getattr(self, name) for name in self._defaults()}
 
     def set_params(self, **params: Any) -> Self:
-        unknown = sorted(set(params) - set(self._parameter_names()))
+        unknown = sorted(set(params) - set(self._defaults()))
         if unknown:
             raise ValueError(f"{type(self).__name__} has no hyperparameter {', '.join(unknown)}")
         for name, value in params.items():
@@ -95,8 +97,10 @@ class Estimator:
         return self
 
     def __repr__(self) -> str:
-        defaults = inspect.signature(type(self).__init__).parameters
+        defaults = self._defaults()
         changed = [
-            f"{name}={value!r}" for name, value in self.get_params().items() if repr(value) != repr(defaults[name].default)
+            f"{name}={getattr(self, name)!r}"
+            for name, default in defaults.items()
+            if repr(getattr(self, name)) != repr(default)
         ]
         return f"{type(self).__name__}({', '.join(changed)})"

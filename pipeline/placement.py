@@ -18,7 +18,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline import learn
 from pipeline.cache import BlobCache, cache_dir
 from pipeline.label_codes import LABEL_LEMMAS, MARKERS, LabelRule, label_code
 from pipeline.messages import plural, plural_word, say
@@ -65,7 +64,7 @@ class ThemePlacer:
 
     def _fit_centres(self, result: ClusterResult, units: list[IdeaUnit], vectors: np.ndarray) -> None:
         # here, not with the module: the command line reads MAX_CHANGED_SHARE before it starts cleaning ahead, and
-        # these two bring scikit-learn (0.8 s), which held the cleaning worker's start back by as much
+        # pipeline.themes brings the French word list and the codebook's YAML reader (40 ms) it does not need then
         from pipeline.nets import group_centres, nearest_assignments
         from pipeline.themes import outlier_cutoff
 
@@ -184,10 +183,7 @@ def load_placer(key: str) -> ThemePlacer | None:
         found = cache.get_many([key]).get(key)
     finally:
         cache.close()
-    if found is None:
-        return None
-    with learn.importing():  # the theme model's vectorizers import scikit-learn
-        return pickle.loads(found)
+    return pickle.loads(found) if found is not None else None
 
 
 def save_placer(key: str, placer: ThemePlacer) -> None:
