@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,15 +31,30 @@ MAX_ACRONYM = 5  # letters: GAFAM, CICE, ISF; longer words in capitals in elf_de
 # of its theme (FI8's "Impôt pour tous" theme was named "Pas d'impôts" before this rule).
 EVERYONE = {"tous", "toutes", "chacun"}  # "impôt pour tous": FI8's most frequent human code
 # Verbs that say nothing without what follows the noun: "rendre l'impôt [plus juste]", "mettre en place".
-LIGHT_VERBS = {"rendre", "faire", "mettre", "avoir", "être", "donner", "prendre", "aller", "pouvoir", "devoir"}
+# FI8 had a code "Tenir compte" ("[de la situation familiale]").
+LIGHT_VERBS = {"rendre", "faire", "mettre", "avoir", "être", "donner", "prendre", "aller", "pouvoir", "devoir", "tenir"}
 # Nouns of a locution that need what follows them: "taxer de façon [juste]", "à hauteur de", "par rapport à". A
-# phrase may hold them ("niveau de vie", "rapport annuel") but not end on them (FI8 had a code "Taxer de façon").
-LOCUTION_NOUNS = {"façon", "manière", "hauteur", "fonction", "rapport", "niveau", "sorte", "égard"}
+# phrase may hold them ("niveau de vie", "rapport annuel") but not end on them (FI8 had codes "Taxer de façon" and
+# "Réduire le nombre" ["de niches"]).
+LOCUTION_NOUNS = {"façon", "manière", "hauteur", "fonction", "rapport", "niveau", "sorte", "égard", "nombre"}
 # Words the tagger takes for nouns at the start of an answer that head no phrase a coder would write: FI8 had codes
-# "Meme symbolique" ("[même] symbolique", accent missing) and "Merci contre la fraude" ("Merci [de lutter] contre").
-NEVER_NOUNS = {"même", "meme", "merci"}
+# "Meme symbolique" ("[même] symbolique", accent missing) and "Merci contre la fraude" ("Merci [de lutter] contre");
+# DC13 one "Ferme vis" ("ferme vis à vis des dérives", written without hyphens).
+NEVER_NOUNS = {"même", "meme", "merci", "vis"}
+# Nouns of light verbs, which say nothing without their complement: FI7 had a code "Mise en place" ["d'un bilan"],
+# 8% of its answers. Neither they nor the noun of their locution ("en place", "en compte") head a phrase.
+LIGHT_NOUNS = {"mise", "prise"}
+# Articles and "de" + article that say a plural ("aux entreprises") or a singular ("au contribuable").
+PLURAL_ARTICLES = {"les", "des", "aux"}
+SINGULAR_ARTICLES = {"le", "la", "l'", "un", "une", "du", "au"}
 # Parts of speech a label cannot end on: they need what follows them ("est la", "pour le", "qui").
 DANGLING = {"DET", "ADP", "PRON", "CCONJ", "SCONJ", "AUX"}
+# Pronouns a central unit cannot open with to name its theme: they stand for what another sentence said
+# (ANAPHORS: "Le supprimer", "Cela fonction bien en France", FI7's and DC13's fallbacks) or for a person (PERSONS:
+# "Je n'en ai rien a faire"). "Rien" and "tout" stay: "Rien de mieux" is a code.
+ANAPHORS = {"le", "la", "les", "l'", "lui", "leur", "y", "en", "cela", "ça", "ceci"}
+PERSONS = {"il", "elle", "ils", "elles", "on", "je", "j'", "tu", "nous", "vous"}
+ELLIPSES = ("...", "…")  # "Des colères ... trop souvent non justifiées": a cut, not a code
 _CORE = r"[Aa]?NN?A{0,2}"  # a noun with its adjectives or an apposed noun: "bilan annuel", "site internet"
 _NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}(?:PT)?"  # "bilan annuel des dépenses", "cour des comptes"
 _VERB_PHRASE = rf"V[DP]?(?:{_CORE}|A)(?:PD?{_CORE})?"  # "supprimer les niches fiscales", "taxer les riches"
@@ -50,10 +66,11 @@ def _letter(token) -> str:
     lower = token.lower_
     if not token.is_alpha or len(token) < 2:
         return "P" if lower in PREPOSITIONS else "D" if lower in ARTICLES else "x"
-    if lower in NEVER_NOUNS:
+    if lower in NEVER_NOUNS or lower in LIGHT_NOUNS:
         return "x"
     if token.pos_ in ("NOUN", "PROPN"):
-        return "N"
+        # "aux pays Hors UE" (a stop word is no noun), "tenir compte"
+        return "x" if (token.pos_ == "PROPN" and token.is_stop) or _in_locution(token) else "N"
     if token.pos_ == "ADJ":
         return "a" if token.is_stop else "A"
     if lower in QUANTITIES and (lower != "pas" or _opens(token)):
@@ -67,6 +84,17 @@ def _letter(token) -> str:
     if token.pos_ == "VERB" and "Inf" in token.morph.get("VerbForm") and token.lemma_ not in LIGHT_VERBS:
         return "V"
     return "x"
+
+
+def _in_locution(token) -> bool:
+    """The noun of a light verb's or noun's locution: "tenir compte", "mise en place", "prise en charge"."""
+    doc, i = token.doc, token.i
+    if i == 0:
+        return False
+    before = doc[i - 1]
+    if before.pos_ in ("VERB", "AUX") and before.lemma_ in LIGHT_VERBS:
+        return True
+    return before.lower_ == "en" and i > 1 and doc[i - 2].lower_ in LIGHT_NOUNS
 
 
 def _opens(token) -> bool:
@@ -90,33 +118,90 @@ def _surface(span) -> str:
     return "".join(w + t.whitespace_ for w, t in zip(words, span, strict=True)).strip()
 
 
-def best_form(counts: Counter) -> str | None:
+def _agrees(span) -> bool:
+    """No article nor adjective in ``span`` says another number than the noun it goes with: "CICE aux
+    entreprise" and "haut salaires" (FI8's codes, each written so by one of the two units the label was read
+    from) do not agree. A word the same in both numbers ("pays", "prix") says neither: the tagger calls the "pays"
+    of "pays européens" singular."""
+    for left, right in zip(span, span[1:], strict=False):
+        number = _number(right)
+        if right.pos_ not in ("NOUN", "ADJ") or number is None:
+            continue
+        said = "Plur" if left.lower_ in PLURAL_ARTICLES else "Sing" if left.lower_ in SINGULAR_ARTICLES else None
+        if said is None and {left.pos_, right.pos_} == {"NOUN", "ADJ"}:
+            said = _number(left)
+        if said is not None and said != number:
+            return False
+    return True
+
+
+def _number(token) -> str | None:
+    if token.lower_ == token.lemma_.lower() and token.lower_.endswith(("s", "x", "z")):
+        return None  # "pays", "prix", "choix"
+    return next(iter(token.morph.get("Number")), None)
+
+
+def best_form(counts: Counter, agreeing: Collection[str] = ()) -> str | None:
     """The form most units write that reads as a code: "TVA sur les produits" rather than "tva sur ...",
-    "payer tous" rather than a shouted "payer TOUS"; None when no form passes ``label_problems``."""
+    "payer tous" rather than a shouted "payer TOUS"; among the ``agreeing`` forms first (see ``_agrees``): a coder
+    writes "CICE aux entreprises" however many answers forgot the "s"; None when no form passes
+    ``label_problems``."""
     by_lower: dict[str, Counter] = defaultdict(Counter)
     for form, n in counts.items():
         by_lower[form.lower()][form] = n
-    for variants in sorted(by_lower.values(), key=lambda v: (-v.total(), len(next(iter(v))), sorted(v))):
+
+    def order(variants: Counter) -> tuple:
+        return (
+            not set(variants) & set(agreeing),
+            -variants.total(),
+            len(next(iter(variants))),
+            sorted(variants),
+        )
+
+    for variants in sorted(by_lower.values(), key=order):
         valid = [form for form in sorted(variants, key=lambda f: (-variants[f], f)) if not label_problems(form)]
         if valid:
             return valid[0]
     return None
 
 
-def phrases(doc, max_words: int = MAX_WORDS) -> Iterator[tuple[tuple[str, ...], str]]:
-    """(content lemmas, surface form) of every span of ``doc`` shaped as a noun, verb or quantity phrase."""
+class Phrase(NamedTuple):
+    key: tuple[str, ...]  # its content lemmas (and quantity words), in order
+    surface: str
+    agrees: bool  # see _agrees
+
+
+def phrases(doc, max_words: int = MAX_WORDS) -> Iterator[Phrase]:
+    """Every span of ``doc`` shaped as a noun, verb or quantity phrase."""
     letters = "".join(_letter(t) for t in doc)
     longest = max_words + 3  # elided articles ("l'") are tokens but not words
     for start in range(len(doc)):
         if letters[start] not in "ANVQ":
             continue
         for end in range(start + 2, min(len(doc), start + longest) + 1):
-            if PHRASE_SHAPE.fullmatch(letters, start, end) and doc[end - 1].lower_ not in LOCUTION_NOUNS:
+            if PHRASE_SHAPE.fullmatch(letters, start, end) and not _needs_more(doc[end - 1]):
                 span = doc[start:end]
                 # the quantity stays in the key: "plus d'impôt" and "impôt pour tous" are different codes
                 key = tuple(dict.fromkeys(t.lemma_.lower() for t in span if _is_content(t) or t.lower_ in QUANTITIES))
-                if key:
-                    yield key, _surface(span)
+                if key and not (len(key) == 1 and _qualified(span)):
+                    yield Phrase(key, _surface(span), _agrees(span))
+
+
+def _qualified(span) -> bool:
+    """A stop word qualifies a noun of ``span``: an adjective ("seul impôt") or one the tagger calls a noun just
+    before one ("bas revenus"). Units' lemmas keep no stop word, so with a single content word the phrase would say
+    what was not measured: FI7's "Bas revenus" named units saying "impôt sur le revenu". Stop words heading the
+    phrase stay ("retour de l'ISF", "fait religieux"): without them FI8's code was named "Suppression de l'ISF"."""
+    pairs = zip(span, span[1:], strict=False)
+    return any(t.is_stop and t.pos_ == "ADJ" for t in span) or any(
+        t.is_stop and t.pos_ == "NOUN" and after.pos_ == "NOUN" for t, after in pairs
+    )
+
+
+def _needs_more(token) -> bool:
+    """A phrase cannot end on ``token``: a locution's noun ("taxer de façon [juste]") or a stop word the tagger
+    calls a noun ("effort en direction des bas [revenus]")."""
+    return token.lower_ in LOCUTION_NOUNS or (token.is_stop and token.pos_ == "NOUN")
 
 
 class LemmaIndex:
@@ -178,9 +263,12 @@ class PhraseLabeller:
     def ranked(self, docs, index: LemmaIndex, inside: np.ndarray) -> list[tuple[frozenset[str], str]]:
         """(lemmas, surface form) of the phrases of ``docs``, most characteristic of the ``inside`` units first."""
         forms: dict[frozenset[str], Counter] = defaultdict(Counter)
+        agreeing: set[str] = set()
         for doc in docs:
-            for key, surface in set(phrases(doc)):
-                forms[frozenset(key)][surface] += 1
+            for phrase in set(phrases(doc)):
+                forms[frozenset(phrase.key)][phrase.surface] += 1
+                if phrase.agrees:
+                    agreeing.add(phrase.surface)
         n_in = int(inside.sum())
         n_out = len(inside) - n_in
         scored = []
@@ -190,7 +278,7 @@ class PhraseLabeller:
             rows = index.holding(k for k in key if k not in QUANTITIES)  # units keep no stop word
             k_in = int(inside[rows].sum())
             share_in, share_out = k_in / n_in, (len(rows) - k_in + 0.5) / (n_out + 1)
-            surface = best_form(counts) if share_in > share_out else None
+            surface = best_form(counts, agreeing) if share_in > share_out else None
             if surface:
                 score = share_in * math.log(share_in / share_out) * (1 + self.specificity * (len(key) - 1))
                 scored.append((-score, -counts.total(), surface, key))  # equal lemmas: the phrase more units use
@@ -212,12 +300,19 @@ class PhraseLabeller:
         accents its writer left out put back: DC13's answers on "laicité" had no other name than "Thème sans nom
         commun". Phrases keep their spelling: "impot" put back as "impôt" in them named FI8's "symbolic tax"
         answers "Payer l'impôt", like a larger code, which absorbed them (rank rho 0.43 -> 0.27). A unit ending on
-        a word that needs what follows is no label: DC13's "La laïcité est la" (the writer's "là")."""
+        a word that needs what follows is no label: DC13's "La laïcité est la" (the writer's "là"); nor one opening
+        on a pronoun or cut by an ellipsis (see ANAPHORS, ELLIPSES)."""
         for doc in docs:
             words = [t for t in doc if not t.is_punct and not t.is_space]
-            if not words or words[-1].pos_ in DANGLING:
+            if (
+                not words
+                or words[-1].pos_ in DANGLING
+                or (words[0].pos_ == "PRON" and words[0].lower_ in ANAPHORS | PERSONS)
+            ):
                 continue
-            text = "".join(_written(t) + t.whitespace_ for t in doc).strip(" .!?…,;:\"'-")
+            if any(mark in doc.text.strip(" .") for mark in ELLIPSES):
+                continue
+            text = "".join(_written(t) + t.whitespace_ for t in doc).strip(" .!?…,;:\"'-<>«»*")
             if not label_problems(text) and text.lower() not in taken:
                 return text
         return "Thème sans nom commun"
@@ -225,8 +320,10 @@ class PhraseLabeller:
 
 def _written(token) -> str:
     """``token`` with the accent its writer left out: "ou" before a conjugated verb is "où" ("Expliquer ou va
-    l'argent"; "payer ou réduire" keeps its "ou"), other words as ``with_accents`` gives them."""
+    l'argent"; "payer ou réduire" keeps its "ou"), other words as ``with_accents`` gives them; a shouted word in
+    lower case but for acronyms (FI7's "PLUS DE LISIBILITE ET DE CONTROLE" is "Plus de lisibilité et de contrôle")."""
     following = token.nbor() if token.i + 1 < len(token.doc) else None
     if token.lower_ == "ou" and following is not None and "Fin" in following.morph.get("VerbForm"):
         return token.text[0] + "ù"
-    return with_accents(token.text)
+    shouted = token.text.isupper() and len(token.text) > 1 and not _acronym(token.text)
+    return with_accents(token.lower_ if shouted else token.text)

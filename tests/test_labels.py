@@ -95,3 +95,21 @@ def test_a_central_answer_ending_on_a_word_that_needs_more_is_no_name_and_où_ge
     assert PhraseLabeller._fallback(docs, set()) == "Expliquer simplement où va l'argent"
     # "ou" between two infinitives is the conjunction
     assert PhraseLabeller._fallback(list(nlp.pipe(["Payer ou réduire les impôts"])), set()) == "Payer ou réduire les impôts"
+
+
+def test_a_central_answer_opening_on_a_pronoun_or_cut_by_an_ellipsis_is_no_name():
+    """FI7's fallbacks "Le supprimer" and "Des colères ... trop souvent non justifiées"; "Rien de mieux" is a code."""
+    from pipeline.clean import load_spacy
+    from pipeline.naming import PhraseLabeller
+
+    nlp = load_spacy()
+    texts = ["Le supprimer", "Cela fonction bien en France", "Des colères ... trop souvent non justifiées", "Rien de mieux"]
+    assert PhraseLabeller._fallback(list(nlp.pipe(texts)), set()) == "Rien de mieux"
+
+
+def test_a_shouted_central_answer_is_written_in_lower_case_with_its_accents_and_acronyms():
+    from pipeline.clean import load_spacy
+    from pipeline.naming import PhraseLabeller
+
+    docs = list(load_spacy().pipe(["PLUS DE CONTROLE SUR LA TVA >"]))
+    assert PhraseLabeller._fallback(docs, set()) == "plus de contrôle sur la TVA"

@@ -81,8 +81,44 @@ def test_no_phrase_ends_on_a_locution_s_noun_or_starts_with_a_word_the_tagger_mi
     from pipeline.naming import phrases
 
     texts = ["Taxer de façon équitable", "Meme symbolique", "Merci contre la fraude fiscale", "Un niveau de vie"]
-    found = [{surface for _, surface in phrases(doc)} for doc in load_spacy().pipe(texts)]
+    found = [{p.surface for p in phrases(doc)} for doc in load_spacy().pipe(texts)]
     assert "taxer de façon" not in found[0] and "taxer de façon équitable" in found[0]
     assert not any(s.startswith(("meme", "merci")) for s in found[1] | found[2])
     assert "fraude fiscale" in found[2]
     assert "niveau de vie" in found[3]  # inside a phrase, the locution's noun stays
+
+
+def test_a_label_is_written_in_a_form_that_agrees_however_many_answers_forgot_the_s():
+    """FI8's codes were named "CICE aux entreprise" and "Haut salaires": one of the two forms read, the shorter."""
+    from pipeline.clean import load_spacy
+    from pipeline.naming import phrases
+
+    theme = ["Supprimer le CICE aux entreprise rentables.", "Arrêter de verser le CICE aux entreprises."] * 2
+    rest = ["Baisser la TVA.", "Taxer les riches.", "Lutter contre la fraude fiscale."]
+    units = _units(theme + rest, "u")
+    clusters = np.array([0] * len(theme) + [1] * len(rest))
+    labels = PhraseLabeller().label(units, clusters, np.ones(len(units)), [0])
+    assert labels[0] == "CICE aux entreprises", labels
+    # a noun the same in both numbers agrees with either: the tagger calls the "pays" of "pays européens" singular
+    assert [p.agrees for p in phrases(load_spacy()("les pays européens"))] == [True]
+
+
+def test_no_phrase_is_headed_by_a_locution_s_noun_nor_a_stop_word_tagged_as_a_name():
+    """FI7 had a code "Mise en place" (8% of its answers), FI8 codes "Tenir compte" and "Pays Hors" ("Hors UE")."""
+    from pipeline.clean import load_spacy
+    from pipeline.naming import phrases
+
+    texts = ["La mise en place d'un bilan annuel", "Tenir compte des revenus", "les entreprises des pays Hors UE"]
+    found = [{p.surface for p in phrases(doc)} for doc in load_spacy().pipe(texts)]
+    assert found[0] == {"bilan annuel"}
+    assert found[1] == set()
+    assert not any(s.lower().endswith("hors") for s in found[2]) and "entreprises des pays" in found[2]
+
+
+def test_a_stop_word_beside_one_content_word_names_nothing_and_ends_no_phrase():
+    """FI7's "Bas revenus" named units saying "impôt sur le revenu": "bas" is a stop word, no unit's lemma."""
+    from pipeline.clean import load_spacy
+    from pipeline.naming import phrases
+
+    found = {p.surface for p in phrases(load_spacy()("un effort en direction des bas revenus"))}
+    assert found == {"effort en direction", "effort en direction des bas revenus", "direction des bas revenus"}
