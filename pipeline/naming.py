@@ -301,8 +301,10 @@ class PhraseLabeller:
         commun". Phrases keep their spelling: "impot" put back as "impôt" in them named FI8's "symbolic tax"
         answers "Payer l'impôt", like a larger code, which absorbed them (rank rho 0.43 -> 0.27). A unit ending on
         a word that needs what follows is no label: DC13's "La laïcité est la" (the writer's "là"); nor one opening
-        on a pronoun or cut by an ellipsis (see ANAPHORS, ELLIPSES)."""
-        for doc in docs:
+        on a pronoun or cut by an ellipsis (see ANAPHORS, ELLIPSES). A wish is named without its "il faut" (TE13's
+        "Il faut changer de modèle d'agriculture" is "Changer de modèle d'agriculture")."""
+        for whole in docs:
+            doc = whole[_wish_start(whole) :]
             words = [t for t in doc if not t.is_punct and not t.is_space]
             if (
                 not words
@@ -316,6 +318,16 @@ class PhraseLabeller:
             if not label_problems(text) and text.lower() not in taken:
                 return text
         return "Thème sans nom commun"
+
+
+def _wish_start(doc) -> int:
+    """Where the wish of "Il faut [changer de modèle]" or "Faut [arrêter]" starts; 0 when the unit is no such wish
+    ("il faut que ..." is a clause, kept whole)."""
+    words = [t for t in doc if not t.is_punct and not t.is_space]
+    for verb in (1, 0):  # "Il faut ...", "Faut ..."
+        if len(words) > verb + 1 and words[verb].lemma_ == "falloir" and (verb == 0 or words[0].lower_ == "il"):
+            return words[verb + 1].i if words[verb + 1].pos_ != "SCONJ" else 0
+    return 0
 
 
 def _written(token) -> str:

@@ -113,3 +113,15 @@ def test_a_shouted_central_answer_is_written_in_lower_case_with_its_accents_and_
 
     docs = list(load_spacy().pipe(["PLUS DE CONTROLE SUR LA TVA >"]))
     assert PhraseLabeller._fallback(docs, set()) == "plus de contrôle sur la TVA"
+
+
+def test_a_wish_is_named_without_its_il_faut():
+    """TE13's theme "Il faut changer de modèle d'agriculture"."""
+    from pipeline.clean import load_spacy
+    from pipeline.naming import PhraseLabeller
+
+    nlp = load_spacy()
+    assert PhraseLabeller._fallback(list(nlp.pipe(["Il faut changer de modèle d'agriculture."])), set()) == (
+        "changer de modèle d'agriculture"
+    )
+    assert PhraseLabeller._fallback(list(nlp.pipe(["Il faut que l'État paie"])), set()) == "Thème sans nom commun"
