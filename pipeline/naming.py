@@ -30,8 +30,8 @@ MAX_ACRONYM = 5  # letters: GAFAM, CICE, ISF; longer words in capitals in elf_de
 # "pas" opens a wish ("Pas de voile") only at the start of an idea: "[ne paient] pas d'impôts" says the opposite
 # of its theme (FI8's "Impôt pour tous" theme was named "Pas d'impôts" before this rule).
 EVERYONE = {"tous", "toutes", "chacun"}  # "impôt pour tous": FI8's most frequent human code
-# Verbs that say nothing without what follows the noun: "rendre l'impôt [plus juste]", "mettre en place".
-# FI8 had a code "Tenir compte" ("[de la situation familiale]").
+# Verbs that say nothing without what follows the noun: "rendre l'impôt [plus juste]", "mettre en place", "tenir
+# compte" (see LOCUTION_OBJECTS).
 LIGHT_VERBS = {"rendre", "faire", "mettre", "avoir", "être", "donner", "prendre", "aller", "pouvoir", "devoir", "tenir"}
 # Nouns of a locution that need what follows them: "taxer de façon [juste]", "à hauteur de", "par rapport à". A
 # phrase may hold them ("niveau de vie", "rapport annuel") but not end on them (FI8 had codes "Taxer de façon" and
@@ -41,20 +41,28 @@ LOCUTION_NOUNS = {"façon", "manière", "hauteur", "fonction", "rapport", "nivea
 # "Meme symbolique" ("[même] symbolique", accent missing) and "Merci contre la fraude" ("Merci [de lutter] contre");
 # DC13 one "Ferme vis" ("ferme vis à vis des dérives", written without hyphens).
 NEVER_NOUNS = {"même", "meme", "merci", "vis"}
-# Nouns of light verbs, which say nothing without their complement: FI7 had a code "Mise en place" ["d'un bilan"],
-# 8% of its answers. Neither they nor the noun of their locution ("en place", "en compte") head a phrase.
-LIGHT_NOUNS = {"mise", "prise"}
+# Nouns (and participles) of light verbs before "en", which say nothing without their complement: FI7 had a code
+# "Mise en place" ["d'un bilan"], 8% of its answers. Neither they nor the noun of their locution ("en place", "en
+# compte") head a phrase; "prise de conscience" and "mise à jour" stay.
+LIGHT_NOUNS = {"mise", "mises", "mis", "prise", "prises", "pris"}
+# The nouns a light verb makes a locution with ("tenir compte", "mettre fin", "faire face"): FI8 had a code "Tenir
+# compte" ["de la situation familiale"]. Others after a light verb stay ("avoir accès aux soins").
+LOCUTION_OBJECTS = {"compte", "place", "fin", "preuve", "part", "face", "appel", "lieu", "cours", "charge", "œuvre"}
+STOP_WORD_NOUNS = {"gens", "personne"}  # nouns in spaCy's French stop words
 # Articles and "de" + article that say a plural ("aux entreprises") or a singular ("au contribuable").
 PLURAL_ARTICLES = {"les", "des", "aux"}
 SINGULAR_ARTICLES = {"le", "la", "l'", "un", "une", "du", "au"}
 # Parts of speech a label cannot end on: they need what follows them ("est la", "pour le", "qui").
 DANGLING = {"DET", "ADP", "PRON", "CCONJ", "SCONJ", "AUX"}
 # Pronouns a central unit cannot open with to name its theme: they stand for what another sentence said
-# (ANAPHORS: "Le supprimer", "Cela fonction bien en France", FI7's and DC13's fallbacks) or for a person (PERSONS:
-# "Je n'en ai rien a faire"). "Rien" and "tout" stay: "Rien de mieux" is a code.
-ANAPHORS = {"le", "la", "les", "l'", "lui", "leur", "y", "en", "cela", "ça", "ceci"}
-PERSONS = {"il", "elle", "ils", "elles", "on", "je", "j'", "tu", "nous", "vous"}
+# (ANAPHORS: "Le supprimer", "Cela fonction bien en France", FI7's and DC13's fallbacks) or for the writer or reader
+# (PERSONS: "Je n'en ai rien a faire"). The impersonal "il" ("Il y a trop d'abus"), "on", "rien" and "tout" stay:
+# "Rien de mieux" is a code.
+ANAPHORS = {"le", "la", "les", "l'", "lui", "leur", "y", "en", "cela", "ça", "ceci", "elle", "ils", "elles"}
+PERSONS = {"je", "j'", "tu", "nous", "vous"}
 ELLIPSES = ("...", "…")  # "Des colères ... trop souvent non justifiées": a cut, not a code
+LABEL_EDGES = " .!?…,;:\"'-<>«»*"  # what a central answer's label is stripped of at both ends
+SHOUTING = 0.8  # a unit with more capitals than this share of its letters is shouted: "PLUS DE LISIBILITE"
 _CORE = r"[Aa]?NN?A{0,2}"  # a noun with its adjectives or an apposed noun: "bilan annuel", "site internet"
 _NOUN_PHRASE = rf"{_CORE}(?:PD?{_CORE}){{0,2}}(?:PT)?"  # "bilan annuel des dépenses", "cour des comptes"
 _VERB_PHRASE = rf"V[DP]?(?:{_CORE}|A)(?:PD?{_CORE})?"  # "supprimer les niches fiscales", "taxer les riches"
@@ -66,7 +74,7 @@ def _letter(token) -> str:
     lower = token.lower_
     if not token.is_alpha or len(token) < 2:
         return "P" if lower in PREPOSITIONS else "D" if lower in ARTICLES else "x"
-    if lower in NEVER_NOUNS or lower in LIGHT_NOUNS:
+    if lower in NEVER_NOUNS or (lower in LIGHT_NOUNS and _before_en(token)):
         return "x"
     if token.pos_ in ("NOUN", "PROPN"):
         # "aux pays Hors UE" (a stop word is no noun), "tenir compte"
@@ -86,15 +94,20 @@ def _letter(token) -> str:
     return "x"
 
 
+def _before_en(token) -> bool:
+    return token.i + 1 < len(token.doc) and token.doc[token.i + 1].lower_ == "en"
+
+
 def _in_locution(token) -> bool:
-    """The noun of a light verb's or noun's locution: "tenir compte", "mise en place", "prise en charge"."""
+    """The noun of a light verb's or noun's locution: "tenir compte", "mettre fin", "mise en place", "prise en
+    charge"."""
     doc, i = token.doc, token.i
-    if i == 0:
-        return False
-    before = doc[i - 1]
-    if before.pos_ in ("VERB", "AUX") and before.lemma_ in LIGHT_VERBS:
-        return True
-    return before.lower_ == "en" and i > 1 and doc[i - 2].lower_ in LIGHT_NOUNS
+    before = doc[i - 1] if i else None
+    if before is not None and before.lower_ == "en" and i > 1:  # "mise en place", "prendre en compte"
+        before = doc[i - 2]
+        if before.lower_ in LIGHT_NOUNS:
+            return True
+    return before is not None and before.lemma_ in LIGHT_VERBS and token.lower_ in LOCUTION_OBJECTS
 
 
 def _opens(token) -> bool:
@@ -119,20 +132,19 @@ def _surface(span) -> str:
 
 
 def _agrees(span) -> bool:
-    """No article nor adjective in ``span`` says another number than the noun it goes with: "CICE aux
-    entreprise" and "haut salaires" (FI8's codes, each written so by one of the two units the label was read
-    from) do not agree. A word the same in both numbers ("pays", "prix") says neither: the tagger calls the "pays"
-    of "pays européens" singular."""
+    """No article in ``span`` says another number than the word after it, and every adjective has the number of
+    one of its nouns (which one it goes with, the tagger does not say: "droits de succession élevés"): "CICE aux
+    entreprise" and "haut salaires" (FI8's codes, each written so by one of the two units the label was read from)
+    do not agree. A word the same in both numbers ("pays", "prix") says neither: the tagger calls the "pays" of
+    "pays européens" singular."""
     for left, right in zip(span, span[1:], strict=False):
-        number = _number(right)
-        if right.pos_ not in ("NOUN", "ADJ") or number is None:
-            continue
         said = "Plur" if left.lower_ in PLURAL_ARTICLES else "Sing" if left.lower_ in SINGULAR_ARTICLES else None
-        if said is None and {left.pos_, right.pos_} == {"NOUN", "ADJ"}:
-            said = _number(left)
-        if said is not None and said != number:
+        number = _number(right) if right.pos_ in ("NOUN", "ADJ") else None
+        if said is not None and number is not None and said != number:
             return False
-    return True
+    nouns = {_number(t) for t in span if t.pos_ == "NOUN"}
+    adjectives = {_number(t) for t in span if t.pos_ == "ADJ"} - {None}
+    return not nouns or None in nouns or adjectives <= nouns  # "frais de scolarité élevés"
 
 
 def _number(token) -> str | None:
@@ -149,10 +161,11 @@ def best_form(counts: Counter, agreeing: Collection[str] = ()) -> str | None:
     by_lower: dict[str, Counter] = defaultdict(Counter)
     for form, n in counts.items():
         by_lower[form.lower()][form] = n
+    agreeing = set(agreeing)
 
     def order(variants: Counter) -> tuple:
         return (
-            not set(variants) & set(agreeing),
+            not set(variants) & agreeing,
             -variants.total(),
             len(next(iter(variants))),
             sorted(variants),
@@ -200,8 +213,10 @@ def _qualified(span) -> bool:
 
 def _needs_more(token) -> bool:
     """A phrase cannot end on ``token``: a locution's noun ("taxer de façon [juste]") or a stop word the tagger
-    calls a noun ("effort en direction des bas [revenus]")."""
-    return token.lower_ in LOCUTION_NOUNS or (token.is_stop and token.pos_ == "NOUN")
+    calls a noun ("effort en direction des bas [revenus]"), but for the nouns spaCy lists as stop words ("payer les
+    gens", "aide à la personne": 60 phrases of elf_dev's answers end on them)."""
+    stop_noun = token.is_stop and token.pos_ == "NOUN" and token.lemma_.lower() not in STOP_WORD_NOUNS
+    return token.lower_ in LOCUTION_NOUNS or stop_noun
 
 
 class LemmaIndex:
@@ -265,10 +280,13 @@ class PhraseLabeller:
         forms: dict[frozenset[str], Counter] = defaultdict(Counter)
         agreeing: set[str] = set()
         for doc in docs:
-            for phrase in set(phrases(doc)):
-                forms[frozenset(phrase.key)][phrase.surface] += 1
-                if phrase.agrees:
-                    agreeing.add(phrase.surface)
+            found: dict[tuple, bool] = {}  # (key, surface) -> agrees: a form counts once per unit
+            for phrase in phrases(doc):
+                found[phrase.key, phrase.surface] = found.get((phrase.key, phrase.surface), False) or phrase.agrees
+            for (key, surface), agrees in found.items():
+                forms[frozenset(key)][surface] += 1
+                if agrees:
+                    agreeing.add(surface)
         n_in = int(inside.sum())
         n_out = len(inside) - n_in
         scored = []
@@ -301,41 +319,46 @@ class PhraseLabeller:
         commun". Phrases keep their spelling: "impot" put back as "impôt" in them named FI8's "symbolic tax"
         answers "Payer l'impôt", like a larger code, which absorbed them (rank rho 0.43 -> 0.27). A unit ending on
         a word that needs what follows is no label: DC13's "La laïcité est la" (the writer's "là"); nor one opening
-        on a pronoun or cut by an ellipsis (see ANAPHORS, ELLIPSES). A wish is named without its "il faut" (TE13's
-        "Il faut changer de modèle d'agriculture" is "Changer de modèle d'agriculture")."""
+        on a pronoun or cut by an ellipsis (see ANAPHORS, ELLIPSES). A wish is named without its "il faut" when
+        that leaves a label (TE13's "Il faut changer de modèle d'agriculture" is "Changer de modèle
+        d'agriculture"), else as written ("Il faut payer")."""
         for whole in docs:
-            doc = whole[_wish_start(whole) :]
-            words = [t for t in doc if not t.is_punct and not t.is_space]
-            if (
-                not words
-                or words[-1].pos_ in DANGLING
-                or (words[0].pos_ == "PRON" and words[0].lower_ in ANAPHORS | PERSONS)
-            ):
-                continue
-            if any(mark in doc.text.strip(" .") for mark in ELLIPSES):
-                continue
-            text = "".join(_written(t) + t.whitespace_ for t in doc).strip(" .!?…,;:\"'-<>«»*")
-            if not label_problems(text) and text.lower() not in taken:
-                return text
+            for doc in dict.fromkeys([whole[_wish_start(whole) :], whole[:]]):
+                text = _as_label(doc)
+                if text and not label_problems(text) and text.lower() not in taken:
+                    return text
         return "Thème sans nom commun"
 
 
+def _as_label(doc) -> str | None:
+    """``doc`` (a unit or the end of one) written as a label, or None when it cannot be one (see ``_fallback``)."""
+    words = [t for t in doc if not t.is_punct and not t.is_space]
+    if not words or words[-1].pos_ in DANGLING or (words[0].pos_ == "PRON" and words[0].lower_ in ANAPHORS | PERSONS):
+        return None
+    text = doc.text.strip(LABEL_EDGES)
+    if any(mark in text for mark in ELLIPSES):
+        return None
+    shouting = sum(c.isupper() for c in text) > SHOUTING * sum(c.isalpha() for c in text)
+    return "".join(_written(t, shouting) + t.whitespace_ for t in doc).strip(LABEL_EDGES)
+
+
 def _wish_start(doc) -> int:
-    """Where the wish of "Il faut [changer de modèle]" or "Faut [arrêter]" starts; 0 when the unit is no such wish
-    ("il faut que ..." is a clause, kept whole)."""
+    """Where the wish of "Il faut [changer de modèle]" or "Faut [arrêter]" starts: the infinitive after the verb;
+    0 when the unit is no such wish."""
     words = [t for t in doc if not t.is_punct and not t.is_space]
     for verb in (1, 0):  # "Il faut ...", "Faut ..."
         if len(words) > verb + 1 and words[verb].lemma_ == "falloir" and (verb == 0 or words[0].lower_ == "il"):
-            return words[verb + 1].i if words[verb + 1].pos_ != "SCONJ" else 0
+            return words[verb + 1].i if "Inf" in words[verb + 1].morph.get("VerbForm") else 0
     return 0
 
 
-def _written(token) -> str:
+def _written(token, shouting: bool = False) -> str:
     """``token`` with the accent its writer left out: "ou" before a conjugated verb is "où" ("Expliquer ou va
-    l'argent"; "payer ou réduire" keeps its "ou"), other words as ``with_accents`` gives them; a shouted word in
-    lower case but for acronyms (FI7's "PLUS DE LISIBILITE ET DE CONTROLE" is "Plus de lisibilité et de contrôle")."""
+    l'argent"; "payer ou réduire" keeps its "ou"), other words as ``with_accents`` gives them; in a unit written
+    in capitals, a word in lower case but for acronyms (FI7's "PLUS DE LISIBILITE ET DE CONTROLE" is "Plus de
+    lisibilité et de contrôle", "IMPOT POUR TOUS" "Impôt pour tous"; "Supprimer l'URSSAF" keeps its capitals)."""
     following = token.nbor() if token.i + 1 < len(token.doc) else None
     if token.lower_ == "ou" and following is not None and "Fin" in following.morph.get("VerbForm"):
         return token.text[0] + "ù"
-    shouted = token.text.isupper() and len(token.text) > 1 and not _acronym(token.text)
-    return with_accents(token.lower_ if shouted else token.text)
+    acronym = _acronym(token.text) and not is_word_form(with_accents(token.lower_))
+    return with_accents(token.lower_ if shouting and not acronym else token.text)

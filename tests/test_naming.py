@@ -99,8 +99,10 @@ def test_a_label_is_written_in_a_form_that_agrees_however_many_answers_forgot_th
     clusters = np.array([0] * len(theme) + [1] * len(rest))
     labels = PhraseLabeller().label(units, clusters, np.ones(len(units)), [0])
     assert labels[0] == "CICE aux entreprises", labels
-    # a noun the same in both numbers agrees with either: the tagger calls the "pays" of "pays européens" singular
-    assert [p.agrees for p in phrases(load_spacy()("les pays européens"))] == [True]
+    # a noun the same in both numbers agrees with either: the tagger calls the "pays" of "pays européens" singular;
+    # an adjective agrees with the noun it goes with, which need not be the one before it
+    for text in ("les pays européens", "les droits de succession élevés", "les frais de scolarité élevés"):
+        assert max(phrases(load_spacy()(text)), key=lambda p: len(p.surface)).agrees, text
 
 
 def test_no_phrase_is_headed_by_a_locution_s_noun_nor_a_stop_word_tagged_as_a_name():
@@ -113,6 +115,10 @@ def test_no_phrase_is_headed_by_a_locution_s_noun_nor_a_stop_word_tagged_as_a_na
     assert found[0] == {"bilan annuel"}
     assert found[1] == set()
     assert not any(s.lower().endswith("hors") for s in found[2]) and "entreprises des pays" in found[2]
+    # nouns after a light verb that make no locution with it, and the light nouns outside "mise en", stay
+    kept = ["Avoir accès aux soins", "Tenir permanences sur place", "Une prise de conscience écologique"]
+    found = [{p.surface for p in phrases(doc)} for doc in load_spacy().pipe(kept)]
+    assert "accès aux soins" in found[0] and "permanences sur place" in found[1] and "prise de conscience" in found[2]
 
 
 def test_a_stop_word_beside_one_content_word_names_nothing_and_ends_no_phrase():
@@ -122,3 +128,5 @@ def test_a_stop_word_beside_one_content_word_names_nothing_and_ends_no_phrase():
 
     found = {p.surface for p in phrases(load_spacy()("un effort en direction des bas revenus"))}
     assert found == {"effort en direction", "effort en direction des bas revenus", "direction des bas revenus"}
+    # but for the nouns spaCy lists as stop words
+    assert {p.surface for p in phrases(load_spacy()("Responsabiliser les gens"))} == {"responsabiliser les gens"}
