@@ -352,7 +352,7 @@ def _wish_start(doc) -> int:
     return 0
 
 
-def _written(token, shouting: bool = False) -> str:
+def _written(token, shouting: bool) -> str:
     """``token`` with the accent its writer left out: "ou" before a conjugated verb is "où" ("Expliquer ou va
     l'argent"; "payer ou réduire" keeps its "ou"), other words as ``with_accents`` gives them; in a unit written
     in capitals, a word in lower case but for acronyms (FI7's "PLUS DE LISIBILITE ET DE CONTROLE" is "Plus de

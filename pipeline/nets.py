@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.learn import Estimator
+from pipeline import learn
 from pipeline.records import OTHER_ID, OTHER_LABEL, Assignment, IdeaUnit, Theme
 
 # Codes whose centres, seen from the mean of all units, are closer than this cosine distance (average over their
@@ -52,7 +52,7 @@ class Net:
     share: float = 0.0
 
 
-class NetGrouping(Estimator):
+class NetGrouping(learn.Estimator):
     """fit: group codes by their centres; ``labels_`` is the group of each code, ``names_`` a group's net name
     (the codebook's, or None for a group formed here).
 
