@@ -129,6 +129,7 @@ def _env(work: Path) -> dict:
         "VERBATIMS_DB": str(work / "store.sqlite"),
         "PREFECT_HOME": str(work / "prefect"),
         "VERBATIMS_PREFECT_IDLE": "0",  # each run starts its own server: no idle one left in a deleted folder
+        "VERBATIMS_ENGINE_IDLE": "0",  # nor a resident engine: each size is a first run
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PATH": "/usr/bin:/bin",
         "HOME": str(work),

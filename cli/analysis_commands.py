@@ -12,6 +12,7 @@ import typer
 from cli.common import fail, open_store, skip_final_collection
 from cli.options import Db, DedupeIds, Recluster, Runner
 from cli.prefect_server import LocalApi, local_api, using
+from cli.resident import start_engine
 from pipeline import settings
 from pipeline.input_files import check_input_file
 from pipeline.messages import decimal, plural, plural_word, say
@@ -101,6 +102,7 @@ def analyze(
     if reason := summary.nothing_left():
         fail(reason)
     print_summary(summary)
+    start_engine(api and api.folder)  # it loads while the results are read, and serves the next `analyze`
     skip_final_collection()
 
 
@@ -153,13 +155,13 @@ class _Needs:
         be shared with the worker anyway (10,000 answers on cold caches: 67.4 s against 68.4 s, two runs each,
         the worker cleaning while the Prefect server starts). Not for a small batch whose themes are named here:
         a second spaCy, in the worker, slowed the sample's first run by 3 s (bench/sample_speed.py)."""
-        from pipeline.clean import MIN_ANSWERS_FOR_WORKERS, clean_ahead
+        from pipeline.clean import MIN_ANSWERS_FOR_WORKERS, clean_ahead, spacy_loaded
         from pipeline.placement import MAX_CHANGED_SHARE
 
         in_process = settings.on_threads()  # not the runner's object: Prefect's import (1 s) would delay the cleaning
         themes = (api is not None and api.started) or recluster or len(new) > MAX_CHANGED_SHARE * answers
         shared = len(new) >= MIN_ANSWERS_FOR_WORKERS  # a batch this large is shared with the worker anyway
-        needs = cls(themes, in_process and (themes or shared), in_process and bool(new))
+        needs = cls(themes, in_process and (themes or shared or spacy_loaded()), in_process and bool(new))
         if needs.embed and (shared or not needs.spacy):
             clean_ahead(new)
         return needs

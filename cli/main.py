@@ -6,6 +6,8 @@ here, in the order ``verbatims --help`` lists them, under the one group that tur
 
 from __future__ import annotations
 
+import sys
+
 from cli import (
     agreement_commands,
     analysis_commands,
@@ -18,6 +20,7 @@ from cli import (
 )
 from cli.click_french import FrenchTyper
 from cli.common import OneLineErrors
+from cli.resident import hand_over
 
 app = FrenchTyper(
     cls=OneLineErrors,
@@ -51,5 +54,14 @@ app.add_typer(share_commands.app, name="share")
 app.add_typer(erase_commands.erase_app, name="erase")
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The console script: a command the resident engine serves goes to it when one is ready for this setting
+    (a re-run pays for no imports or models); any other command, or none ready, runs here."""
+    code = hand_over(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
     app()
+
+
+if __name__ == "__main__":
+    run()

@@ -6,7 +6,9 @@ offers those marked ``download`` (``downloads()``), by format name.
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +21,12 @@ from pipeline.slides import write_deck
 from pipeline.workbook import write_workbook
 
 CSV = {"index": False, "encoding": "utf-8-sig"}  # BOM: Excel opens accents right
+# Between these many idea units the workbook is written in a fork while this process writes the other files. At
+# 18,707 units (10,100 answers) the workbook took 3.5 to 4.2 s and the others 0.5 s, plus 0.8 s when the charts are
+# drawn again (new shares): a re-run's export went from 4.4-4.8 s to 3.1-3.3 s. Below 5,000 units the others take
+# under 0.2 s, nothing worth a fork; above 50,000 the fork's copied pages would weigh on the memory budget of the
+# largest runs (100,000 answers in 4 GiB), which write it here as before.
+FORK_MIN_UNITS, FORK_MAX_UNITS = 5_000, 50_000
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class Exporter:
     download: bool
     writer: Callable[[Path, Bundle], None]
     applies: Callable[[Bundle], bool] | None = None
+    beside: bool = False  # the slowest file: written in a fork of its own while this process writes the others
 
     @property
     def format(self) -> str:
@@ -46,12 +55,16 @@ EXPORTERS: Registry[Exporter] = Registry("fichier de sortie")
 
 
 def exporter(
-    file_name: str, media_type: str | None = None, download: bool = False, applies: Callable[[Bundle], bool] | None = None
+    file_name: str,
+    media_type: str | None = None,
+    download: bool = False,
+    applies: Callable[[Bundle], bool] | None = None,
+    beside: bool = False,
 ):
     """Decorator: register ``writer(path, bundle)`` as the writer of ``file_name`` (of the runs it ``applies`` to)."""
 
     def add(writer: Callable[[Path, Bundle], None]) -> Callable[[Path, Bundle], None]:
-        EXPORTERS.register(file_name)(Exporter(file_name, media_type, download, writer, applies))
+        EXPORTERS.register(file_name)(Exporter(file_name, media_type, download, writer, applies, beside))
         return writer
 
     return add
@@ -60,13 +73,44 @@ def exporter(
 def write_outputs(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
     """Every registered file that applies to the run, in ``out_dir``; ``manifest.json`` is ``Manifest.write``'s."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    written = {}
+    chosen = {}
     for name, entry in EXPORTERS.items():
         if entry.applies is None or entry.applies(bundle):
-            written[name] = entry.write(out_dir, bundle)
+            chosen[name] = entry
         else:  # a file left by an earlier run in the same folder would pass for this run's
             (Path(out_dir) / entry.file_name).unlink(missing_ok=True)
-    return written
+    beside = [e for e in chosen.values() if e.beside] if _worth_a_fork(bundle) else []
+    fork = _write_in_fork(out_dir, bundle, beside) if beside else None
+    for entry in chosen.values():
+        if entry not in beside:
+            entry.write(out_dir, bundle)
+    if fork is not None and os.waitstatus_to_exitcode(os.waitpid(fork, 0)[1]) != 0:
+        for entry in beside:  # again here, where its error is raised with its traceback
+            entry.write(out_dir, bundle)
+    return {name: Path(out_dir) / entry.file_name for name, entry in chosen.items()}
+
+
+def _worth_a_fork(bundle: Bundle) -> bool:
+    return hasattr(os, "fork") and FORK_MIN_UNITS <= len(bundle.units) <= FORK_MAX_UNITS
+
+
+def _write_in_fork(out_dir: Path, bundle: Bundle, entries: list[Exporter]) -> int:
+    """A child process writing ``entries``; its pid. The tables both sides read are built first, once. The
+    child only writes files: no logging, no import (each import and logging lock is one a thread of this process
+    may hold at the fork), and it leaves by ``os._exit``, running none of this process's exit handlers."""
+    for table in ("nets", "themes_table", "segments_table", "assignments_table", "excluded_table"):
+        getattr(bundle, table)
+    pid = os.fork()
+    if pid == 0:
+        gc.disable()  # a collection would touch every object, copying pages this process shares with the parent
+        code = 1
+        try:
+            for entry in entries:
+                entry.write(out_dir, bundle)
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 def downloads() -> dict[str, Exporter]:
@@ -79,7 +123,7 @@ def _themes_csv(path: Path, bundle: Bundle) -> None:
     bundle.themes_table.to_csv(path, **CSV)
 
 
-@exporter("themes.xlsx", download=True)
+@exporter("themes.xlsx", download=True, beside=True)
 def _themes_xlsx(path: Path, bundle: Bundle) -> None:
     write_workbook(path, bundle)  # people read this file: French, formatted, charted (the CSVs keep machine names)
 

@@ -14,6 +14,7 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"  # flows started by the web tests, on slow CI
 os.environ["VERBATIMS_DB"] = str(_STATE / "verbatims.sqlite")
 os.environ["VERBATIMS_PREFECT_IDLE"] = "0"  # each command's Prefect server ends with it: none outlives the session
+os.environ["VERBATIMS_ENGINE_IDLE"] = "0"  # no resident engine, but in tests/test_resident_engine.py
 os.environ["VERBATIMS_MODELS"] = str(_STATE / "models")
 
 import copy  # noqa: E402
@@ -47,6 +48,7 @@ SLOW_MODULES = {
     "test_phone_layout",  # every page in a browser at 390×844
     "test_prefect_server_dies",  # starts a Prefect server and kills its parent
     "test_warm_path",  # `verbatims analyze` three times end to end
+    "test_resident_engine",  # `verbatims analyze` served by the resident engine
 }
 SLOW_FIXTURES = {
     "postgres_url",  # a PostgreSQL server

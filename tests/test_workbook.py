@@ -1,6 +1,7 @@
 """themes.xlsx as people open it (read back with openpyxl), and a classified wave's tested changes in its files."""
 
 import json
+import os
 import zipfile
 from dataclasses import replace
 
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl.chart import BarChart
 
+from pipeline import exporters
 from pipeline.bundle import Bundle
 from pipeline.export import themes_frame
 from pipeline.exporters import write_outputs
@@ -225,3 +227,32 @@ def test_changes_between_small_waves_are_shown_untested(bundle, tmp_path):
     report = write_outputs(tmp_path, bundle)["report.md"].read_text(encoding="utf-8")
     assert f"non testée : moins de {MIN_BASE} répondants" in report and " pt ▼" not in report and " pt ▲" not in report
     assert "| 3 | Accueil | 20 | 20% | -20,0 pt |" in report
+
+
+def _cells(path) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(path)
+    return {sheet.title: [tuple(cell.value for cell in row) for row in sheet.iter_rows()] for sheet in book}
+
+
+def test_the_workbook_written_in_a_fork_holds_what_this_process_writes(bundle, tmp_path, monkeypatch):
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    here = write_outputs(tmp_path / "here", bundle)
+    assert not forks  # 100 units: under FORK_MIN_UNITS
+    monkeypatch.setattr(exporters, "FORK_MIN_UNITS", 1)
+    forked = write_outputs(tmp_path / "forked", bundle)
+    assert forks == [1]
+    assert _cells(forked["themes.xlsx"]) == _cells(here["themes.xlsx"])
+    assert (tmp_path / "forked" / "assignments.csv").read_bytes() == (tmp_path / "here" / "assignments.csv").read_bytes()
+
+
+def test_a_workbook_that_fails_in_the_fork_fails_here_with_its_error(bundle, tmp_path, monkeypatch):
+    def broken(path, bundle):
+        raise ValueError("classeur cassé")
+
+    monkeypatch.setattr(exporters, "FORK_MIN_UNITS", 1)
+    monkeypatch.setattr(exporters, "write_workbook", broken)
+    with pytest.raises(ValueError, match="classeur cassé"):
+        write_outputs(tmp_path, bundle)
+    assert (tmp_path / "themes.csv").exists() and (tmp_path / "report.pptx").exists()  # the others were written

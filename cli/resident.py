@@ -1,0 +1,169 @@
+"""The resident engine, client side: ``verbatims analyze`` handed to a process that has everything loaded.
+
+A re-run with a few new answers does little work, but a new process pays for it all again: Python's imports,
+Prefect's, spaCy's model (2 s of it compiling the French tokenizer's exception pattern), the embedder, then the
+cleaning worker's own spaCy (10,000 answers plus 100 new: 15 to 17 s of which 4 s before the flow starts and
+5 s cleaning 100 answers). An ``analyze`` that ran by itself starts an engine (``cli/resident_engine.py``) as it
+ends; the engine loads the models once, at low priority, while the user reads the results (a command started
+before it is ready runs by itself), listens on a Unix socket, and serves each later ``analyze`` in a fork of
+itself, with the caller's terminal, folder and environment; it ends once unused for ``VERBATIMS_ENGINE_IDLE``
+seconds (0: no engine).
+
+An engine serves only the setting it was started for: the same Python, the same library files, the same
+working folder and the same variables that choose stores, caches and threads (``engine_key``). Its socket is
+in a folder only this user can enter, and the engine serves only this user's processes (``SO_PEERCRED``).
+
+This module is imported before anything heavy: sockets and files only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+
+from pipeline import settings
+
+# Linux: fork, file descriptors passed over Unix sockets, and the peer's uid (SO_PEERCRED)
+SUPPORTED = hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "SO_PEERCRED")
+SERVED = {"analyze"}  # the commands an engine runs; the others start their own process as before
+# Variables read when modules load or settings are first read (stores, caches, Prefect, threads): an engine
+# loaded under other values would serve another setting, so they name the engine. The others (the terminal's,
+# the locale's) are handed to each run.
+KEYED_PREFIXES = ("VERBATIMS_", "PREFECT_", "PYTHON", "OMP_", "OPENBLAS_", "MKL_", "TOKENIZERS_")
+PACKAGES = ("cli", "flows", "pipeline", "review", "web")  # the library files an engine has loaded
+ENGINE_CHILD = "VERBATIMS_ENGINE_RUN"  # set in the engine's runs: they never hand over again
+HEADER = struct.Struct("!I")  # the request's length, then its JSON; the reply: the run's pid, then its exit code
+
+
+# The command's environment and folder before any of its modules changed them (this module is imported first)
+GIVEN_ENVIRONMENT = dict(os.environ)
+GIVEN_FOLDER = os.getcwd()
+
+
+def engine_folder() -> Path:
+    """This user's engines' sockets, locks and logs: a folder only they can enter (checked, not assumed)."""
+    folder = Path(tempfile.gettempdir()) / f"verbatims-engines-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise PermissionError(f"{folder} must be a folder of user {os.getuid()} that only they can enter")
+    return folder
+
+
+def _library_files() -> list[tuple[str, int, int]]:
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            info = path.stat()
+            found.append((str(path), info.st_mtime_ns, info.st_size))
+    return found
+
+
+def engine_key(environ: dict[str, str] | None = None, cwd: str | None = None) -> str:
+    """What an engine was loaded for: Python, the library files (an edit starts another engine), the working
+    folder (relative stores and caches) and the keyed variables, as the command was started with them (its
+    modules set some defaults later: ``flows`` names Prefect's result folder)."""
+    environ = GIVEN_ENVIRONMENT if environ is None else environ
+    keyed = sorted((k, v) for k, v in environ.items() if k.startswith(KEYED_PREFIXES))
+    parts = [sys.executable, GIVEN_FOLDER if cwd is None else cwd, keyed, _library_files()]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:24]
+
+
+def socket_path(key: str) -> Path:
+    return engine_folder() / f"{key}.sock"
+
+
+def served(argv: list[str]) -> bool:
+    """Whether an engine would run this command line: a served command, engines on, and a system that has them."""
+    wanted = bool(argv) and argv[0] in SERVED and not {"--help", "-h"} & set(argv)
+    return wanted and SUPPORTED and settings.current().engine_idle > 0
+
+
+def hand_over(argv: list[str]) -> int | None:
+    """Run ``verbatims ARGV`` in this setting's engine when one is ready: its exit code, else None (no engine,
+    or one that is gone; the caller then runs the command itself)."""
+    if not served(argv) or os.environ.get(ENGINE_CHILD):
+        return None
+    try:
+        path = socket_path(engine_key())
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(str(path))
+    except OSError:  # no engine for this setting, or one killed without removing its socket
+        return None
+    with client:
+        message = json.dumps({"argv": argv, "cwd": GIVEN_FOLDER, "env": GIVEN_ENVIRONMENT}).encode()
+        message = HEADER.pack(len(message)) + message
+        sent = socket.send_fds(client, [message], [0, 1, 2])  # the terminal, with the first bytes
+        client.sendall(message[sent:])
+        pid = _read_int(client)
+        if pid is None:  # the engine ended between our connection and its fork
+            return None
+        return _wait_for(client, pid)
+
+
+def _wait_for(client: socket.socket, pid: int) -> int:
+    """The run's exit code; Ctrl-C here reaches the run, which is not in this terminal's process group."""
+
+    def forward(signum: int, _frame: object) -> None:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, forward)
+    code = _read_int(client)
+    return 1 if code is None else code  # the run died without a word (killed): a failure, not a success
+
+
+def _read_int(connection: socket.socket) -> int | None:
+    data = b""
+    while len(data) < HEADER.size:
+        try:
+            chunk = connection.recv(HEADER.size - len(data))
+        except InterruptedError:
+            continue
+        if not chunk:
+            return None
+        data += chunk
+    return HEADER.unpack(data)[0]
+
+
+def start_engine(server_folder: Path | None) -> None:
+    """An engine for this setting, unless one is running or starting (its lock is held) or engines are off.
+    It outlives this command and loads once no command uses the shared Prefect server of ``server_folder`` (their
+    leases, ``cli/prefect_server.py``), at low priority; its output goes to a log beside its socket."""
+    idle = settings.current().engine_idle
+    if idle <= 0 or not SUPPORTED or os.environ.get(ENGINE_CHILD):
+        return
+    try:
+        key = engine_key()
+        folder = engine_folder()
+    except OSError:
+        return  # no private folder for the socket: commands run as before
+    with open(folder / f"{key}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # an engine holds it
+        fcntl.flock(lock, fcntl.LOCK_UN)  # the engine takes it for its whole life; a second one started leaves
+    with open(folder / f"{key}.log", "ab") as log:
+        subprocess.Popen(
+            [sys.executable, "-m", "cli.resident_engine", key, str(idle), str(os.getpid()), str(server_folder or "")],
+            cwd=GIVEN_FOLDER,
+            env=GIVEN_ENVIRONMENT,  # its modules set their defaults in it as this command's did
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # Ctrl-C in the terminal stops the command, not the engine
+        )
