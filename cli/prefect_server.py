@@ -105,7 +105,7 @@ class LocalApi:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         command = [  # uvicorn under a watchdog that stops it once no command has used it for the idle time
-            sys.executable, "-m", "cli.prefect_child", str(folder), str(settings.current().prefect_idle),
+            sys.executable, "-P", "-m", "cli.prefect_child", str(folder), str(settings.current().prefect_idle),
             "--app-dir", str(Path(prefect.__file__).parent.parent),
             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "error", "--lifespan", "on",

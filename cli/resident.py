@@ -40,8 +40,10 @@ SERVED = {"analyze"}  # the commands an engine runs; the others start their own 
 # Variables read when modules load or settings are first read (stores, caches, Prefect, threads): an engine
 # loaded under other values would serve another setting, so they name the engine. The others (the terminal's,
 # the locale's) are handed to each run.
-KEYED_PREFIXES = ("VERBATIMS_", "PREFECT_", "PYTHON", "OMP_", "OPENBLAS_", "MKL_", "TOKENIZERS_")
+KEYED_PREFIXES = ("VERBATIMS_", "PREFECT_", "PYTHON", "OMP_", "OPENBLAS_", "MKL_", "TOKENIZERS_", "HOME")
 PACKAGES = ("cli", "flows", "pipeline", "review", "web")  # the library files an engine has loaded
+# What a terminal or a user sends a command (interrupt, quit, hang-up, terminate): the run gets it, as it would
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 ENGINE_CHILD = "VERBATIMS_ENGINE_RUN"  # set in the engine's runs: they never hand over again
 HEADER = struct.Struct("!I")  # the request's length, then its JSON; the reply: the run's pid, then its exit code
 
@@ -96,34 +98,42 @@ def hand_over(argv: list[str]) -> int | None:
     or one that is gone; the caller then runs the command itself)."""
     if not served(argv) or os.environ.get(ENGINE_CHILD):
         return None
+    run = _Run()
+    previous = {signum: signal.signal(signum, run.forward) for signum in FORWARDED}
     try:
-        path = socket_path(engine_key())
-        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        client.connect(str(path))
-    except OSError:  # no engine for this setting, or one killed without removing its socket
-        return None
-    with client:
-        message = json.dumps({"argv": argv, "cwd": GIVEN_FOLDER, "env": GIVEN_ENVIRONMENT}).encode()
-        message = HEADER.pack(len(message)) + message
-        sent = socket.send_fds(client, [message], [0, 1, 2])  # the terminal, with the first bytes
-        client.sendall(message[sent:])
-        pid = _read_int(client)
-        if pid is None:  # the engine ended between our connection and its fork
-            return None
-        return _wait_for(client, pid)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(str(socket_path(engine_key())))
+            message = json.dumps({"argv": argv, "cwd": GIVEN_FOLDER, "env": GIVEN_ENVIRONMENT}).encode()
+            message = HEADER.pack(len(message)) + message
+            sent = socket.send_fds(client, [message], [0, 1, 2])  # the terminal, with the first bytes
+            client.sendall(message[sent:])
+            run.pid = _read_int(client)
+            if run.pid is None:  # the engine ended between our connection and its fork
+                return None
+            try:
+                code = _read_int(client)
+            except OSError:
+                code = None
+            return 1 if code is None else code  # the run died without a word (killed): a failure
+    except OSError:  # no engine for this setting, one killed without removing its socket, or one that ended
+        return None  # before it forked: the command runs here
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _wait_for(client: socket.socket, pid: int) -> int:
-    """The run's exit code; Ctrl-C here reaches the run, which is not in this terminal's process group."""
+class _Run:
+    """The served run, for the signals this process gets: they reach the run, which is not in this terminal's
+    process group. Before its pid is known, this process leaves: the engine's fork sees the connection close and
+    ends as a command would (``cli/resident_engine.py``)."""
 
-    def forward(signum: int, _frame: object) -> None:
+    pid: int | None = None
+
+    def forward(self, signum: int, _frame: object) -> None:
+        if self.pid is None:
+            os._exit(128 + signum)
         with suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, forward)
-    code = _read_int(client)
-    return 1 if code is None else code  # the run died without a word (killed): a failure, not a success
+            os.kill(self.pid, signum)
 
 
 def _read_int(connection: socket.socket) -> int | None:
@@ -158,8 +168,8 @@ def start_engine(server_folder: Path | None) -> None:
             return  # an engine holds it
         fcntl.flock(lock, fcntl.LOCK_UN)  # the engine takes it for its whole life; a second one started leaves
     with open(folder / f"{key}.log", "ab") as log:
-        subprocess.Popen(
-            [sys.executable, "-m", "cli.resident_engine", key, str(idle), str(os.getpid()), str(server_folder or "")],
+        subprocess.Popen(  # -P: the user's folder is not on its path (a pipeline.py there would shadow ours)
+            [sys.executable, "-P", "-m", "cli.resident_engine", key, str(idle), str(os.getpid()), str(server_folder or "")],
             cwd=GIVEN_FOLDER,
             env=GIVEN_ENVIRONMENT,  # its modules set their defaults in it as this command's did
             stdin=subprocess.DEVNULL,

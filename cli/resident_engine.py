@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from contextlib import suppress
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from cli.resident import ENGINE_CHILD, HEADER, engine_folder
 NICE = 19
 ACCEPT_POLL = 1.0  # seconds between checks of the idle time
 MAX_REQUEST = 1 << 20  # a request is a command line, a folder and an environment
+REQUEST_SECONDS = 2.0  # a client sends its request as it connects; one that does not holds the engine this long
 
 
 def _import_flows() -> None:
@@ -80,13 +82,25 @@ def serve(key: str, idle: float, starter: int, server_folder: Path | None) -> No
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return  # another engine serves this setting, or is loading
+        signal.signal(signal.SIGTERM, _stop)  # `kill`: it ends as when idle, its files removed
         _log(f"engine {key} loading")
-        loader = threading.Thread(target=_load_gently, args=(server_folder,), name="engine-load")
-        loader.start()
-        loader.join()
-        _listen(folder / f"{key}.sock", idle, starter)
+        try:
+            loader = threading.Thread(target=_load_gently, args=(server_folder,), name="engine-load", daemon=True)
+            loader.start()
+            loader.join()
+            _listen(folder / f"{key}.sock", idle, starter)
+        except _Stopped:
+            _log(f"engine {key} stopped by SIGTERM")
         for left in (f"{key}.log", f"{key}.lock"):  # kept only by an engine that failed, to say why
             (folder / left).unlink(missing_ok=True)
+
+
+class _Stopped(Exception):
+    """SIGTERM reached the engine."""
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stopped
 
 
 def _listen(path: Path, idle: float, starter: int) -> None:
@@ -137,7 +151,7 @@ def _log(message: str) -> None:
 def _fork_run(connection: socket.socket, listener: socket.socket) -> int | None:
     """The request's command in a fork; its pid, sent to the client too. None for a request refused (another
     user's, or not a request: the engine goes on serving)."""
-    connection.settimeout(10)
+    connection.settimeout(REQUEST_SECONDS)
     fds: list[int] = []
     try:
         if _peer_uid(connection) != os.getuid():
@@ -152,8 +166,9 @@ def _fork_run(connection: socket.socket, listener: socket.socket) -> int | None:
                 _run(connection, request, fds)
             finally:
                 os._exit(1)  # whatever happened in the run, the fork never goes back to the engine's loop
-        connection.sendall(HEADER.pack(pid))
-        return pid
+        with suppress(OSError):  # a client gone already: its run sees the connection closed and ends
+            connection.sendall(HEADER.pack(pid))
+        return pid  # reaped either way
     except (OSError, ValueError, KeyError) as error:
         _log(f"refused: {error!r}")
         return None
@@ -186,33 +201,65 @@ def _peer_uid(connection: socket.socket) -> int:
 def _run(connection: socket.socket, request: dict, fds: list[int]) -> None:
     """In the fork: become the command, tell the client its exit code, then exit as a command does (its exit
     handlers, such as the Prefect server's lease, run) without unwinding into the engine's loop."""
-    code = 1
+    code, finished = 1, threading.Event()
     try:
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-        sys.stdout.reconfigure(line_buffering=True)  # the engine's was a log file's, block-buffered
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.chdir(request["cwd"])
-        os.environ.clear()  # the caller's, with the defaults the engine's modules set at their import (as the
-        os.environ.update(DEFAULTS_SET, **request["env"], **{ENGINE_CHILD: "1"})  # caller's modules would)
-        sys.argv = ["verbatims", *request["argv"]]
-        from cli.main import app
-
-        try:
-            app(request["argv"], prog_name="verbatims")
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        _become(request, fds)
+        _watch_client(connection, finished)
+        code = _command(request["argv"])
     finally:
+        finished.set()
         with suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
         with suppress(OSError):
             connection.sendall(HEADER.pack(code))
+            connection.shutdown(socket.SHUT_RDWR)
             connection.close()
     atexit._run_exitfuncs()
     os._exit(code)
+
+
+def _become(request: dict, fds: list[int]) -> None:
+    """The caller's terminal, signals as a command has them, folder, environment and command line."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    sys.stdout.reconfigure(line_buffering=True)  # the engine's was a log file's, block-buffered
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, signal.SIG_DFL)
+    os.chdir(request["cwd"])
+    os.environ.clear()  # the caller's, with the defaults the engine's modules set at their import (as the
+    os.environ.update(DEFAULTS_SET, **request["env"], **{ENGINE_CHILD: "1"})  # caller's modules would)
+    sys.argv = ["verbatims", *request["argv"]]
+
+
+def _command(argv: list[str]) -> int:
+    """The command's exit code; an error no command handles is printed as Python prints it, exit code 1."""
+    from cli.main import app
+
+    try:
+        app(argv, prog_name="verbatims")
+        return 0
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+        return 1
+
+
+def _watch_client(connection: socket.socket, finished: threading.Event) -> None:
+    """The client sends nothing after its request: its connection closing before the run ends means it is gone
+    (killed, its terminal closed), and the run ends as a command of that terminal would (SIGHUP)."""
+    connection.settimeout(None)
+
+    def watch() -> None:
+        with suppress(OSError):
+            while connection.recv(1):
+                pass
+        if not finished.is_set():
+            os.kill(os.getpid(), signal.SIGHUP)
+
+    threading.Thread(target=watch, name="client-watch", daemon=True).start()
 
 
 def main() -> None:

@@ -81,10 +81,13 @@ def write_outputs(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
             (Path(out_dir) / entry.file_name).unlink(missing_ok=True)
     beside = [e for e in chosen.values() if e.beside] if _worth_a_fork(bundle) else []
     fork = _write_in_fork(out_dir, bundle, beside) if beside else None
-    for entry in chosen.values():
-        if entry not in beside:
-            entry.write(out_dir, bundle)
-    if fork is not None and os.waitstatus_to_exitcode(os.waitpid(fork, 0)[1]) != 0:
+    try:
+        for entry in chosen.values():
+            if entry not in beside:
+                entry.write(out_dir, bundle)
+    finally:  # waited for even when another file failed: no fork goes on writing after this call
+        failed = fork is not None and os.waitstatus_to_exitcode(os.waitpid(fork, 0)[1]) != 0
+    if failed:
         for entry in beside:  # again here, where its error is raised with its traceback
             entry.write(out_dir, bundle)
     return {name: Path(out_dir) / entry.file_name for name, entry in chosen.items()}

@@ -50,8 +50,10 @@ def _wait_for(condition, timeout: float) -> bool:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The sample analysed by a command of its own, then again once its engine is ready, then a mistake."""
+    """The sample analysed by a command of its own, then again once its engine is ready, then a mistake, a crash,
+    and a run whose command is killed. The folder holds a ``pipeline.py`` that no run may import instead of ours."""
     tmp = tmp_path_factory.mktemp("engine")
+    (tmp / "pipeline.py").write_text("raise SystemExit('the folder shadowed the library')\n")
     env = _environment(tmp)
     first = _verbatims(env, tmp, "analyze", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(tmp / "out1"))
     assert first.returncode == 0, first.stderr
@@ -59,16 +61,22 @@ def served(tmp_path_factory):
     assert _wait_for(sock.exists, 180), "the engine never became ready"
     second = _verbatims(env, tmp, "analyze", str(SAMPLE), "--codebook", str(CODEBOOK), "--out", str(tmp / "out2"))
     wrong = _verbatims(env, tmp, "analyze", str(SAMPLE), "--codebook", str(tmp / "absent.yaml"))
+    crash = _verbatims(env, tmp, "analyze", str(SAMPLE), "--stop-words", "/proc/self/mem")  # unreadable: OSError
+    command = [str(Path(sys.executable).with_name("verbatims")), "analyze", str(SAMPLE), "--recluster"]
+    killed = subprocess.Popen([*command, "--out", str(tmp / "out4")], env=env, cwd=tmp, stdout=subprocess.DEVNULL)
+    time.sleep(1.5)  # served, importing BERTopic to find the themes again: far from done
+    killed.kill()
     log_file = sock.parent / f"{sock.stem}.log"
-    assert _wait_for(lambda: log_file.read_text().count(" ended: ") == 2, 30)  # the engine reaps each second
+    assert _wait_for(lambda: log_file.read_text().count(" ended: ") == 4, 60)  # the engine reaps each second
     log = log_file.read_text()
-    return tmp, env, sock, first, second, wrong, log
+    runs = {"first": first, "second": second, "wrong": wrong, "crash": crash}
+    return {"tmp": tmp, "env": env, "sock": sock, "log": log, **runs}
 
 
 def test_the_second_run_is_served_by_the_engine_with_the_same_results(served):
-    tmp, _, _, first, second, _, log = served
+    tmp, first, second, log = served["tmp"], served["first"], served["second"], served["log"]
     assert second.returncode == 0, second.stderr
-    assert log.count(" started") == 2 and "ended: exit code 0" in log  # the second run and the mistake
+    assert log.count(" started") == 4 and "ended: exit code 0" in log  # the second run, then three more
     for name in ("themes.csv", "assignments.csv", "segments.csv", "excluded.csv"):
         assert (tmp / "out2" / name).read_bytes() == (tmp / "out1" / name).read_bytes(), name
     manifest = json.loads((tmp / "out2" / "manifest.json").read_text())
@@ -78,21 +86,32 @@ def test_the_second_run_is_served_by_the_engine_with_the_same_results(served):
 
 
 def test_a_mistake_is_one_french_line_and_its_exit_code(served):
-    wrong, log = served[5], served[6]
+    wrong, log = served["wrong"], served["log"]
     assert wrong.returncode == 2
     assert wrong.stderr.strip().startswith("erreur :") and "absent.yaml" in wrong.stderr
     assert len(wrong.stderr.strip().splitlines()) == 1
     assert "ended: exit code 2" in log
 
 
+def test_a_crash_shows_its_traceback_as_a_command_of_its_own_would(served):
+    crash = served["crash"]
+    assert crash.returncode == 1 and "ended: exit code 1" in served["log"]
+    assert "Traceback" in crash.stderr and "OSError" in crash.stderr
+
+
+def test_a_run_whose_command_is_killed_ends_with_it(served):
+    assert "ended: exit code -1" in served["log"]  # hung up, as a command whose terminal closed
+    assert not (served["tmp"] / "out4" / "manifest.json").exists()
+
+
 def test_the_engine_is_this_users_alone(served):
-    sock = served[2]
+    sock = served["sock"]
     assert stat.S_IMODE(sock.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(sock.stat().st_mode) == 0o600
 
 
 def test_the_engine_ends_once_unused(served):
-    tmp, env, sock, *_ = served
+    tmp, env, sock = served["tmp"], served["env"], served["sock"]
     assert _wait_for(lambda: not sock.exists(), IDLE + 30)
     assert not (sock.parent / f"{sock.stem}.log").exists()
     # gone, commands run by themselves again (and start a new engine)

@@ -256,3 +256,14 @@ def test_a_workbook_that_fails_in_the_fork_fails_here_with_its_error(bundle, tmp
     with pytest.raises(ValueError, match="classeur cassé"):
         write_outputs(tmp_path, bundle)
     assert (tmp_path / "themes.csv").exists() and (tmp_path / "report.pptx").exists()  # the others were written
+
+
+def test_the_fork_is_waited_for_when_another_file_fails(bundle, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("rapport cassé")
+
+    monkeypatch.setattr(exporters, "FORK_MIN_UNITS", 1)
+    monkeypatch.setattr(exporters, "markdown_report", broken)
+    with pytest.raises(ValueError, match="rapport cassé"):
+        write_outputs(tmp_path, bundle)
+    assert openpyxl.load_workbook(tmp_path / "themes.xlsx").sheetnames  # whole: the fork had ended
