@@ -87,16 +87,20 @@ def socket_path(key: str) -> Path:
     return engine_folder() / f"{key}.sock"
 
 
+def _engines_on() -> bool:
+    """Engines are wanted (an idle time), the system has them, and this process is not itself an engine's run."""
+    return settings.current().engine_idle > 0 and SUPPORTED and not os.environ.get(ENGINE_CHILD)
+
+
 def served(argv: list[str]) -> bool:
-    """Whether an engine would run this command line: a served command, engines on, and a system that has them."""
-    wanted = bool(argv) and argv[0] in SERVED and not {"--help", "-h"} & set(argv)
-    return wanted and SUPPORTED and settings.current().engine_idle > 0
+    """Whether an engine would run this command line: a served command, and engines on."""
+    return bool(argv) and argv[0] in SERVED and not {"--help", "-h"} & set(argv) and _engines_on()
 
 
 def hand_over(argv: list[str]) -> int | None:
     """Run ``verbatims ARGV`` in this setting's engine when one is ready: its exit code, else None (no engine,
     or one that is gone; the caller then runs the command itself)."""
-    if not served(argv) or os.environ.get(ENGINE_CHILD):
+    if not served(argv):
         return None
     run = _Run()
     previous = {signum: signal.signal(signum, run.forward) for signum in FORWARDED}
@@ -136,25 +140,27 @@ class _Run:
             os.kill(self.pid, signum)
 
 
-def _read_int(connection: socket.socket) -> int | None:
-    data = b""
-    while len(data) < HEADER.size:
-        try:
-            chunk = connection.recv(HEADER.size - len(data))
-        except InterruptedError:
-            continue
+def receive(connection: socket.socket, size: int, data: bytes = b"") -> bytes | None:
+    """``size`` bytes from ``connection`` (``data`` already read included); None when it closes before them. A
+    signal handled meanwhile does not break the wait: ``recv`` is retried by Python itself (PEP 475)."""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
         if not chunk:
             return None
         data += chunk
-    return HEADER.unpack(data)[0]
+    return data
+
+
+def _read_int(connection: socket.socket) -> int | None:
+    data = receive(connection, HEADER.size)
+    return None if data is None else HEADER.unpack(data)[0]
 
 
 def start_engine(server_folder: Path | None) -> None:
     """An engine for this setting, unless one is running or starting (its lock is held) or engines are off.
     It outlives this command and loads once no command uses the shared Prefect server of ``server_folder`` (their
     leases, ``cli/prefect_server.py``), at low priority; its output goes to a log beside its socket."""
-    idle = settings.current().engine_idle
-    if idle <= 0 or not SUPPORTED or os.environ.get(ENGINE_CHILD):
+    if not _engines_on():
         return
     try:
         key = engine_key()
@@ -168,8 +174,9 @@ def start_engine(server_folder: Path | None) -> None:
             return  # an engine holds it
         fcntl.flock(lock, fcntl.LOCK_UN)  # the engine takes it for its whole life; a second one started leaves
     with open(folder / f"{key}.log", "ab") as log:
+        idle = str(settings.current().engine_idle)
         subprocess.Popen(  # -P: the user's folder is not on its path (a pipeline.py there would shadow ours)
-            [sys.executable, "-P", "-m", "cli.resident_engine", key, str(idle), str(os.getpid()), str(server_folder or "")],
+            [sys.executable, "-P", "-m", "cli.resident_engine", key, idle, str(server_folder or "")],
             cwd=GIVEN_FOLDER,
             env=GIVEN_ENVIRONMENT,  # its modules set their defaults in it as this command's did
             stdin=subprocess.DEVNULL,

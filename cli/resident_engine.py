@@ -24,8 +24,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from cli.prefect_child import users
-from cli.prefect_server import alive
-from cli.resident import ENGINE_CHILD, HEADER, engine_folder
+from cli.resident import ENGINE_CHILD, HEADER, engine_folder, receive
 
 # Its loading takes the cores nothing else wants: loaded at nice 0 while a 10,000-answer run went on, it made that
 # run 5 to 9 s slower (81 and 84 s against 75 and 74 s).
@@ -75,7 +74,7 @@ def _load_gently(server_folder: Path | None) -> None:
     gc.freeze()  # what is loaded stays shared with the forks: their collections never touch it
 
 
-def serve(key: str, idle: float, starter: int, server_folder: Path | None) -> None:
+def serve(key: str, idle: float, server_folder: Path | None) -> None:
     folder = engine_folder()
     with open(folder / f"{key}.lock", "a") as lock:  # held for the engine's life (and by its runs)
         try:
@@ -88,7 +87,7 @@ def serve(key: str, idle: float, starter: int, server_folder: Path | None) -> No
             loader = threading.Thread(target=_load_gently, args=(server_folder,), name="engine-load", daemon=True)
             loader.start()
             loader.join()
-            _listen(folder / f"{key}.sock", idle, starter)
+            _listen(folder / f"{key}.sock", idle)
         except _Stopped:
             _log(f"engine {key} stopped by SIGTERM")
         for left in (f"{key}.log", f"{key}.lock"):  # kept only by an engine that failed, to say why
@@ -103,9 +102,9 @@ def _stop(_signum: int, _frame: object) -> None:
     raise _Stopped
 
 
-def _listen(path: Path, idle: float, starter: int) -> None:
-    """Runs forked on request until none has come, and none is running, for ``idle`` seconds since the last
-    ended (or since the command that started the engine did: the idle time counts from the user's last command)."""
+def _listen(path: Path, idle: float) -> None:
+    """Runs forked on request until none has come, and none is running, for ``idle`` seconds since the last ended
+    or the engine was ready (the command that started it has ended by then: it starts the engine as it ends)."""
     path.unlink(missing_ok=True)  # left by an engine that was killed
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_mask = os.umask(0o177)  # the socket: this user only
@@ -126,10 +125,6 @@ def _listen(path: Path, idle: float, starter: int) -> None:
                     if (pid := _fork_run(connection, listener)) is not None:
                         runs.add(pid)
                         _log(f"run {pid} started")
-            if starter and alive(starter):
-                last_used = time.monotonic()
-            else:
-                starter = 0  # its pid may be another process's later
             for pid in list(runs):
                 with suppress(ChildProcessError):
                     ended, status = os.waitpid(pid, os.WNOHANG)
@@ -182,12 +177,9 @@ def _request(connection: socket.socket, message: bytes, fds: list[int]) -> dict:
     if len(fds) != 3 or len(message) < HEADER.size:
         raise ValueError("a request comes with stdin, stdout and stderr")
     size = HEADER.unpack(message[: HEADER.size])[0]
-    body = message[HEADER.size :]
-    while len(body) < size:
-        chunk = connection.recv(size - len(body))
-        if not chunk:
-            raise ValueError("the request ended early")
-        body += chunk
+    body = receive(connection, size, message[HEADER.size :])
+    if body is None:
+        raise ValueError("the request ended early")
     request = json.loads(body)
     return {"argv": list(request["argv"]), "cwd": str(request["cwd"]), "env": dict(request["env"])}
 
@@ -263,8 +255,8 @@ def _watch_client(connection: socket.socket, finished: threading.Event) -> None:
 
 
 def main() -> None:
-    """``python -m cli.resident_engine KEY IDLE_SECONDS STARTER_PID PREFECT_SERVER_FOLDER``"""
-    serve(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]) if sys.argv[4] else None)
+    """``python -m cli.resident_engine KEY IDLE_SECONDS PREFECT_SERVER_FOLDER``"""
+    serve(sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]) if sys.argv[3] else None)
 
 
 if __name__ == "__main__":
