@@ -154,7 +154,8 @@ class _Needs:
         spaCy is not needed here (a re-run with a few new answers then never loads it), or when they are enough to
         be shared with the worker anyway (10,000 answers on cold caches: 67.4 s against 68.4 s, two runs each,
         the worker cleaning while the Prefect server starts). Not for a small batch whose themes are named here:
-        a second spaCy, in the worker, slowed the sample's first run by 3 s (bench/sample_speed.py)."""
+        a second spaCy, in the worker, slowed the sample's first run by 3 s (bench/sample_speed.py). A process
+        that holds spaCy already (a run served by the resident engine) cleans them ahead in a thread of its own."""
         from pipeline.clean import MIN_ANSWERS_FOR_WORKERS, clean_ahead, spacy_loaded
         from pipeline.placement import MAX_CHANGED_SHARE
 
@@ -162,7 +163,7 @@ class _Needs:
         themes = (api is not None and api.started) or recluster or len(new) > MAX_CHANGED_SHARE * answers
         shared = len(new) >= MIN_ANSWERS_FOR_WORKERS  # a batch this large is shared with the worker anyway
         needs = cls(themes, in_process and (themes or shared or spacy_loaded()), in_process and bool(new))
-        if needs.embed and (shared or not needs.spacy):
+        if needs.embed and (shared or not needs.spacy or spacy_loaded()):
             clean_ahead(new)
         return needs
 

@@ -52,9 +52,23 @@ def _warm_embedder() -> None:
     embed.warm_up(DEFAULT_EMBEDDER)
 
 
+def _warm_exports() -> None:
+    """What every run imports on its way but the flows do not at their import (0.4 s of each served run, measured
+    by the modules a served re-run added): Prefect's flow engine and what a flow call imports with it, the
+    Parquet writer, and matplotlib with its font."""
+    import fastapi.encoders  # noqa: F401  (Prefect serialises each flow run's parameters with it)
+    import prefect.flow_engine  # noqa: F401
+    import prefect.utilities.visualization  # noqa: F401  (imported by each flow call: graphviz)
+    import pyarrow.parquet  # noqa: F401  (themes.parquet)
+
+    from pipeline import charts
+
+    charts.warm_up()
+
+
 # What a run placing a few new answers imports and loads, so that its fork finds it done, step by step. Not BERTopic
 # and scikit-learn (4 to 5 s of CPU): a run that finds its themes again imports them, as a command of its own does.
-LOAD_STEPS = (_import_flows, _warm_cleaning, _warm_embedder)
+LOAD_STEPS = (_import_flows, _warm_cleaning, _warm_embedder, _warm_exports)
 DEFAULTS_SET: dict[str, str] = {}  # variables the engine's modules added to its environment as they loaded
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from prefect import get_run_logger, task
@@ -23,11 +26,11 @@ from prefect.utilities.annotations import quote
 
 from flows.runtime import RESUMABLE, RETRIES, Timings, stage_key
 from pipeline import settings
-from pipeline.analysis import Analysis, Matrix
+from pipeline.analysis import Analysis
 from pipeline.bundle import Bundle
 from pipeline.clean import stop_workers
 from pipeline.export import markdown_report
-from pipeline.exporters import write_outputs
+from pipeline.exporters import Writing, start_outputs
 from pipeline.manifest import Manifest
 from pipeline.messages import decimal, header, plural, plural_word, say
 from pipeline.placement import THEME_PATH, ThemePlacer, load_placer, save_placer
@@ -96,38 +99,45 @@ def embed_batch_task(key: str, analysis: Analysis, texts: list[str]) -> tuple[np
 
 
 def clean_in_batches(key: str, analysis: Analysis, dataset: Dataset) -> CleanResult:
-    """Batches go to the task runner at once; results are taken in order, so the output does not depend on it.
-
-    Batch arguments are not quoted: Dask would unpack the quote (a tuple) on its way to the worker.
-    """
-    futures = [
-        clean_batch_task.submit(f"{key}-{n}", analysis, texts)
-        for n, (_, texts) in enumerate(analysis.clean_batches(dataset))
-    ]
-    analysed: list[dict] = []
+    """The answers the cleaning cache holds read at once, the others cleaned by batches of tasks (``in_batches``);
+    duplicates are judged after, over every answer."""
+    cleaning = analysis.cleaning(dataset)
     progress = Progress("clean", "answers")
-    for future in futures:
-        analysed.extend(future.result())
-        progress(len(analysed), len(dataset.responses))
+    for start, future in in_batches(clean_batch_task, key, analysis, analysis.clean_batches(cleaning.new)):
+        cleaning.put(start, future.result())
+        progress(cleaning.filled, len(dataset.responses))
     stop_workers(unless_in_use=True)  # a cleaning worker's spaCy is not held through the next stages
-    cleaned = analysis.assemble(dataset, analysed)
+    cleaned = analysis.assemble(dataset, cleaning.results)
     get_run_logger().info("kept %d idea units; set aside %d answers", len(cleaned.units), len(cleaned.excluded))
     return cleaned
 
 
 def embed_in_batches(key: str, analysis: Analysis, texts: list[str]) -> tuple[np.ndarray, int]:
-    """One matrix filled batch by batch, as ``Analysis.embed`` fills it in one process."""
-    starts = [start for start, _ in analysis.embed_batches(texts)]
-    futures = [
-        embed_batch_task.submit(f"{key}-{n}", analysis, part) for n, (_, part) in enumerate(analysis.embed_batches(texts))
-    ]
-    matrix, progress = Matrix(len(texts)), Progress("embed", "texts")
-    for start in starts:
-        future = futures.pop(0)  # popped: the batch's vectors go once copied
-        vectors, new = future.result()
-        matrix.put(start, vectors, 0 if future.state.name == "Cached" else new)  # cached: an earlier run's work
-        progress(matrix.filled, len(texts))
-    return matrix.result()
+    """One matrix: the vectors the embedding cache holds read at once, the others computed by batches of tasks
+    (``in_batches``)."""
+    vectors = analysis.vectors(texts)
+    progress = Progress("embed", "texts")
+    for start, future in in_batches(embed_batch_task, key, analysis, analysis.embed_batches(vectors.new)):
+        batch, new = future.result()
+        vectors.put(start, batch, 0 if future.state.name == "Cached" else new)  # cached: an earlier run's work
+        progress(vectors.filled, len(texts))
+    return vectors.result()
+
+
+def in_batches(task, key: str, analysis: Analysis, parts: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, Any]]:
+    """(start, future) of each part of the texts a stage's cache lacks, submitted to the task runner at once and
+    taken in order, so that the output does not depend on it; each future is let go once taken, with its result.
+
+    Only the texts the cache lacks: a re-run of 10,100 answers with 100 new ones read its 10,000 cleaned answers
+    and 18,500 vectors at once in about 0.4 s, against 1.1 s through eleven batch tasks whose results Prefect
+    stored again. A part's key names its texts, so that a run resumed after a kill finds the parts it finished,
+    whatever the cache held. Parts are not quoted: Dask would unpack the quote (a tuple) on its way to the worker."""
+    parts = list(parts)
+    if parts:
+        get_run_logger().info("%s: %d texts not in the cache", task.name, sum(len(part) for _, part in parts))
+    futures = [task.submit(stage_key(key, *part), analysis, part) for _, part in parts]
+    for start, _ in parts:
+        yield start, futures.pop(0)
 
 
 @task(name="recall-reviews", cache_policy=NONE, **RETRIES)
@@ -235,15 +245,23 @@ def publish_run(db: str | None, record: RunRecord, bundle: Bundle, timings: Timi
     A failure on the way removes the hidden folder: no half-written ``--out``, no run in the store without files."""
     out_dir = Path(record.out_dir)
     staging = out_dir.parent / f".{out_dir.name}.{record.manifest.run_id}.partial"
+    writing = None
     try:
-        with timings("export"):
-            export_task(staging, out_dir, quote(bundle))
+        with timings("export"):  # the files this process writes; the workbook's fork goes on (``Writing``)
+            writing = export_task(staging, out_dir, quote(bundle))
+        files = partial(writing.finish, bundle)
         if record.cleaned.units:
+            # the store is written while the fork ends (0.6 s of a 10,100-answer re-run's 2.2 s of files), and
+            # committed only once every file is there: the wait for the fork is counted in "record"
             with timings("record"):
-                record_task(db, quote(record))
+                record_task(db, quote(record), quote(files))
+        else:
+            files()
         record.manifest.write(staging)  # last, so that it holds the export's and record's timings too
         replace_folder(staging, out_dir)
     except BaseException:
+        if writing is not None:
+            writing.abandon()
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
@@ -261,11 +279,12 @@ def replace_folder(new: Path, target: Path) -> None:
 
 
 @task(name="export", cache_policy=NONE, **RETRIES)
-def export_task(folder: Path, out_dir: Path, bundle: Bundle) -> dict[str, Path]:
-    """The run's files, written into ``folder``; the artifacts point at ``out_dir``, where they will be."""
-    paths = write_outputs(folder, bundle)
+def export_task(folder: Path, out_dir: Path, bundle: Bundle) -> Writing:
+    """The run's files, written into ``folder`` but the one a fork may still be writing (``Writing.finish``); the
+    artifacts point at ``out_dir``, where they will be."""
+    writing = start_outputs(folder, bundle)
     publish_artifacts(bundle, out_dir)
-    return paths
+    return writing
 
 
 def publish_artifacts(bundle: Bundle, out_dir: Path) -> None:
@@ -303,9 +322,10 @@ def report_link(run_id: str, out_dir: Path) -> str:
 
 
 @task(name="record", cache_policy=NONE, **RETRIES)
-def record_task(db: str | None, record: RunRecord) -> None:
+def record_task(db: str | None, record: RunRecord, files_written: Callable[[], object]) -> None:
+    """The run into the store, committed once ``files_written`` has returned (it raises: nothing recorded)."""
     store = Store(db)
-    record_run(store, record)
+    record_run(store, record, before_commit=files_written)
     get_run_logger().info("recorded run %s in the review store %s", record.manifest.run_id, store.shown_url)
 
 

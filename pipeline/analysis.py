@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.bundle import Bundle
-from pipeline.clean import analyse_texts, assemble
+from pipeline.clean import analyse_texts, assemble, cached_cleaning
 from pipeline.codebook import Codebook, Seeds, codebook_seeds
 from pipeline.coherence import ThemeRefiner
-from pipeline.embed import embed, embedder_id, load_embedder
+from pipeline.embed import cached_vectors, embed, embedder_id, load_embedder, place_rows
 from pipeline.ingest import ingest
 from pipeline.label_codes import LabelCoder
 from pipeline.manifest import Manifest, count, input_info, versions
@@ -53,22 +53,54 @@ class Analysed:
         )
 
 
-class Matrix:
-    """One matrix filled batch by batch: a batch's vectors can be dropped once copied, so none is held twice."""
+class Pending:
+    """The rows of a run's texts that a cache did not hold, by distinct text: ``new`` are the texts to compute, in
+    the order ``take`` hands out their rows; ``filled`` counts the rows done."""
 
-    def __init__(self, n_rows: int) -> None:
-        self.n_rows, self.filled, self.computed = n_rows, 0, 0
-        self.matrix: np.ndarray | None = None
+    def __init__(self, n_rows: int, texts: list[str], missing: dict[str, list[int]]) -> None:
+        self._rows = list(missing.values())
+        self.new = [texts[rows[0]] for rows in self._rows]
+        self.filled = n_rows - sum(len(rows) for rows in self._rows)
+
+    def take(self, start: int, n: int) -> list[list[int]]:
+        """The rows of ``new[start:start + n]``, now counted as filled."""
+        rows = self._rows[start : start + n]
+        self.filled += sum(len(r) for r in rows)
+        return rows
+
+
+class Vectors(Pending):
+    """A run's vectors in one matrix: those the embedding cache holds are read at once (a re-run computes only its
+    new texts), the others placed batch by batch as they are computed, each batch dropped once copied."""
+
+    def __init__(self, texts: list[str], embedder: str) -> None:
+        self.matrix, missing = cached_vectors(texts, embedder_id(embedder))
+        super().__init__(len(texts), texts, missing)
+        self.n_rows, self.computed = len(texts), 0
 
     def put(self, start: int, vectors: np.ndarray, computed: int) -> None:
-        if self.matrix is None:
-            self.matrix = np.empty((self.n_rows, vectors.shape[1]), dtype=np.float32)
-        self.matrix[start : start + len(vectors)] = vectors
-        self.filled, self.computed = start + len(vectors), self.computed + computed
+        """The vectors of ``new[start:start + len(vectors)]``; ``computed`` of them were not in the cache."""
+        self.matrix = place_rows(self.matrix, self.n_rows, self.take(start, len(vectors)), vectors)
+        self.computed += computed
 
     def result(self) -> tuple[np.ndarray, int]:
         matrix = self.matrix if self.matrix is not None else np.empty((0, 0), dtype=np.float32)
         return matrix, self.computed
+
+
+class Cleaning(Pending):
+    """A run's answers as cleaning's costly part leaves them (``analyse_texts``): those its cache holds are read at
+    once (a re-run cleans only its new answers), the others put batch by batch as they are cleaned."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.results, missing = cached_cleaning(texts)
+        super().__init__(len(texts), texts, missing)
+
+    def put(self, start: int, analysed: list[dict]) -> None:
+        """The results of ``new[start:start + len(analysed)]``."""
+        for rows, result in zip(self.take(start, len(analysed)), analysed, strict=True):
+            for row in rows:
+                self.results[row] = result
 
 
 def batches(items: list, size: int) -> Iterator[tuple[int, list]]:
@@ -145,8 +177,12 @@ class Analysis:
     ) -> Dataset:
         return ingest(Path(path), text_col, id_col, dedupe_ids)
 
-    def clean_batches(self, dataset: Dataset) -> Iterator[tuple[int, list[str]]]:
-        return batches([r.text for r in dataset.responses], self.clean_batch)
+    def cleaning(self, dataset: Dataset) -> Cleaning:
+        """The answers as the cache holds them cleaned; ``analyse`` cleans the others (``Cleaning.new``)."""
+        return Cleaning([r.text for r in dataset.responses])
+
+    def clean_batches(self, texts: list[str]) -> Iterator[tuple[int, list[str]]]:
+        return batches(texts, self.clean_batch)
 
     def analyse(self, texts: list[str]) -> list[dict]:
         """Cleaning's costly, order-free part, for one batch: it can run in any process."""
@@ -157,7 +193,10 @@ class Analysis:
         return assemble(dataset.responses, analysed)
 
     def clean(self, dataset: Dataset) -> CleanResult:
-        return self.assemble(dataset, [row for _, texts in self.clean_batches(dataset) for row in self.analyse(texts)])
+        cleaning = self.cleaning(dataset)
+        for start, part in self.clean_batches(cleaning.new):
+            cleaning.put(start, self.analyse(part))
+        return self.assemble(dataset, cleaning.results)
 
     def embed_batches(self, texts: list[str]) -> Iterator[tuple[int, list[str]]]:
         return batches(texts, self.embed_batch)
@@ -166,11 +205,15 @@ class Analysis:
         """One batch's unit vectors, and how many were computed (the rest came from the cache)."""
         return embed(texts, load_embedder(self.embedder))
 
+    def vectors(self, texts: list[str]) -> Vectors:
+        """``texts``' vectors as the cache holds them; ``embed_texts`` computes the others (``Vectors.new``)."""
+        return Vectors(texts, self.embedder)
+
     def embed(self, texts: list[str]) -> tuple[np.ndarray, int]:
-        matrix = Matrix(len(texts))
-        for start, part in self.embed_batches(texts):
-            matrix.put(start, *self.embed_texts(part))
-        return matrix.result()
+        vectors = self.vectors(texts)
+        for start, part in self.embed_batches(vectors.new):
+            vectors.put(start, *self.embed_texts(part))
+        return vectors.result()
 
     def seeds(self) -> Seeds | None:
         return codebook_seeds(self.codebook, load_embedder(self.embedder)) if self.codebook else None

@@ -144,38 +144,57 @@ def embed(
 
     Vectors go straight into one matrix: holding every cached blob beside it doubled the memory.
     """
-    cache = BlobCache(cache_dir() / "cache.sqlite", f"embed:{embedder.name}")
-    rows_of: dict[str, list[int]] = {}
-    for row, text in enumerate(texts):
-        rows_of.setdefault(content_key(text), []).append(row)
-    matrix: np.ndarray | None = None
-
-    def place(key: str, vector: np.ndarray) -> None:
-        nonlocal matrix
-        if matrix is None:
-            matrix = np.empty((len(texts), vector.shape[0]), dtype=np.float32)
-        matrix[rows_of[key]] = vector
-
+    matrix, missing = cached_vectors(texts, embedder.name)
+    todo = list(missing)
+    cache = _cache(embedder.name)
     try:
-        unique = list(rows_of)
-        found: set[str] = set()
-        for start in range(0, len(unique), 5000):  # a slice at a time: the blobs are dropped once placed
-            for key, blob in cache.get_many(unique[start : start + 5000]).items():
-                place(key, np.frombuffer(blob, dtype=np.float32))
-                found.add(key)
-        todo = [k for k in unique if k not in found]
         for start in range(0, len(todo), BATCH_SIZE):
             batch = todo[start : start + BATCH_SIZE]
             with _ENCODE_LOCK:  # the model already uses every core it is given; threads take turns
-                vectors = _unit_rows(embedder.encode([texts[rows_of[k][0]] for k in batch]))
+                vectors = _unit_rows(embedder.encode([texts[missing[k][0]] for k in batch]))
             cache.put_many((k, v.tobytes()) for k, v in zip(batch, vectors, strict=True))
-            for key, vector in zip(batch, vectors, strict=True):
-                place(key, vector)
+            matrix = place_rows(matrix, len(texts), [missing[k] for k in batch], vectors)
             if progress:
                 progress(min(start + BATCH_SIZE, len(todo)), len(todo))
     finally:
         cache.close()
     return (matrix if matrix is not None else np.empty((0, 0), dtype=np.float32)), len(todo)
+
+
+def cached_vectors(texts: Sequence[str], name: str) -> tuple[np.ndarray | None, dict[str, list[int]]]:
+    """The vectors the cache of embedder ``name`` (``embedder_id``) holds for ``texts``, in their rows of one
+    matrix (None when it holds none), and the rows of each text it lacks, by text key: the texts to compute."""
+    missing: dict[str, list[int]] = {}
+    for row, text in enumerate(texts):
+        missing.setdefault(content_key(text), []).append(row)
+    matrix: np.ndarray | None = None
+    cache = _cache(name)
+    try:
+        unique = list(missing)
+        for start in range(0, len(unique), 5000):  # a slice at a time: the blobs are dropped once placed
+            found = cache.get_many(unique[start : start + 5000])
+            if not found:
+                continue
+            vectors = np.frombuffer(b"".join(found.values()), dtype=np.float32).reshape(len(found), -1)
+            matrix = place_rows(matrix, len(texts), [missing.pop(key) for key in found], vectors)
+    finally:
+        cache.close()
+    return matrix, missing
+
+
+def place_rows(matrix: np.ndarray | None, n_rows: int, rows: list[list[int]], vectors: np.ndarray) -> np.ndarray | None:
+    """``vectors[i]`` into every row of ``rows[i]`` of ``matrix``, made (``n_rows`` rows) at the first vector."""
+    if not len(vectors):
+        return matrix
+    if matrix is None:
+        matrix = np.empty((n_rows, vectors.shape[1]), dtype=np.float32)
+    flat = [row for group in rows for row in group]
+    matrix[flat] = np.repeat(vectors, [len(group) for group in rows], axis=0)
+    return matrix
+
+
+def _cache(name: str) -> BlobCache:
+    return BlobCache(cache_dir() / "cache.sqlite", f"embed:{name}")
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -72,6 +72,12 @@ def exporter(
 
 def write_outputs(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
     """Every registered file that applies to the run, in ``out_dir``; ``manifest.json`` is ``Manifest.write``'s."""
+    return start_outputs(out_dir, bundle).finish(bundle)
+
+
+def start_outputs(out_dir: Path, bundle: Bundle) -> Writing:
+    """``write_outputs`` but for the file written in a fork beside the others (the workbook), which may still be
+    writing on return: ``finish`` waits for it, so that the caller does its own work meanwhile."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     chosen = {}
     for name, entry in EXPORTERS.items():
@@ -79,28 +85,58 @@ def write_outputs(out_dir: Path, bundle: Bundle) -> dict[str, Path]:
             chosen[name] = entry
         else:  # a file left by an earlier run in the same folder would pass for this run's
             (Path(out_dir) / entry.file_name).unlink(missing_ok=True)
-    beside = [e for e in chosen.values() if e.beside] if _worth_a_fork(bundle) else []
-    fork = _write_in_fork(out_dir, bundle, beside) if beside else None
+    beside = [name for name, entry in chosen.items() if entry.beside] if _worth_a_fork(bundle) else []
+    paths = {name: Path(out_dir) / entry.file_name for name, entry in chosen.items()}
+    writing = Writing(Path(out_dir), paths, _write_in_fork(out_dir, bundle, beside) if beside else None, beside)
     try:
-        for entry in chosen.values():
-            if entry not in beside:
+        for name, entry in chosen.items():
+            if name not in beside:
                 entry.write(out_dir, bundle)
-    finally:  # waited for even when another file failed: no fork goes on writing after this call
-        failed = fork is not None and os.waitstatus_to_exitcode(os.waitpid(fork, 0)[1]) != 0
-    if failed:
-        for entry in beside:  # again here, where its error is raised with its traceback
-            entry.write(out_dir, bundle)
-    return {name: Path(out_dir) / entry.file_name for name, entry in chosen.items()}
+    except BaseException:
+        writing.abandon()  # no fork goes on writing after this call
+        raise
+    return writing
+
+
+@dataclass
+class Writing:
+    """A run's files as ``start_outputs`` leaves them: all written but ``forked``, which the fork ``pid`` writes.
+    Small (it is a task's result): the bundle stays with the caller, who hands it to ``finish``."""
+
+    out_dir: Path
+    paths: dict[str, Path]
+    pid: int | None
+    forked: list[str]
+
+    def finish(self, bundle: Bundle) -> dict[str, Path]:
+        """Every file written: the fork waited for, and what it failed to write written here, where its error is
+        raised with its traceback (called again, it tries again)."""
+        if self.pid is not None and self._ended_well():
+            self.forked = []
+        for name in self.forked:
+            EXPORTERS[name].write(self.out_dir, bundle)
+        self.forked = []
+        return self.paths
+
+    def abandon(self) -> None:
+        """The fork waited for, its file left as it is: the caller is failing and removes the folder."""
+        if self.pid is not None:
+            self._ended_well()
+
+    def _ended_well(self) -> bool:
+        pid, self.pid = self.pid, None
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
 
 
 def _worth_a_fork(bundle: Bundle) -> bool:
     return hasattr(os, "fork") and FORK_MIN_UNITS <= len(bundle.units) <= FORK_MAX_UNITS
 
 
-def _write_in_fork(out_dir: Path, bundle: Bundle, entries: list[Exporter]) -> int:
-    """A child process writing ``entries``; its pid. The tables both sides read are built first, once. The
-    child only writes files: no logging, no import (each import and logging lock is one a thread of this process
-    may hold at the fork), and it leaves by ``os._exit``, running none of this process's exit handlers."""
+def _write_in_fork(out_dir: Path, bundle: Bundle, names: list[str]) -> int:
+    """A child process writing the files registered as ``names``; its pid. The tables both sides read are built
+    first, once. The child only writes files: no logging, no import (each import and logging lock is one a thread
+    of this process may hold at the fork), and it leaves by ``os._exit``, running none of this process's exit
+    handlers."""
     for table in ("nets", "themes_table", "segments_table", "assignments_table", "excluded_table"):
         getattr(bundle, table)
     pid = os.fork()
@@ -108,8 +144,8 @@ def _write_in_fork(out_dir: Path, bundle: Bundle, entries: list[Exporter]) -> in
         gc.disable()  # a collection would touch every object, copying pages this process shares with the parent
         code = 1
         try:
-            for entry in entries:
-                entry.write(out_dir, bundle)
+            for name in names:
+                EXPORTERS[name].write(out_dir, bundle)
             code = 0
         finally:
             os._exit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -60,8 +61,9 @@ class RunRecord:
     themes: list[Theme] = field(default_factory=list)  # ranked, with their nets; else the clustered themes' nets
 
 
-def record_run(store: Store, record: RunRecord) -> None:
-    """Store one run as the machine left it; corrections are events on top of it."""
+def record_run(store: Store, record: RunRecord, before_commit: Callable[[], object] | None = None) -> None:
+    """Store one run as the machine left it; corrections are events on top of it. ``before_commit`` is called
+    once the rows are in, before they are committed: when it raises, nothing of the run stays."""
     manifest, dataset = record.manifest, record.dataset
     run_id = manifest.run_id
     with store.session() as session:
@@ -82,6 +84,8 @@ def record_run(store: Store, record: RunRecord) -> None:
         )
         session.flush()
         _add_rows(session, run_id, record)
+        if before_commit is not None:
+            before_commit()
 
 
 def _add_rows(session, run_id: str, record: RunRecord) -> None:

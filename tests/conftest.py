@@ -237,9 +237,9 @@ def store(request, tmp_path):
     store.engine.dispose()
 
 
-def record_sample(store, run_id, dataset, cleaned, clustered, question, out_dir, themes=()) -> None:
+def record_sample(store, run_id, dataset, cleaned, clustered, question, out_dir, themes=(), before_commit=None) -> None:
     """Record the sample's analysis as ``run_id``; ``themes``: ranked and netted, as ``analyze`` records them (else
-    the clustered themes, without nets)."""
+    the clustered themes, without nets); ``before_commit`` as ``record_run`` takes it."""
     from pipeline.manifest import InputInfo, Manifest, count
     from review.runs import RunRecord, record_run
 
@@ -250,7 +250,8 @@ def record_sample(store, run_id, dataset, cleaned, clustered, question, out_dir,
         parameters={},
         counts=count(len(dataset.responses), cleaned.units, cleaned.excluded, len(clustered.themes)),
     )
-    record_run(store, RunRecord(manifest, dataset, cleaned, clustered, "use-multilingual", out_dir, themes=list(themes)))
+    record = RunRecord(manifest, dataset, cleaned, clustered, "use-multilingual", out_dir, themes=list(themes))
+    record_run(store, record, before_commit)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from conftest import SAMPLE
 
 import pipeline.clean as clean_module
+from pipeline import settings
 from pipeline.clean import clean, non_answer_reason, normalize, split_list
 from pipeline.masking import mask_patterns
 from pipeline.records import Dataset, Response
@@ -212,6 +213,22 @@ def test_idle_workers_stop_but_not_under_a_batch_sharing_them():
         assert clean_module._POOL is pool  # in use: kept
     clean_module.stop_workers(unless_in_use=True)
     assert clean_module._POOL is None  # idle: ended, the next large batch starts a new one
+
+
+def test_a_process_holding_spacy_cleans_ahead_in_a_thread_of_its_own(tmp_path):
+    """A run served by the resident engine: its few new answers are cleaned while Prefect starts the flow, by a
+    thread of the process (which holds spaCy), not by a worker that would load its own."""
+    texts = [f"Des ateliers de design de service pour les conseillers, vague {n}" for n in range(3)]
+    with settings.overridden(cache=tmp_path):
+        clean_module.load_spacy()
+        pool = clean_module._POOL
+        clean_module.clean_ahead(texts)
+        (share,) = clean_module._AHEAD
+        assert clean_module._POOL is pool  # no worker started for them
+        share.result(timeout=120)
+        assert clean_module.uncleaned(texts) == []  # in the cache before the flow asks
+        assert json.dumps(clean_module.analyse_texts(texts)) == json.dumps(clean_module._analyse_here(texts))
+        assert clean_module._AHEAD == []  # taken back
 
 
 _CLEANED_AHEAD = """

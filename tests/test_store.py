@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import record_sample  # the module pytest loaded: as tests.conftest it would run again
 from sqlalchemy import func, select
 
 from pipeline.errors import InputError, UnavailableError
@@ -14,6 +15,7 @@ from review.store import (
     AssignmentRow,
     Base,
     RespondentRow,
+    Run,
     Store,
     UnitRow,
     database_url,
@@ -54,6 +56,24 @@ def test_a_recorded_run_holds_every_unit_respondent_and_assignment(recorded_run,
     assert respondents == len({r.respondent_id for r in sample_dataset.responses})
     assert assigned == units
     assert runner_ups >= 0.9 * units  # the queue needs the runner-up theme of almost every unit
+
+
+def test_a_run_whose_files_fail_before_its_commit_leaves_nothing_in_the_store(
+    store, sample_dataset, sample_clean, sample_clustered, tmp_path
+):
+    """``analyze`` commits a run once its files are written (``before_commit``): a workbook that fails then
+    leaves no run to review without files."""
+
+    def files_failed():
+        raise OSError("disque plein")
+
+    with pytest.raises(OSError, match="disque plein"):
+        record_sample(
+            store, "run-sans-fichiers", sample_dataset, sample_clean, sample_clustered, "Q ?", tmp_path, (), files_failed
+        )
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 0
+        assert session.scalar(select(func.count()).select_from(UnitRow)) == 0
 
 
 def test_unknown_run_names_the_latest_ones(recorded_run):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 import zipfile
 from dataclasses import replace
 
@@ -13,7 +14,7 @@ from openpyxl.chart import BarChart
 from pipeline import exporters
 from pipeline.bundle import Bundle
 from pipeline.export import themes_frame
-from pipeline.exporters import write_outputs
+from pipeline.exporters import start_outputs, write_outputs
 from pipeline.manifest import InputInfo, Manifest, count
 from pipeline.messages import say
 from pipeline.records import Assignment, IdeaUnit, Response, Theme
@@ -267,3 +268,23 @@ def test_the_fork_is_waited_for_when_another_file_fails(bundle, tmp_path, monkey
     with pytest.raises(ValueError, match="rapport cassé"):
         write_outputs(tmp_path, bundle)
     assert openpyxl.load_workbook(tmp_path / "themes.xlsx").sheetnames  # whole: the fork had ended
+
+
+def test_the_workbook_is_still_being_written_when_the_other_files_are_done(bundle, tmp_path, monkeypatch):
+    """``start_outputs`` leaves the fork writing (the flow records the run meanwhile); ``finish`` waits for it."""
+    go = tmp_path / "go"
+    write = exporters.write_workbook
+
+    def held(path, bundle):  # in the fork: waits for the test to look, at most 30 s
+        deadline = time.monotonic() + 30
+        while not go.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        write(path, bundle)
+
+    monkeypatch.setattr(exporters, "FORK_MIN_UNITS", 1)
+    monkeypatch.setattr(exporters, "write_workbook", held)
+    writing = start_outputs(tmp_path / "out", bundle)
+    assert (tmp_path / "out" / "themes.csv").exists() and (tmp_path / "out" / "report.pptx").exists()
+    assert not (tmp_path / "out" / "themes.xlsx").exists()
+    go.touch()
+    assert openpyxl.load_workbook(writing.finish(bundle)["themes.xlsx"]).sheetnames
