@@ -140,11 +140,13 @@ MIN_ANSWERS_FOR_WORKERS = 1500
 SHARE_ANSWERS = 200
 
 
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_LINE_BREAKS = re.compile(r" *\n[ \n]*")
+
+
 def normalize(text: str) -> str:
     text = _CONTROL.sub("", unicodedata.normalize("NFC", text).translate(_TYPOGRAPHY))
-    text = re.sub(r"[ \t\r\f\v]+", " ", text)
-    text = re.sub(r" *\n[ \n]*", "\n", text)
-    return text.strip()
+    return _LINE_BREAKS.sub("\n", _SPACES.sub(" ", text)).strip()
 
 
 def non_answer_reason(text: str) -> str | None:

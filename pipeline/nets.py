@@ -75,10 +75,7 @@ class NetGrouping(learn.Estimator):
             else:
                 groups.append([i])
                 names.append(None)
-        while (pair := self._closest(groups, names, distance)) is not None:
-            a, b = pair
-            groups[a] += groups.pop(b)
-            names.pop(b)
+        self._merge_unnamed(groups, names, distance)
         self.labels_ = np.empty(len(named), dtype=int)
         for g, members in enumerate(groups):
             self.labels_[members] = g
@@ -90,17 +87,31 @@ class NetGrouping(learn.Estimator):
         others = np.delete(np.arange(len(distance)), i)
         return int(others[np.argmin(distance[i, others])]) if len(others) else None
 
-    def _closest(self, groups, names, distance) -> tuple[int, int] | None:
-        """The two unnamed groups closest on average, if under the threshold."""
-        best, best_distance = None, self.distance_threshold
+    def _merge_unnamed(self, groups: list[list[int]], names: list[str | None], distance: np.ndarray) -> None:
+        """Average linkage among the unnamed groups: the two closest on average merge, while under the threshold
+        (the first such pair in order when two are as close). Each pair's mean is kept and only the merged group's
+        computed again: every pair at every merge took 0.2 s of a 63-code run's 0.6 s of ranking."""
+        mean = np.full((len(groups), len(groups)), np.inf)
         for a in range(len(groups)):
             for b in range(a + 1, len(groups)):
-                if names[a] or names[b]:
-                    continue
-                d = float(distance[np.ix_(groups[a], groups[b])].mean())
-                if d < best_distance:
-                    best, best_distance = (a, b), d
-        return best
+                if not (names[a] or names[b]):
+                    mean[a, b] = _linkage(groups[a], groups[b], distance)
+        while len(groups) > 1:
+            a, b = (int(i) for i in np.unravel_index(np.argmin(mean), mean.shape))  # row by row: the first pair
+            if not mean[a, b] < self.distance_threshold:
+                return
+            groups[a] += groups.pop(b)
+            names.pop(b)
+            mean = np.delete(np.delete(mean, b, axis=0), b, axis=1)
+            for k in range(len(groups)):
+                if k != a and not names[k]:
+                    low, high = min(a, k), max(a, k)
+                    mean[low, high] = _linkage(groups[low], groups[high], distance)
+
+
+def _linkage(a: list[int], b: list[int], distance: np.ndarray) -> float:
+    """The mean distance between two groups' members."""
+    return float(distance[np.ix_(a, b)].mean())
 
 
 def theme_centres(

@@ -38,12 +38,15 @@ def pick_quotes(indices: np.ndarray, scores: np.ndarray, vectors: np.ndarray, te
     indices = clean if len(clean) else indices
     order = indices[np.argsort(-scores[indices], kind="stable")][:200]  # the closest are the candidates
     seen_texts: set[str] = set()
+    # each candidate's highest similarity to a chosen quote, brought up to date as each quote is chosen (recomputed
+    # over every chosen quote at each choice, it was a quarter of a 63-code run's ranking)
+    closest = dict.fromkeys(order.tolist(), -np.inf)
     while len(chosen) < QUOTES_PER_THEME:
         best, best_value = None, -np.inf
         for i in order:
             if i in chosen or texts[i].lower() in seen_texts:
                 continue
-            redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
+            redundancy = closest[i] if chosen else 0.0
             if redundancy > MAX_QUOTE_SIMILARITY:
                 continue
             value = (1 - DIVERSITY) * scores[i] - DIVERSITY * redundancy
@@ -53,6 +56,9 @@ def pick_quotes(indices: np.ndarray, scores: np.ndarray, vectors: np.ndarray, te
             break
         chosen.append(best)
         seen_texts.add(texts[best].lower())
+        if len(chosen) < QUOTES_PER_THEME:  # what the next choice reads
+            for i in closest:
+                closest[i] = max(closest[i], float(vectors[i] @ vectors[best]))
     return [trim_quote(texts[i]) for i in chosen]
 
 

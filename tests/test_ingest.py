@@ -88,3 +88,21 @@ def test_unknown_column_lists_the_available_ones(tmp_path):
         ingest(path, text_column="verbatim")
     with pytest.raises(InputError, match=r"--id-col"):
         ingest(path, id_column="respondent")
+
+
+def test_a_file_read_again_unchanged_is_parsed_once_and_an_edited_one_again(tmp_path, monkeypatch):
+    """A command checks its file, then its flow reads it: the second read is the first one's answers."""
+    import pipeline.ingest as ingest_module
+
+    path = tmp_path / "vague.csv"
+    path.write_text("id;texte\n1;Plus de moyens pour la formation\n2;Un sponsor à la direction\n", encoding="utf-8")
+    first = ingest(path)
+    parsed, parse = [], ingest_module.read_table
+    monkeypatch.setattr(ingest_module, "read_table", lambda *args: parsed.append(1) or parse(*args))
+    assert ingest(path) is first and not parsed
+    # the same size, written at once: known by its content, not by its size or time
+    path.write_text("id;texte\n1;Plus de moyens pour la formation\n2;Un sponsor à la Direction\n", encoding="utf-8")
+    again = ingest(path)
+    assert parsed == [1] and again.responses[1].text == "Un sponsor à la Direction"
+    assert again.input_sha256 != first.input_sha256
+    assert ingest(path, text_column="texte") is not again and parsed == [1, 1]  # other arguments: parsed again
