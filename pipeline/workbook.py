@@ -45,6 +45,12 @@ BELOW = {"bg_color": "#FFEB9C", "font_color": "#9C5700"}
 SMALL_BASE = {"bg_color": "#EDEDED", "font_color": "#808080", "italic": True}
 # verbatims stay text, whatever they start with; the parts are zipped from memory (not staged as temporary files)
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+# Above this many idea rows the cells go to temporary files a row at a time (xlsxwriter's constant_memory, strings
+# inline): holding every cell of a 100,000-answer run's 480,000 idea rows put its export about 1 GiB up, the run
+# over its 4 GiB budget (4.27 GiB, bench/scale.py). At 42,230 rows: 24 MB held instead of 102 MB, about as fast,
+# a file 43% bigger, hence not for every run.
+CONSTANT_MEMORY_ROWS = 100_000
+LARGE_OPTIONS = {**XLSX_OPTIONS, "in_memory": False, "constant_memory": True}
 
 THEMES, NETS, CHART, SEGMENTS, IDEAS, EXCLUDED, LEGEND = (
     "Thèmes",
@@ -77,7 +83,8 @@ def write_workbook(path: Path, bundle: Bundle) -> None:
         IDEAS: bundle.assignments_table,
         EXCLUDED: bundle.excluded_table,
     }
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as writer:
+    options = LARGE_OPTIONS if len(bundle.assignments_table) > CONSTANT_MEMORY_ROWS else XLSX_OPTIONS
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
         for name, table in sheets.items():
             _write_cells(writer.book.add_worksheet(name), french_sheet(table))
             _lay_out(writer, name, table)
@@ -94,12 +101,13 @@ def french_sheet(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_cells(sheet: Worksheet, table: pd.DataFrame) -> None:
-    """The header and every cell by its type, a column at a time, as ``DataFrame.to_excel`` writes them (missing
-    values left empty), without the cell object and style lookup it makes per value: a 10,000-answer run's workbook
-    (18,708 rows on the ideas' sheet) took 2.3 s, 1.35 s this way."""
+    """The header and every cell by its type, a row at a time (``LARGE_OPTIONS`` writes each row as the next one
+    starts), as ``DataFrame.to_excel`` writes them (missing values left empty), without the cell object and style
+    lookup it makes per value: a 10,000-answer run's workbook (18,708 rows on the ideas' sheet) took 2.3 s, 1.35 s
+    this way."""
     sheet.write_row(0, 0, [str(c) for c in table.columns])
-    for col, (_, values) in enumerate(table.items()):
-        for row, value in enumerate(values.tolist(), start=1):
+    for row, values in enumerate(zip(*(column.tolist() for _, column in table.items()), strict=True), start=1):
+        for col, value in enumerate(values):
             if isinstance(value, str):
                 sheet.write_string(row, col, value)
             elif isinstance(value, bool):

@@ -288,3 +288,16 @@ def test_the_workbook_is_still_being_written_when_the_other_files_are_done(bundl
     assert not (tmp_path / "out" / "themes.xlsx").exists()
     go.touch()
     assert openpyxl.load_workbook(writing.finish(bundle)["themes.xlsx"]).sheetnames
+
+
+def test_a_workbook_too_large_to_hold_is_written_a_row_at_a_time_with_the_same_cells(bundle, tmp_path, monkeypatch):
+    from pipeline import workbook
+
+    held = write_outputs(tmp_path / "held", bundle)["themes.xlsx"]
+    opened = []
+    writer = pd.ExcelWriter
+    monkeypatch.setattr(workbook, "CONSTANT_MEMORY_ROWS", 10)
+    monkeypatch.setattr(pd, "ExcelWriter", lambda *a, **k: opened.append(k["engine_kwargs"]["options"]) or writer(*a, **k))
+    streamed = write_outputs(tmp_path / "streamed", bundle)["themes.xlsx"]
+    assert opened == [workbook.LARGE_OPTIONS] and opened[0]["constant_memory"]
+    assert _cells(streamed) == _cells(held)
