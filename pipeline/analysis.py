@@ -57,10 +57,10 @@ class Pending:
     """The rows of a run's texts that a cache did not hold, by distinct text: ``new`` are the texts to compute, in
     the order ``take`` hands out their rows; ``filled`` counts the rows done."""
 
-    def __init__(self, n_rows: int, texts: list[str], missing: dict[str, list[int]]) -> None:
+    def __init__(self, texts: list[str], missing: dict[str, list[int]]) -> None:
         self._rows = list(missing.values())
         self.new = [texts[rows[0]] for rows in self._rows]
-        self.filled = n_rows - sum(len(rows) for rows in self._rows)
+        self.filled = len(texts) - sum(len(rows) for rows in self._rows)
 
     def take(self, start: int, n: int) -> list[list[int]]:
         """The rows of ``new[start:start + n]``, now counted as filled."""
@@ -75,7 +75,7 @@ class Vectors(Pending):
 
     def __init__(self, texts: list[str], embedder: str) -> None:
         self.matrix, missing = cached_vectors(texts, embedder_id(embedder))
-        super().__init__(len(texts), texts, missing)
+        super().__init__(texts, missing)
         self.n_rows, self.computed = len(texts), 0
 
     def put(self, start: int, vectors: np.ndarray, computed: int) -> None:
@@ -94,7 +94,7 @@ class Cleaning(Pending):
 
     def __init__(self, texts: list[str]) -> None:
         self.results, missing = cached_cleaning(texts)
-        super().__init__(len(texts), texts, missing)
+        super().__init__(texts, missing)
 
     def put(self, start: int, analysed: list[dict]) -> None:
         """The results of ``new[start:start + len(analysed)]``."""

@@ -26,6 +26,14 @@ def content_key(*parts: str) -> str:
     return digest.hexdigest()
 
 
+def rows_by_key(texts: Iterable[str]) -> dict[str, list[int]]:
+    """The rows of each distinct text, by its content key, in the order the texts first come."""
+    rows: dict[str, list[int]] = {}
+    for row, text in enumerate(texts):
+        rows.setdefault(content_key(text), []).append(row)
+    return rows
+
+
 class BlobCache:
     """Key to bytes, one table per namespace (e.g. one per embedding model)."""
 

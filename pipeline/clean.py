@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.cache import BlobCache, cache_dir, content_key
+from pipeline.cache import BlobCache, cache_dir, content_key, rows_by_key
 from pipeline.masking import PLACEHOLDER_WORDS, PLACEHOLDERS, mask_patterns
 from pipeline.messages import say
 from pipeline.records import CleanResult, Dataset, Excluded, IdeaUnit, Response
@@ -546,9 +546,7 @@ def cached_cleaning(texts: list[str]) -> tuple[list[dict | None], dict[str, list
     """What the cache holds for ``texts`` (``analyse_texts``' results, None where it holds nothing), in their
     order, and the rows of each text it lacks, by text key. Shares cleaned ahead are taken back first."""
     take_back_ahead()
-    missing: dict[str, list[int]] = {}
-    for row, text in enumerate(texts):
-        missing.setdefault(content_key(text), []).append(row)
+    missing = rows_by_key(texts)
     cache = _cleaned_cache()
     try:
         found = cache.get_many(missing)
@@ -564,13 +562,13 @@ def cached_cleaning(texts: list[str]) -> tuple[list[dict | None], dict[str, list
 
 def uncleaned(texts: list[str]) -> list[str]:
     """The distinct ``texts`` cleaning has not seen yet: a re-run that has none needs no spaCy."""
-    by_key = {content_key(t): t for t in texts}
+    rows = rows_by_key(texts)
     cache = _cleaned_cache()
     try:
-        seen = cache.get_many(by_key)
+        seen = cache.get_many(rows)
     finally:
         cache.close()
-    return [text for key, text in by_key.items() if key not in seen]
+    return [texts[first] for key, (first, *_) in rows.items() if key not in seen]
 
 
 def assemble(responses: list[Response], analysed: list[dict]) -> CleanResult:

@@ -19,7 +19,7 @@ from importlib.metadata import version
 import numpy as np
 
 from pipeline import learn, settings
-from pipeline.cache import BlobCache, cache_dir, content_key
+from pipeline.cache import BlobCache, cache_dir, rows_by_key
 from pipeline.errors import InputError
 from pipeline.messages import say
 from pipeline.registry import Registry
@@ -164,9 +164,7 @@ def embed(
 def cached_vectors(texts: Sequence[str], name: str) -> tuple[np.ndarray | None, dict[str, list[int]]]:
     """The vectors the cache of embedder ``name`` (``embedder_id``) holds for ``texts``, in their rows of one
     matrix (None when it holds none), and the rows of each text it lacks, by text key: the texts to compute."""
-    missing: dict[str, list[int]] = {}
-    for row, text in enumerate(texts):
-        missing.setdefault(content_key(text), []).append(row)
+    missing = rows_by_key(texts)
     matrix: np.ndarray | None = None
     cache = _cache(name)
     try:
