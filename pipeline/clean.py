@@ -546,12 +546,7 @@ def cached_cleaning(texts: list[str]) -> tuple[list[dict | None], dict[str, list
     """What the cache holds for ``texts`` (``analyse_texts``' results, None where it holds nothing), in their
     order, and the rows of each text it lacks, by text key. Shares cleaned ahead are taken back first."""
     take_back_ahead()
-    missing = rows_by_key(texts)
-    cache = _cleaned_cache()
-    try:
-        found = cache.get_many(missing)
-    finally:
-        cache.close()
+    missing, found = _cleaned_blobs(texts)
     results: list[dict | None] = [None] * len(texts)
     for key, blob in found.items():
         result = json.loads(blob)
@@ -562,13 +557,18 @@ def cached_cleaning(texts: list[str]) -> tuple[list[dict | None], dict[str, list
 
 def uncleaned(texts: list[str]) -> list[str]:
     """The distinct ``texts`` cleaning has not seen yet: a re-run that has none needs no spaCy."""
+    rows, seen = _cleaned_blobs(texts)
+    return [texts[first] for key, (first, *_) in rows.items() if key not in seen]
+
+
+def _cleaned_blobs(texts: list[str]) -> tuple[dict[str, list[int]], dict[str, bytes]]:
+    """The rows of each distinct text by its key (``rows_by_key``), and the cache's blobs for the keys it holds."""
     rows = rows_by_key(texts)
     cache = _cleaned_cache()
     try:
-        seen = cache.get_many(rows)
+        return rows, cache.get_many(rows)
     finally:
         cache.close()
-    return [texts[first] for key, (first, *_) in rows.items() if key not in seen]
 
 
 def assemble(responses: list[Response], analysed: list[dict]) -> CleanResult:
